@@ -1,0 +1,3 @@
+from policy_guard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""Command line: argument parsing and the one boundary that turns errors into exit codes.
+
+`policy-guard COMMAND ...` runs a single check named like the AWS CLI's; `policy-guard [FILES]`
+(no command) runs the git-aware workflow (hook, pull request, `--all` sweep). Command modules are
+imported only when chosen, so the hook does not pay for the solver when nothing needs solving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
+
+from policy_guard import __version__
+from policy_guard.errors import PolicyGuardError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNDECIDED = 0, 1, 2
+
+
+class CommandModule(Protocol):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+class Command(NamedTuple):
+    name: str
+    module: str
+    summary: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("check-no-new-access", "policy_guard.commands.check_no_new_access",
+            "does the new policy grant any access the existing one does not?"),
+    Command("check-access-not-granted", "policy_guard.commands.check_access_not_granted",
+            "does the policy grant any of the listed actions or resources?"),
+    Command("check-no-public-access", "policy_guard.commands.check_no_public_access",
+            "does the resource policy grant public access?"),
+    Command("check-no-external-access", "policy_guard.commands.check_no_external_access",
+            "can a principal outside the trusted accounts get access?"),
+    Command("validate-policy", "policy_guard.commands.validate_policy",
+            "findings about the policy document itself (like IAM Access Analyzer)"),
+    Command("simulate", "policy_guard.commands.simulate",
+            "decide one concrete request with the reference evaluator"),
+)
+WORKFLOW_MODULE = "policy_guard.commands.workflow"
+
+
+def _top_level_help() -> str:
+    lines = [
+        "usage: policy-guard [FILES ...] [--all] [--base REF] [--config FILE] [--format FORMAT]",
+        "       policy-guard COMMAND [options]",
+        "",
+        "Exact, offline checks of AWS IAM policies. Exit 0: nothing found, 1: findings,",
+        "2: something could not be checked.",
+        "",
+        "commands:",
+    ]
+    lines += [f"  {c.name:<26}{c.summary}" for c in COMMANDS]
+    lines += ["", "Without a command: check changed policy files against the base commit "
+              "(see `policy-guard --help-workflow`).", f"policy-guard {__version__}"]
+    return "\n".join(lines)
+
+
+def _build_parser(prog: str, module: CommandModule, summary: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=summary)
+    module.add_arguments(parser)
+    return parser
+
+
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        print(_top_level_help())
+        return EXIT_OK
+    if argv and argv[0] == "--version":
+        print(f"policy-guard {__version__}")
+        return EXIT_OK
+    by_name = {c.name: c for c in COMMANDS}
+    if argv and argv[0] in by_name:
+        command = by_name[argv[0]]
+        module: CommandModule = importlib.import_module(command.module)  # type: ignore[assignment]
+        parser = _build_parser(f"policy-guard {command.name}", module, command.summary)
+        return module.run(parser.parse_args(argv[1:]))
+    workflow: CommandModule = importlib.import_module(WORKFLOW_MODULE)  # type: ignore[assignment]
+    rest = ["--help" if a == "--help-workflow" else a for a in argv]
+    parser = _build_parser("policy-guard", workflow, "check changed IAM policy files")
+    return workflow.run(parser.parse_args(rest))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run policy-guard; return the exit code (0 nothing found, 1 findings, 2 not checked)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(args)
+    except PolicyGuardError as error:
+        print(f"policy-guard: error: {error}", file=sys.stderr)
+        return EXIT_UNDECIDED
+    except KeyboardInterrupt:
+        print("policy-guard: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the last line of defence: never a traceback on input
+        if os.environ.get("POLICY_GUARD_DEBUG"):
+            raise
+        kind = type(error).__name__
+        print(f"policy-guard: internal error ({kind}: {error}); set POLICY_GUARD_DEBUG=1 for "
+              "the traceback and please report it", file=sys.stderr)
+        return EXIT_UNDECIDED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Wildcard patterns: what `*` and `?` mean in each place of a policy, decided in one place.
+
+A pattern is compiled into a `Glob`: a sequence of tokens (literal characters and four kinds of
+wildcard) plus a case rule. The reference evaluator matches a Glob with a regular expression;
+the encoder builds automata from the same tokens. Keeping the *meaning* here, and the two
+*mechanisms* apart, lets each be tested against the other.
+
+The semantics (IAM User Guide, "IAM JSON policy elements: Action / Resource" and the ARN
+condition operators):
+- Action: `*` and `?` anywhere; case-insensitive.
+- Resource: case-sensitive (a documented choice: the guide says the resource part is; we treat
+  the whole ARN so). A bare `*` matches everything. In the first five segments (`arn`,
+  partition, service, region, account) `*` and `?` stay within the segment, except that "if the
+  `*` is the last character of a segment it can expand to match beyond colon boundaries". In the
+  resource part (after the fifth colon) they match anything, colons included.
+- ArnLike/ArnEquals (and their negations): each of the six colon-delimited components is matched
+  separately: in the first five, `*` and `?` never match a colon; case-sensitive.
+- StringLike/StringNotLike: `*` and `?` anywhere; case-sensitive.
+- StringEquals (and negation): no wildcards; StringEqualsIgnoreCase: no wildcards, case folded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+
+
+class Wild(str, Enum):
+    STAR = "*"  # any string, colons included
+    STAR_IN_SEGMENT = "*:"  # any string without a colon
+    ANY = "?"  # any one character
+    ANY_IN_SEGMENT = "?:"  # any one character but a colon
+
+
+Token = str | Wild  # a str token is exactly one literal character
+
+
+class Kind(str, Enum):
+    """Where a pattern stands decides what its wildcards mean."""
+
+    ACTION = "action"
+    RESOURCE = "resource"
+    ARN_LIKE = "arn-like"
+    STRING_LIKE = "string-like"
+    STRING_EQUALS = "string-equals"
+    STRING_EQUALS_IGNORE_CASE = "string-equals-ignore-case"
+
+    @property
+    def case_insensitive(self) -> bool:
+        return self in (Kind.ACTION, Kind.STRING_EQUALS_IGNORE_CASE)
+
+    @property
+    def has_wildcards(self) -> bool:
+        return self not in (Kind.STRING_EQUALS, Kind.STRING_EQUALS_IGNORE_CASE)
+
+
+@dataclass(frozen=True)
+class Glob:
+    """A compiled pattern. With `case_insensitive`, literal tokens are lower case and a string
+    is lower-cased before it is matched."""
+
+    tokens: tuple[Token, ...]
+    case_insensitive: bool
+
+    @property
+    def is_literal(self) -> bool:
+        return all(isinstance(t, str) for t in self.tokens)
+
+    @property
+    def literal_text(self) -> str:
+        """The one string a literal Glob matches (lower case when case-insensitive)."""
+        return "".join(t for t in self.tokens if isinstance(t, str))
+
+    @cached_property
+    def _regex(self) -> re.Pattern[str]:
+        pieces = []
+        for token in self.tokens:
+            if token is Wild.STAR:
+                pieces.append(".*")
+            elif token is Wild.STAR_IN_SEGMENT:
+                pieces.append("[^:]*")
+            elif token is Wild.ANY:
+                pieces.append(".")
+            elif token is Wild.ANY_IN_SEGMENT:
+                pieces.append("[^:]")
+            else:
+                pieces.append(re.escape(token))
+        return re.compile("".join(pieces), re.DOTALL)
+
+    def matches(self, value: str) -> bool:
+        if self.case_insensitive:
+            value = value.lower()
+        return self._regex.fullmatch(value) is not None
+
+
+Chunk = tuple[str, bool]
+"""A run of pattern text and whether `*`/`?` in it are wildcards (False for the text of
+`${*}`-style escapes and for substituted variable values)."""
+
+
+def compile_chunks(chunks: Sequence[Chunk], kind: Kind) -> Glob:
+    """Compile pattern text (split into wildcard-active and literal chunks) for `kind`."""
+    chars: list[tuple[str, bool]] = [(c, active and kind.has_wildcards)
+                                     for text, active in chunks for c in text]
+    fold = kind.case_insensitive
+    segment_of: list[int] = []
+    colons = 0
+    for c, _ in chars:
+        segment_of.append(colons)
+        if c == ":":
+            colons += 1
+    tokens: list[Token] = []
+    for i, (c, wildcard) in enumerate(chars):
+        if not wildcard or c not in "*?":
+            tokens.append(c.lower() if fold else c)
+            continue
+        in_arn_head = kind in (Kind.RESOURCE, Kind.ARN_LIKE) and segment_of[i] < 5
+        if c == "?":
+            tokens.append(Wild.ANY_IN_SEGMENT if in_arn_head else Wild.ANY)
+            continue
+        ends_segment = i + 1 == len(chars) or chars[i + 1][0] == ":"
+        if in_arn_head and not (kind is Kind.RESOURCE and ends_segment):
+            tokens.append(Wild.STAR_IN_SEGMENT)
+        else:
+            tokens.append(Wild.STAR)
+    return Glob(tuple(tokens), fold)
+
+
+def compile_pattern(text: str, kind: Kind) -> Glob:
+    """Compile pattern text in which every `*` and `?` is a wildcard (where `kind` has any)."""
+    return compile_chunks([(text, True)], kind)
+
+
+def matches_any(globs: Iterable[Glob], value: str) -> bool:
+    return any(g.matches(value) for g in globs)
