@@ -1,0 +1,101 @@
+"""A concrete request: what the evaluator decides, and what every counterexample is.
+
+JSON shape (shared by `simulate`, check reasons and reports):
+`{"principal": ARN | service principal | "anonymous" | null, "action": ..., "resource": ...,
+"context": {key: value or [values]}}`; keys absent from the request are absent from context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policy_guard.errors import InputError
+from policy_guard.model import PrincipalKind
+
+ANONYMOUS = "anonymous"
+_FEDERATED_HOSTS = ("cognito-identity.amazonaws.com", "www.amazon.com", "graph.facebook.com",
+                    "accounts.google.com", "appleid.apple.com")
+_CANONICAL_USER = re.compile(r"^[0-9a-f]{64}$")
+_ARN_ACCOUNT = re.compile(r"^arn:[^:]*:(?:iam|sts)::(\d{12}):")
+
+
+def principal_kind(principal: str) -> PrincipalKind | None:
+    """Which kind of Principal entry can name `principal` (None: anonymous).
+
+    ARNs are AWS principals, except SAML/OIDC provider ARNs (Federated); hosts of web identity
+    providers are Federated; other `*.amazonaws.com` names (and `*.amazonaws.com.cn`) are
+    services; a 64-hex-digit id is a canonical user.
+    """
+    if principal == ANONYMOUS:
+        return None
+    if principal.startswith("arn:"):
+        if re.match(r"^arn:[^:]*:iam::\d{12}:(saml-provider|oidc-provider)/", principal):
+            return PrincipalKind.FEDERATED
+        return PrincipalKind.AWS
+    if principal in _FEDERATED_HOSTS:
+        return PrincipalKind.FEDERATED
+    if _CANONICAL_USER.match(principal):
+        return PrincipalKind.CANONICAL_USER
+    if principal.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+        return PrincipalKind.SERVICE
+    return PrincipalKind.FEDERATED
+
+
+def principal_account(principal: str) -> str | None:
+    """The account of an IAM or STS principal ARN (`arn:aws:iam::ID:...`), else None."""
+    match = _ARN_ACCOUNT.match(principal)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request. Context keys keep the case they were given in; lookups ignore case."""
+
+    action: str
+    resource: str
+    principal: str | None = None
+    context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def context_values(self, key: str) -> tuple[str, ...] | None:
+        """The values of `key` (case-insensitive), or None when the key is absent."""
+        lowered = key.lower()
+        for name, values in self.context.items():
+            if name.lower() == lowered:
+                return values
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "principal": self.principal,
+            "action": self.action,
+            "resource": self.resource,
+            "context": {k: (v[0] if len(v) == 1 else list(v)) for k, v in self.context.items()},
+        }
+
+    @staticmethod
+    def from_json(value: Mapping[str, Any]) -> Request:
+        context: dict[str, tuple[str, ...]] = {}
+        for key, raw in dict(value.get("context") or {}).items():
+            context[key] = tuple(str(v) for v in raw) if isinstance(raw, list) else (str(raw),)
+        return Request(str(value["action"]), str(value["resource"]),
+                       value.get("principal"), context)
+
+
+def parse_context_arguments(pairs: list[str]) -> dict[str, tuple[str, ...]]:
+    """`KEY=VALUE` pairs as given on the command line; a key given twice is multi-valued.
+
+    The key's case is taken from its first mention; later mentions in any case add values.
+    """
+    context: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"`--context {pair}` must be KEY=VALUE")
+        key = key.strip()
+        name = names.setdefault(key.lower(), key)
+        context.setdefault(name, []).append(value)
+    return {k: tuple(v) for k, v in context.items()}
