@@ -1,0 +1,108 @@
+"""What a workflow run (hook, pull request, `--all` sweep) found: the input of every reporter.
+
+Reporters (`policy_guard.report.*`) are pure functions of a `RunReport`; the runner builds it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import Enum
+
+from policy_guard.request import Request
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a file of the repository: path relative to the root, line from 1, column
+    from 0 (as ValidatePolicy counts; SARIF and GitHub reporters add 1)."""
+
+    path: str
+    line: int
+    column: int = 0
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding of a workflow run.
+
+    `check` is a check id from `policy_guard.checks_registry` (e.g. `no-new-access`,
+    `critical-permission`, `public-access`, `external-access`, `validation`, `parse-error`,
+    `expired-waiver`, `undecided`). `message` is one line; `aws_message` keeps AWS's wording
+    where the check mirrors Access Analyzer.
+    """
+
+    check: str
+    severity: Severity
+    message: str
+    location: Location
+    policy_id: str = ""
+    statement_index: int | None = None
+    statement_id: str | None = None
+    counterexample: Request | None = None
+    aws_message: str | None = None
+    waived_by: str | None = None  # the waiver's reason, when a waiver covers this issue
+
+
+@dataclass(frozen=True)
+class PolicyInFile:
+    """A policy found in a file: its identity inside the file (`""` for a bare policy file,
+    e.g. `Resources.Role.Properties.Policies[0]` for a template), its type and its line."""
+
+    policy_id: str
+    policy_type: str
+    line: int
+
+
+@dataclass(frozen=True)
+class FileReport:
+    path: str
+    status: str  # "modified" | "added" | "renamed" | "unchanged" (--all)
+    old_path: str | None
+    policies: tuple[PolicyInFile, ...]
+    issues: tuple[Issue, ...]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    files: tuple[FileReport, ...]
+    base: str | None  # the base commit compared against, when there is one
+    report_only: bool = False
+
+    @property
+    def issues(self) -> tuple[Issue, ...]:
+        return tuple(i for f in self.files for i in f.issues)
+
+    def counts(self) -> dict[str, int]:
+        """Counts by severity of unwaived issues, plus `undecided`, `waived` and `files`."""
+        counter: Counter[str] = Counter()
+        for issue in self.issues:
+            if issue.waived_by is not None:
+                counter["waived"] += 1
+            elif issue.check == "undecided":
+                counter["undecided"] += 1
+            else:
+                counter[issue.severity.value] += 1
+        return {"files": len(self.files), "error": counter["error"],
+                "warning": counter["warning"], "note": counter["note"],
+                "undecided": counter["undecided"], "waived": counter["waived"]}
+
+    @property
+    def exit_code(self) -> int:
+        """2 when something could not be checked, else 1 with unwaived errors, else 0.
+
+        Report-only turns findings into 0, never an undecided file into a pass."""
+        counts = self.counts()
+        if counts["undecided"]:
+            return 2
+        if counts["error"] and not self.report_only:
+            return 1
+        return 0
