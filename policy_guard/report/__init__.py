@@ -1,0 +1,1 @@
+"""Formatters: pure functions from results to text, one module per format; `print` only at the edge."""
