@@ -33,18 +33,36 @@ class Command(NamedTuple):
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("check-no-new-access", "policy_guard.commands.check_no_new_access",
-            "does the new policy grant any access the existing one does not?"),
-    Command("check-access-not-granted", "policy_guard.commands.check_access_not_granted",
-            "does the policy grant any of the listed actions or resources?"),
-    Command("check-no-public-access", "policy_guard.commands.check_no_public_access",
-            "does the resource policy grant public access?"),
-    Command("check-no-external-access", "policy_guard.commands.check_no_external_access",
-            "can a principal outside the trusted accounts get access?"),
-    Command("validate-policy", "policy_guard.commands.validate_policy",
-            "findings about the policy document itself (like IAM Access Analyzer)"),
-    Command("simulate", "policy_guard.commands.simulate",
-            "decide one concrete request with the reference evaluator"),
+    Command(
+        "check-no-new-access",
+        "policy_guard.commands.check_no_new_access",
+        "does the new policy grant any access the existing one does not?",
+    ),
+    Command(
+        "check-access-not-granted",
+        "policy_guard.commands.check_access_not_granted",
+        "does the policy grant any of the listed actions or resources?",
+    ),
+    Command(
+        "check-no-public-access",
+        "policy_guard.commands.check_no_public_access",
+        "does the resource policy grant public access?",
+    ),
+    Command(
+        "check-no-external-access",
+        "policy_guard.commands.check_no_external_access",
+        "can a principal outside the trusted accounts get access?",
+    ),
+    Command(
+        "validate-policy",
+        "policy_guard.commands.validate_policy",
+        "findings about the policy document itself (like IAM Access Analyzer)",
+    ),
+    Command(
+        "simulate",
+        "policy_guard.commands.simulate",
+        "decide one concrete request with the reference evaluator",
+    ),
 )
 WORKFLOW_MODULE = "policy_guard.commands.workflow"
 
@@ -60,8 +78,12 @@ def _top_level_help() -> str:
         "commands:",
     ]
     lines += [f"  {c.name:<26}{c.summary}" for c in COMMANDS]
-    lines += ["", "Without a command: check changed policy files against the base commit "
-              "(see `policy-guard --help-workflow`).", f"policy-guard {__version__}"]
+    lines += [
+        "",
+        "Without a command: check changed policy files against the base commit "
+        "(see `policy-guard --help-workflow`).",
+        f"policy-guard {__version__}",
+    ]
     return "\n".join(lines)
 
 
@@ -81,10 +103,10 @@ def _dispatch(argv: list[str]) -> int:
     by_name = {c.name: c for c in COMMANDS}
     if argv and argv[0] in by_name:
         command = by_name[argv[0]]
-        module: CommandModule = importlib.import_module(command.module)  # type: ignore[assignment]
+        module: CommandModule = importlib.import_module(command.module)
         parser = _build_parser(f"policy-guard {command.name}", module, command.summary)
         return module.run(parser.parse_args(argv[1:]))
-    workflow: CommandModule = importlib.import_module(WORKFLOW_MODULE)  # type: ignore[assignment]
+    workflow: CommandModule = importlib.import_module(WORKFLOW_MODULE)
     rest = ["--help" if a == "--help-workflow" else a for a in argv]
     parser = _build_parser("policy-guard", workflow, "check changed IAM policy files")
     return workflow.run(parser.parse_args(rest))
@@ -105,8 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("POLICY_GUARD_DEBUG"):
             raise
         kind = type(error).__name__
-        print(f"policy-guard: internal error ({kind}: {error}); set POLICY_GUARD_DEBUG=1 for "
-              "the traceback and please report it", file=sys.stderr)
+        print(
+            f"policy-guard: internal error ({kind}: {error}); set POLICY_GUARD_DEBUG=1 for "
+            "the traceback and please report it",
+            file=sys.stderr,
+        )
         return EXIT_UNDECIDED
 
 

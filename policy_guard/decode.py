@@ -90,6 +90,7 @@ class _LineIndex:
 
 
 _WHITESPACE = " \t\n\r"
+_scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009  (untyped in typeshed)
 _CONSTANTS = {"true": True, "false": False, "null": None}
 
 
@@ -107,8 +108,9 @@ class _JsonParser:
 
     def fail(self, offset: int, message: str) -> InputError:
         line, column = self.lines.position(min(offset, len(self.text)))
-        return InputError(f"invalid JSON: {message} (column {column + 1})",
-                          filename=self.filename, line=line)
+        return InputError(
+            f"invalid JSON: {message} (column {column + 1})", filename=self.filename, line=line
+        )
 
     def skip(self, i: int) -> int:
         while i < len(self.text) and self.text[i] in _WHITESPACE:
@@ -127,7 +129,8 @@ class _JsonParser:
 
     def string(self, i: int) -> tuple[str, int]:
         try:
-            return json.decoder.scanstring(self.text, i + 1, True)
+            text, end = _scanstring(self.text, i + 1, True)
+            return str(text), int(end)
         except json.JSONDecodeError as error:
             raise self.fail(error.pos, error.msg) from None
 
@@ -258,8 +261,11 @@ class _YamlConverter:
                 key = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
                     line = key_node.start_mark.line + 1
-                    raise InputError("invalid YAML: a mapping key must be a scalar",
-                                     filename=self.filename, line=line)
+                    raise InputError(
+                        "invalid YAML: a mapping key must be a scalar",
+                        filename=self.filename,
+                        line=line,
+                    )
                 key = str(key) if not isinstance(key, str) else key
                 member: Path = (*path, key)
                 if key in result:
@@ -293,8 +299,9 @@ def decode_yaml(text: str, filename: str) -> Decoded:
         raise InputError(f"invalid YAML: {error}", filename=filename) from None
     finally:
         loader.dispose()
-    return Decoded(value, filename, converter.spans, converter.key_spans,
-                   tuple(converter.duplicates))
+    return Decoded(
+        value, filename, converter.spans, converter.key_spans, tuple(converter.duplicates)
+    )
 
 
 def looks_like_json(text: str, filename: str) -> bool:
@@ -325,11 +332,12 @@ def read_document(path: str, display_name: str | None = None) -> Decoded:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(f"the file is not UTF-8 text (byte {error.start})", filename=name) from None
+        raise InputError(
+            f"the file is not UTF-8 text (byte {error.start})", filename=name
+        ) from None
     return decode_text(text, name)
 
 
 def dumps_compact(value: Any) -> str:
     """A value as one line of JSON, for messages."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-

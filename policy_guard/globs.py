@@ -103,8 +103,9 @@ Chunk = tuple[str, bool]
 
 def compile_chunks(chunks: Sequence[Chunk], kind: Kind) -> Glob:
     """Compile pattern text (split into wildcard-active and literal chunks) for `kind`."""
-    chars: list[tuple[str, bool]] = [(c, active and kind.has_wildcards)
-                                     for text, active in chunks for c in text]
+    chars: list[tuple[str, bool]] = [
+        (c, active and kind.has_wildcards) for text, active in chunks for c in text
+    ]
     fold = kind.case_insensitive
     segment_of: list[int] = []
     colons = 0

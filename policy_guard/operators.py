@@ -60,48 +60,63 @@ class OperatorSpec:
 
 
 def _family(family: Family, names: dict[str, tuple[Comparison, bool]]) -> list[OperatorSpec]:
-    return [OperatorSpec(name, family, comparison, negated)
-            for name, (comparison, negated) in names.items()]
+    return [
+        OperatorSpec(name, family, comparison, negated)
+        for name, (comparison, negated) in names.items()
+    ]
 
 
 C = Comparison
 OPERATORS: tuple[OperatorSpec, ...] = tuple(
-    _family(Family.STRING, {
-        "StringEquals": (C.EQUALS, False),
-        "StringNotEquals": (C.EQUALS, True),
-        "StringEqualsIgnoreCase": (C.EQUALS_IGNORE_CASE, False),
-        "StringNotEqualsIgnoreCase": (C.EQUALS_IGNORE_CASE, True),
-        "StringLike": (C.LIKE, False),
-        "StringNotLike": (C.LIKE, True),
-    })
-    + _family(Family.NUMERIC, {
-        "NumericEquals": (C.EQUALS, False),
-        "NumericNotEquals": (C.EQUALS, True),
-        "NumericLessThan": (C.LESS, False),
-        "NumericLessThanEquals": (C.LESS_EQUALS, False),
-        "NumericGreaterThan": (C.GREATER, False),
-        "NumericGreaterThanEquals": (C.GREATER_EQUALS, False),
-    })
-    + _family(Family.DATE, {
-        "DateEquals": (C.EQUALS, False),
-        "DateNotEquals": (C.EQUALS, True),
-        "DateLessThan": (C.LESS, False),
-        "DateLessThanEquals": (C.LESS_EQUALS, False),
-        "DateGreaterThan": (C.GREATER, False),
-        "DateGreaterThanEquals": (C.GREATER_EQUALS, False),
-    })
+    _family(
+        Family.STRING,
+        {
+            "StringEquals": (C.EQUALS, False),
+            "StringNotEquals": (C.EQUALS, True),
+            "StringEqualsIgnoreCase": (C.EQUALS_IGNORE_CASE, False),
+            "StringNotEqualsIgnoreCase": (C.EQUALS_IGNORE_CASE, True),
+            "StringLike": (C.LIKE, False),
+            "StringNotLike": (C.LIKE, True),
+        },
+    )
+    + _family(
+        Family.NUMERIC,
+        {
+            "NumericEquals": (C.EQUALS, False),
+            "NumericNotEquals": (C.EQUALS, True),
+            "NumericLessThan": (C.LESS, False),
+            "NumericLessThanEquals": (C.LESS_EQUALS, False),
+            "NumericGreaterThan": (C.GREATER, False),
+            "NumericGreaterThanEquals": (C.GREATER_EQUALS, False),
+        },
+    )
+    + _family(
+        Family.DATE,
+        {
+            "DateEquals": (C.EQUALS, False),
+            "DateNotEquals": (C.EQUALS, True),
+            "DateLessThan": (C.LESS, False),
+            "DateLessThanEquals": (C.LESS_EQUALS, False),
+            "DateGreaterThan": (C.GREATER, False),
+            "DateGreaterThanEquals": (C.GREATER_EQUALS, False),
+        },
+    )
     + _family(Family.BOOL, {"Bool": (C.EQUALS, False)})
     + _family(Family.BINARY, {"BinaryEquals": (C.EQUALS, False)})
     + _family(Family.IP, {"IpAddress": (C.IN_RANGE, False), "NotIpAddress": (C.IN_RANGE, True)})
-    + _family(Family.ARN, {
-        "ArnEquals": (C.LIKE, False),
-        "ArnLike": (C.LIKE, False),
-        "ArnNotEquals": (C.LIKE, True),
-        "ArnNotLike": (C.LIKE, True),
-    })
+    + _family(
+        Family.ARN,
+        {
+            "ArnEquals": (C.LIKE, False),
+            "ArnLike": (C.LIKE, False),
+            "ArnNotEquals": (C.LIKE, True),
+            "ArnNotLike": (C.LIKE, True),
+        },
+    )
     + _family(Family.NULL, {"Null": (C.IS_NULL, False)})
 )
-"""ArnEquals behaves as ArnLike (the IAM reference: both match segment by segment with wildcards)."""
+# ArnEquals behaves as ArnLike: the IAM reference says both match segment by segment, wildcards
+# included.
 
 _BY_LOWER_NAME = {spec.name.lower(): spec for spec in OPERATORS}
 

@@ -29,8 +29,17 @@ from policy_guard.model import (
 )
 
 POLICY_KEYS = ("Version", "Id", "Statement")
-STATEMENT_KEYS = ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
-                  "Resource", "NotResource", "Condition")
+STATEMENT_KEYS = (
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +76,9 @@ class _Builder:
     def fail(self, code: str, details: str, path: Path) -> None:
         self.findings.append(error(code, details, path))
 
-    def strings(self, value: Any, path: Path, element: str,
-                allow_scalars: bool = False) -> tuple[Value, ...] | None:
+    def strings(
+        self, value: Any, path: Path, element: str, allow_scalars: bool = False
+    ) -> tuple[Value, ...] | None:
         """A string or a list of strings (for conditions, numbers and booleans too)."""
         items: Iterator[tuple[Any, Path]]
         if isinstance(value, list):
@@ -80,7 +90,9 @@ class _Builder:
             items = iter([(value, path)])
         result = []
         for item, item_path in items:
-            text = _scalar_text(item) if allow_scalars else (item if isinstance(item, str) else None)
+            text = _scalar_text(item) if allow_scalars else None
+            if not allow_scalars and isinstance(item, str):
+                text = item
             if text is None:
                 kind = "a string or a list of strings"
                 self.fail("INVALID_ELEMENT_TYPE", f"`{element}` must be {kind}", item_path)
@@ -92,17 +104,23 @@ class _Builder:
         if value == "*":
             return PrincipalBlock((PrincipalEntry(PrincipalKind.AWS, "*", path),), path)
         if not isinstance(value, dict) or not value:
-            self.fail("INVALID_PRINCIPAL",
-                      f'`{element}` must be "*" or a map of AWS, Service, Federated or '
-                      "CanonicalUser to strings", path)
+            self.fail(
+                "INVALID_PRINCIPAL",
+                f'`{element}` must be "*" or a map of AWS, Service, Federated or '
+                "CanonicalUser to strings",
+                path,
+            )
             return None
-        entries = []
+        entries: list[PrincipalEntry] = []
         kinds = {kind.value: kind for kind in PrincipalKind}
         for name, raw in value.items():
             kind = kinds.get(name)
             if kind is None:
-                self.fail("INVALID_PRINCIPAL", f"`{name}` is not a principal type "
-                          "(AWS, Service, Federated or CanonicalUser)", (*path, name))
+                self.fail(
+                    "INVALID_PRINCIPAL",
+                    f"`{name}` is not a principal type (AWS, Service, Federated or CanonicalUser)",
+                    (*path, name),
+                )
                 continue
             texts = self.strings(raw, (*path, name), f"{element}.{name}")
             if texts is not None:
@@ -111,15 +129,21 @@ class _Builder:
 
     def conditions(self, value: Any, path: Path) -> tuple[Condition, ...]:
         if not isinstance(value, dict):
-            self.fail("INVALID_CONDITION", "`Condition` must be a map of operators to maps of "
-                      "keys to values", path)
+            self.fail(
+                "INVALID_CONDITION",
+                "`Condition` must be a map of operators to maps of keys to values",
+                path,
+            )
             return ()
         result = []
         for operator_text, block in value.items():
             operator_path = (*path, operator_text)
             if not isinstance(block, dict) or not block:
-                self.fail("INVALID_CONDITION", f"the condition operator `{operator_text}` must map "
-                          "condition keys to values", operator_path)
+                self.fail(
+                    "INVALID_CONDITION",
+                    f"the condition operator `{operator_text}` must map condition keys to values",
+                    operator_path,
+                )
                 continue
             operator = ConditionOperator.parse(operator_text)
             for key, raw in block.items():
@@ -129,16 +153,20 @@ class _Builder:
                     result.append(Condition(operator, key, values, key_path))
         return tuple(result)
 
-    def statement(self, value: Any, index: int, path: Path,
-                  policy_type: PolicyType | None) -> Statement | None:
+    def statement(
+        self, value: Any, index: int, path: Path, policy_type: PolicyType | None
+    ) -> Statement | None:
         if not isinstance(value, dict):
             self.fail("INVALID_STATEMENT", f"statement {index} must be an object", path)
             return None
         start = len(self.findings)
         for key in value:
             if key not in STATEMENT_KEYS:
-                self.fail("UNKNOWN_ELEMENT", f"`{key}` is not a statement element "
-                          f"({', '.join(STATEMENT_KEYS)})", (*path, key))
+                self.fail(
+                    "UNKNOWN_ELEMENT",
+                    f"`{key}` is not a statement element ({', '.join(STATEMENT_KEYS)})",
+                    (*path, key),
+                )
         sid = value.get("Sid")
         if sid is not None and not isinstance(sid, str):
             self.fail("INVALID_ELEMENT_TYPE", "`Sid` must be a string", (*path, "Sid"))
@@ -149,19 +177,29 @@ class _Builder:
         elif value["Effect"] in ("Allow", "Deny"):
             effect = Effect(value["Effect"])
         else:
-            self.fail("INVALID_EFFECT", f"`Effect` must be `Allow` or `Deny`, not "
-                      f"`{value['Effect']}`", (*path, "Effect"))
+            self.fail(
+                "INVALID_EFFECT",
+                f"`Effect` must be `Allow` or `Deny`, not `{value['Effect']}`",
+                (*path, "Effect"),
+            )
 
-        def pair(positive: str, negative: str, required: bool) -> tuple[
-                tuple[Value, ...] | None, tuple[Value, ...] | None]:
+        def pair(
+            positive: str, negative: str, required: bool
+        ) -> tuple[tuple[Value, ...] | None, tuple[Value, ...] | None]:
             if positive in value and negative in value:
-                self.fail("MUTUALLY_EXCLUSIVE_ELEMENTS", f"a statement cannot have both "
-                          f"`{positive}` and `{negative}`", (*path, negative))
+                self.fail(
+                    "MUTUALLY_EXCLUSIVE_ELEMENTS",
+                    f"a statement cannot have both `{positive}` and `{negative}`",
+                    (*path, negative),
+                )
                 return None, None
             if positive not in value and negative not in value:
                 if required:
-                    self.fail(f"MISSING_{positive.upper()}", f"the statement has no "
-                              f"`{positive}` or `{negative}`", path)
+                    self.fail(
+                        f"MISSING_{positive.upper()}",
+                        f"the statement has no `{positive}` or `{negative}`",
+                        path,
+                    )
                 return None, None
             key = positive if positive in value else negative
             texts = self.strings(value[key], (*path, key), key)
@@ -173,32 +211,57 @@ class _Builder:
         resources, not_resources = pair("Resource", "NotResource", resources_required)
         principal = not_principal = None
         if "Principal" in value and "NotPrincipal" in value:
-            self.fail("MUTUALLY_EXCLUSIVE_ELEMENTS", "a statement cannot have both `Principal` "
-                      "and `NotPrincipal`", (*path, "NotPrincipal"))
+            self.fail(
+                "MUTUALLY_EXCLUSIVE_ELEMENTS",
+                "a statement cannot have both `Principal` and `NotPrincipal`",
+                (*path, "NotPrincipal"),
+            )
         elif "Principal" in value:
             principal = self.principal(value["Principal"], (*path, "Principal"), "Principal")
         elif "NotPrincipal" in value:
-            not_principal = self.principal(value["NotPrincipal"], (*path, "NotPrincipal"),
-                                           "NotPrincipal")
-        conditions = (self.conditions(value["Condition"], (*path, "Condition"))
-                      if "Condition" in value else ())
+            not_principal = self.principal(
+                value["NotPrincipal"], (*path, "NotPrincipal"), "NotPrincipal"
+            )
+        conditions = (
+            self.conditions(value["Condition"], (*path, "Condition"))
+            if "Condition" in value
+            else ()
+        )
         if effect is None or len(self.findings) > start:
             return None
-        return Statement(index, path, sid, effect, principal, not_principal, actions,
-                         not_actions, resources, not_resources, conditions)
+        return Statement(
+            index,
+            path,
+            sid,
+            effect,
+            principal,
+            not_principal,
+            actions,
+            not_actions,
+            resources,
+            not_resources,
+            conditions,
+        )
 
     def policy(self, policy_type: PolicyType | None) -> Policy | None:
         root = self.document.value
         for duplicate in self.document.duplicate_keys:
-            self.fail("DUPLICATE_KEY", f"the key `{duplicate[-1]}` appears more than once in "
-                      "the same object (IAM would not read this document the same way)", duplicate)
+            self.fail(
+                "DUPLICATE_KEY",
+                f"the key `{duplicate[-1]}` appears more than once in "
+                "the same object (IAM would not read this document the same way)",
+                duplicate,
+            )
         if not isinstance(root, dict):
             self.fail("INVALID_POLICY", "a policy document must be an object", ())
             return None
         for key in root:
             if key not in POLICY_KEYS:
-                self.fail("UNKNOWN_ELEMENT", f"`{key}` is not a policy element "
-                          f"({', '.join(POLICY_KEYS)})", (key,))
+                self.fail(
+                    "UNKNOWN_ELEMENT",
+                    f"`{key}` is not a policy element ({', '.join(POLICY_KEYS)})",
+                    (key,),
+                )
         version = root.get("Version")
         if version is not None and not isinstance(version, str):
             self.fail("INVALID_ELEMENT_TYPE", "`Version` must be a string", ("Version",))
@@ -211,6 +274,7 @@ class _Builder:
             self.fail("MISSING_STATEMENT", "the policy has no `Statement`", ())
             return None
         raw_statements = root["Statement"]
+        located: list[tuple[Any, int, Path]]
         if isinstance(raw_statements, list):
             located = [(s, i, ("Statement", i)) for i, s in enumerate(raw_statements)]
             if not located:
@@ -218,13 +282,19 @@ class _Builder:
         else:
             located = [(raw_statements, 0, ("Statement",))]
         if policy_type is None:
-            has_principal = any(isinstance(s, dict) and ("Principal" in s or "NotPrincipal" in s)
-                                for s, _, _ in located)
+            has_principal = any(
+                isinstance(s, dict) and ("Principal" in s or "NotPrincipal" in s)
+                for s, _, _ in located
+            )
             policy_type = PolicyType.RESOURCE if has_principal else PolicyType.IDENTITY
-        statements = [self.statement(raw, index, path, policy_type)
-                      for raw, index, path in located]
-        return Policy(version, policy_id,
-                      tuple(s for s in statements if s is not None), policy_type, self.document)
+        statements = [self.statement(raw, index, path, policy_type) for raw, index, path in located]
+        return Policy(
+            version,
+            policy_id,
+            tuple(s for s in statements if s is not None),
+            policy_type,
+            self.document,
+        )
 
 
 def parse_policy(document: Decoded, policy_type: PolicyType | None = None) -> ParsedPolicy:

@@ -16,8 +16,13 @@ from policy_guard.errors import InputError
 from policy_guard.model import PrincipalKind
 
 ANONYMOUS = "anonymous"
-_FEDERATED_HOSTS = ("cognito-identity.amazonaws.com", "www.amazon.com", "graph.facebook.com",
-                    "accounts.google.com", "appleid.apple.com")
+_FEDERATED_HOSTS = (
+    "cognito-identity.amazonaws.com",
+    "www.amazon.com",
+    "graph.facebook.com",
+    "accounts.google.com",
+    "appleid.apple.com",
+)
 _CANONICAL_USER = re.compile(r"^[0-9a-f]{64}$")
 _ARN_ACCOUNT = re.compile(r"^arn:[^:]*:(?:iam|sts)::(\d{12}):")
 
@@ -80,8 +85,9 @@ class Request:
         context: dict[str, tuple[str, ...]] = {}
         for key, raw in dict(value.get("context") or {}).items():
             context[key] = tuple(str(v) for v in raw) if isinstance(raw, list) else (str(raw),)
-        return Request(str(value["action"]), str(value["resource"]),
-                       value.get("principal"), context)
+        return Request(
+            str(value["action"]), str(value["resource"]), value.get("principal"), context
+        )
 
 
 def parse_context_arguments(pairs: list[str]) -> dict[str, tuple[str, ...]]:

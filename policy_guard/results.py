@@ -39,8 +39,10 @@ class Reason:
     path: Path  # the statement's path in its document, for positions
 
     def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"description": self.description,
-                                  "statementIndex": self.statement_index}
+        result: dict[str, Any] = {
+            "description": self.description,
+            "statementIndex": self.statement_index,
+        }
         if self.statement_id is not None:
             result["statementId"] = self.statement_id
         result["counterexample"] = self.counterexample.to_json()
@@ -56,8 +58,11 @@ class CheckResult:
     relation: Relation | None = None  # no-new-access only
 
     def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"result": self.outcome.value, "message": self.message,
-                                  "reasons": [r.to_json() for r in self.reasons]}
+        result: dict[str, Any] = {
+            "result": self.outcome.value,
+            "message": self.message,
+            "reasons": [r.to_json() for r in self.reasons],
+        }
         if self.relation is not None:
             result["relation"] = self.relation.value
         return result

@@ -91,9 +91,14 @@ class RunReport:
                 counter["undecided"] += 1
             else:
                 counter[issue.severity.value] += 1
-        return {"files": len(self.files), "error": counter["error"],
-                "warning": counter["warning"], "note": counter["note"],
-                "undecided": counter["undecided"], "waived": counter["waived"]}
+        return {
+            "files": len(self.files),
+            "error": counter["error"],
+            "warning": counter["warning"],
+            "note": counter["note"],
+            "undecided": counter["undecided"],
+            "waived": counter["waived"],
+        }
 
     @property
     def exit_code(self) -> int:

@@ -1,4 +1,4 @@
-"""Policy variables: `${aws:username}`, `${aws:PrincipalTag/team, 'default'}`, `${*}`, `${?}`, `${$}`.
+"""Policy variables: `${aws:username}`, `${aws:PrincipalTag/team, 'default'}`, `${*}` and friends.
 
 A pattern from a Resource or a String/Arn condition value is split into parts: text (where `*`
 and `?` are wildcards), escaped characters (`${*}` is a literal `*`, not a wildcard) and

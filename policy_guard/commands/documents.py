@@ -28,9 +28,12 @@ def read_policy_argument(argument: str, policy_type: PolicyType | None = None) -
 
 
 def add_policy_type_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy-type", choices=[t.value for t in PolicyType],
-                        help="default: RESOURCE_POLICY when any statement has Principal or "
-                             "NotPrincipal, else IDENTITY_POLICY")
+    parser.add_argument(
+        "--policy-type",
+        choices=[t.value for t in PolicyType],
+        help="default: RESOURCE_POLICY when any statement has Principal or "
+        "NotPrincipal, else IDENTITY_POLICY",
+    )
 
 
 def policy_type_from(args: argparse.Namespace) -> PolicyType | None:
@@ -39,5 +42,6 @@ def policy_type_from(args: argparse.Namespace) -> PolicyType | None:
 
 
 def add_output_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", choices=["json", "text"], default="text",
-                        help="output format (default: text)")
+    parser.add_argument(
+        "--output", choices=["json", "text"], default="text", help="output format (default: text)"
+    )
