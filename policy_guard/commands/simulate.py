@@ -1,15 +1,116 @@
-"""Placeholder: replaced by the module that implements this command."""
+"""`policy-guard simulate`: decide one concrete request with the reference evaluator."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-from policy_guard.errors import UndecidedError
+from policy_guard.commands.documents import (
+    add_output_argument,
+    add_policy_type_argument,
+    policy_type_from,
+    read_policy_argument,
+)
+from policy_guard.errors import InputError
+from policy_guard.evaluate import Decision, evaluate, evaluate_policies
+from policy_guard.model import Policy, PolicyType
+from policy_guard.report.simulate_text import format_simulation
+from policy_guard.request import Request, parse_context_arguments
+
+EXIT_ALLOW, EXIT_DENY = 0, 1
+
+EPILOG = """\
+exit status: 0 when the request is allowed, 1 when it is denied (implicitly or explicitly),
+2 when an input cannot be used (missing file, invalid document, bad argument) or the request
+cannot be decided (an unknown condition operator).
+
+With one policy, the decision is that policy's alone: an identity policy decides for the identity
+it is attached to (--principal is optional); a resource policy decides for --principal (required
+when the policy names principals); a grant to an account counts for every principal of that
+account. With --resource-policy, both decide together: a Deny in either denies, otherwise an Allow
+in either allows (same account).
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument(
+        "--policy-document",
+        required=True,
+        metavar="PATH",
+        help="the policy (a path, file://path, or - for standard input); with "
+        "--resource-policy, the identity policy",
+    )
+    parser.add_argument(
+        "--resource-policy",
+        metavar="PATH",
+        help="a resource policy that decides together with --policy-document",
+    )
+    parser.add_argument("--action", required=True, help="the action, e.g. s3:GetObject")
+    parser.add_argument("--resource", required=True, metavar="ARN", help="the resource ARN")
+    parser.add_argument(
+        "--principal",
+        help="who makes the request: an ARN, a service principal (s3.amazonaws.com) or `anonymous`",
+    )
+    parser.add_argument(
+        "--context",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="request context; may be repeated; a key given more than once is multi-valued",
+    )
+    add_policy_type_argument(parser)
+    add_output_argument(parser)
+
+
+def _load(args: argparse.Namespace) -> tuple[Policy, Policy | None]:
+    policy_type = policy_type_from(args)
+    if args.resource_policy is None:
+        return read_policy_argument(args.policy_document, policy_type), None
+    if policy_type is PolicyType.RESOURCE:
+        raise InputError(
+            "with `--resource-policy`, `--policy-document` is the identity policy: "
+            "`--policy-type RESOURCE_POLICY` does not fit"
+        )
+    identity = read_policy_argument(args.policy_document, PolicyType.IDENTITY)
+    return identity, read_policy_argument(args.resource_policy, PolicyType.RESOURCE)
+
+
+def _require_principal(policy: Policy, principal: str | None) -> None:
+    """A policy that names principals cannot decide without one."""
+    if principal is not None:
+        return
+    for statement in policy.statements:
+        if statement.principal is not None or statement.not_principal is not None:
+            element = "Principal" if statement.principal is not None else "NotPrincipal"
+            line = policy.span_of((*statement.path, element)).line
+            raise InputError(
+                f"statement {statement.label} has `{element}`: give `--principal` "
+                "(an ARN, a service principal or `anonymous`)",
+                filename=policy.filename,
+                line=line,
+            )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UndecidedError("this command is not implemented yet")
+    first, resource = _load(args)
+    if not args.action:
+        raise InputError("`--action` must not be empty")
+    for policy in (first, resource):
+        if policy is not None:
+            _require_principal(policy, args.principal)
+    request = Request(
+        args.action, args.resource, args.principal, parse_context_arguments(args.context)
+    )
+    if resource is None:
+        evaluation = evaluate(first, request)
+    else:
+        evaluation = evaluate_policies(request, identity=first, resource=resource)
+    if args.output == "json":
+        sys.stdout.write(json.dumps(evaluation.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(format_simulation(evaluation, request) + "\n")
+    return EXIT_ALLOW if evaluation.decision is Decision.ALLOW else EXIT_DENY
