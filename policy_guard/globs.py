@@ -67,12 +67,12 @@ class Glob:
 
     @property
     def is_literal(self) -> bool:
-        return all(isinstance(t, str) for t in self.tokens)
+        return not any(isinstance(t, Wild) for t in self.tokens)
 
     @property
     def literal_text(self) -> str:
         """The one string a literal Glob matches (lower case when case-insensitive)."""
-        return "".join(t for t in self.tokens if isinstance(t, str))
+        return "".join(t for t in self.tokens if not isinstance(t, Wild))
 
     @cached_property
     def _regex(self) -> re.Pattern[str]:
