@@ -1,0 +1,218 @@
+"""The regions that a query's patterns cut the set of all strings into: the exact abstraction.
+
+A string-valued request variable is only ever compared with the patterns of the query, so two
+strings with the same membership in every pattern (the same *vector*) are interchangeable. A
+`Partition` lists one region per vector that some string has, with a witness string in it; the
+encoder lets the variable range over region indices and turns "matches pattern i" into "its region
+is one of `members[i]`". Regions are exactly the non-empty classes: pairwise disjoint, covering
+every string, and minimal (one region per vector).
+
+How (see `automata` for the lazy subset construction and case folding):
+1. Identical globs are merged. When all globs share one case mode, literal globs (no wildcard)
+   stay out of the automaton: each distinct literal string is a region of its own (only that
+   string matches its literal glob), whose vector is read off the automaton of the wildcard globs.
+2. The literal strings, sorted, are a depth-first walk of their trie; each trie node (a prefix
+   `p`) is paired with the automaton state `q` reached by `p`. A string leaves the trie at `p` by a
+   character `c` that is not a child of `p`; from there on it is not a literal, and every state
+   reachable from `step(q, c)` gives a (non-literal) region, found by exploring the automaton.
+   Characters only matter through the patterns: the interesting characters of `q` and one
+   "other" character (chosen readable and off the trie) stand for all of them. A non-literal
+   prefix `p` is itself a string, whose vector is that of `q`.
+3. Where `q` is a sink (every extension stays in `q`, e.g. all live patterns sit on a trailing
+   `*`), the subtree below `p` needs no walk: its literals have the vector of `q` plus their own
+   literal, and its other strings the vector of `q`. Real policies are mostly literals and
+   trailing-star prefixes, so the work stays near the size of the trie of the wildcard prefixes.
+4. Regions are numbered in the order of that walk, so the members of a prefix pattern such as
+   `s3:get*` form one contiguous run.
+When case-sensitive and folded globs meet (StringEquals and StringEqualsIgnoreCase on one key),
+literals go into the automaton too, which is then explored from the empty string.
+
+Witnesses prefer printable ASCII (`s3:getx` for "in `s3:get*` but none of its literals"); with
+only folded globs they are lower case.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from policy_guard.automata import Alphabet, Dfa, Nfa, PartitionTooLarge
+from policy_guard.globs import Glob, Wild
+
+__all__ = ["Partition", "PartitionTooLarge", "partition"]
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Regions of all strings with respect to `globs`: `witnesses[r]` lies in region `r`, and
+    `members[i]` is the set of regions inside `globs[i]` (a region is inside a glob or disjoint
+    from it)."""
+
+    globs: tuple[Glob, ...]
+    witnesses: tuple[str, ...]
+    members: tuple[frozenset[int], ...]
+
+    def ranges(self, i: int) -> tuple[tuple[int, int], ...]:
+        """`members[i]` as sorted inclusive runs `(lo, hi)`, for a compact encoding."""
+        runs: list[tuple[int, int]] = []
+        for region in sorted(self.members[i]):
+            if runs and runs[-1][1] + 1 == region:
+                runs[-1] = (runs[-1][0], region)
+            else:
+                runs.append((region, region))
+        return tuple(runs)
+
+    @cached_property
+    def _region_by_vector(self) -> Mapping[frozenset[int], int]:
+        inside: list[set[int]] = [set() for _ in self.witnesses]
+        for i, regions in enumerate(self.members):
+            for region in regions:
+                inside[region].add(i)
+        return {frozenset(globs): region for region, globs in enumerate(inside)}
+
+    def region_of(self, value: str) -> int:
+        """The region that contains `value`, decided by `Glob.matches` itself."""
+        seen: dict[Glob, bool] = {}
+        vector = frozenset(
+            i for i, glob in enumerate(self.globs) if seen.setdefault(glob, glob.matches(value))
+        )
+        region = self._region_by_vector.get(vector)
+        if region is None:
+            raise AssertionError(f"partition misses the region of {value!r}")
+        return region
+
+
+def partition(globs: Sequence[Glob], *, max_states: int = 200_000) -> Partition:
+    """The regions of all strings cut out by `globs` (duplicates allowed).
+
+    Raises PartitionTooLarge when the automaton needs more than `max_states` states.
+    """
+    all_globs = tuple(globs)
+    ids: dict[Glob, int] = {}
+    for glob in all_globs:
+        ids.setdefault(glob, len(ids))
+    distinct = list(ids)
+    modes = {glob.case_insensitive for glob in distinct}
+    literals: dict[str, list[int]] = {}
+    wildcards: list[tuple[int, Glob]] = []
+    if len(modes) > 1:
+        alphabet = Alphabet.MIXED
+        wildcards = list(enumerate(distinct))
+    else:
+        alphabet = Alphabet.FOLDED if modes == {True} else Alphabet.SENSITIVE
+        for glob_id, glob in enumerate(distinct):
+            if any(isinstance(token, Wild) for token in glob.tokens):
+                wildcards.append((glob_id, glob))
+                continue
+            text = glob.literal_text
+            if alphabet is Alphabet.FOLDED and any(c.lower() != c for c in text):
+                continue  # compared with a lower-cased string, it matches nothing
+            literals.setdefault(text, []).append(glob_id)
+    dfa = Dfa(Nfa(wildcards, alphabet), max_states=max_states)
+    walk = _Walk(dfa, literals)
+    walk.run()
+    inside: list[set[int]] = [set() for _ in distinct]
+    for region, vector in enumerate(walk.vectors):
+        for glob_id in vector:
+            inside[glob_id].add(region)
+    frozen = [frozenset(regions) for regions in inside]
+    return Partition(
+        globs=all_globs,
+        witnesses=tuple(walk.witnesses),
+        members=tuple(frozen[ids[glob]] for glob in all_globs),
+    )
+
+
+class _Walk:
+    """One depth-first walk of the literal trie and the automaton; collects vectors in order."""
+
+    def __init__(self, dfa: Dfa, literals: Mapping[str, Sequence[int]]) -> None:
+        self._dfa = dfa
+        self._literals = literals
+        self._texts = sorted(literals)
+        self._explored: set[int] = set()
+        self._index: dict[frozenset[int], int] = {}
+        self.vectors: list[frozenset[int]] = []
+        self.witnesses: list[str] = []
+
+    def _register(self, vector: frozenset[int], witness: str) -> None:
+        if vector not in self._index:
+            self._index[vector] = len(self.vectors)
+            self.vectors.append(vector)
+            self.witnesses.append(witness)
+
+    def _on_trie(self, prefix: str) -> bool:
+        """Whether `prefix` is a prefix of some literal."""
+        texts = self._texts
+        k = bisect.bisect_left(texts, prefix)
+        return k < len(texts) and texts[k].startswith(prefix)
+
+    def run(self) -> None:
+        dfa = self._dfa
+        if not self._texts:
+            self._visit("", dfa.start, terminal=False)
+            return
+        path: list[int] = []
+        previous = ""
+        for text in self._texts:
+            if not path:
+                path.append(dfa.start)
+                self._visit("", dfa.start, terminal=text == "")
+            else:
+                shared = _common_prefix(previous, text)
+                del path[shared + 1 :]
+            while not dfa.is_sink(path[-1]) and len(path) <= len(text):
+                depth = len(path) - 1
+                state = dfa.step(path[-1], text[depth])
+                path.append(state)
+                self._visit(text[: depth + 1], state, terminal=depth + 1 == len(text))
+            own = frozenset(self._literals[text])
+            self._register(dfa.accepts(path[-1]) | own, text)
+            previous = text
+
+    def _visit(self, prefix: str, state: int, *, terminal: bool) -> None:
+        """A trie node reached for the first time: the strings leaving the trie here."""
+        dfa = self._dfa
+        if dfa.is_sink(state):
+            ch = dfa.other_character(state, lambda c: prefix + c not in self._literals)
+            self._register(dfa.accepts(state), prefix + ch)
+            return
+        ch = dfa.other_character(state, lambda c: not self._on_trie(prefix + c))
+        self._explore(dfa.other(state), prefix + ch)
+        for ch in dfa.interesting(state):
+            if not self._on_trie(prefix + ch):
+                self._explore(dfa.step(state, ch), prefix + ch)
+        if not terminal:
+            self._register(dfa.accepts(state), prefix)
+
+    def _explore(self, start: int, witness: str) -> None:
+        """Every state reachable from `start`, reached by `witness` off the trie."""
+        dfa = self._dfa
+        if start in self._explored:
+            return
+        self._explored.add(start)
+        stack = [(start, witness)]
+        while stack:
+            state, path = stack.pop()
+            if dfa.is_sink(state):
+                ch = dfa.other_character(state, lambda _c: True)
+                self._register(dfa.accepts(state), path + ch)
+                continue
+            self._register(dfa.accepts(state), path)
+            ch = dfa.other_character(state, lambda _c: True)
+            successors = [(dfa.other(state), path + ch)]
+            successors += [(dfa.step(state, c), path + c) for c in dfa.interesting(state)]
+            for successor in reversed(successors):
+                if successor[0] not in self._explored:
+                    self._explored.add(successor[0])
+                    stack.append(successor)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
