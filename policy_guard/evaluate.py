@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.globs import Chunk, Glob, Kind, Wild, compile_chunks
+from policy_guard.globs import Chunk, Glob, Kind, compile_chunks
 from policy_guard.model import (
     Condition,
     Effect,
@@ -149,12 +149,6 @@ def _variable_value(variable: Variable, request: Request) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-def _is_literal(glob: Glob) -> bool:
-    """No wildcard token. (Not `Glob.is_literal`: `Wild` is a `str` Enum, so its isinstance
-    test counts wildcards as literal characters.)"""
-    return not any(isinstance(token, Wild) for token in glob.tokens)
-
-
 @dataclass(frozen=True)
 class _Names:
     """An Action/NotAction list: literal names in a set (most are), wildcard patterns as Globs."""
@@ -166,8 +160,8 @@ class _Names:
     def of(values: Iterable[Value]) -> _Names:
         globs = [_glob(((v.text, True),), Kind.ACTION) for v in values]
         return _Names(
-            frozenset("".join(g.tokens) for g in globs if _is_literal(g)),
-            tuple(g for g in globs if not _is_literal(g)),
+            frozenset(g.literal_text for g in globs if g.is_literal),
+            tuple(g for g in globs if not g.is_literal),
         )
 
     def matches(self, action: str) -> bool:
