@@ -1,0 +1,357 @@
+"""`.policy-guard.yaml`: which files are policies, which checks run, and the waivers.
+
+Read with `decode_text`, so every key keeps its line: an unknown key or a wrong type is an
+InputError naming the file, the key and its line. `config.example.yaml` documents every key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from policy_guard.decode import Decoded, Path, decode_text
+from policy_guard.errors import InputError
+from policy_guard.run_results import Severity
+
+CONFIG_FILE = ".policy-guard.yaml"
+DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml")
+SOLVERS = ("z3", "cvc5")
+# Checks a user can configure; `parse-error`, `expired-waiver` and `undecided` always apply.
+CHECKS = ("validation", "no-new-access", "critical-permission", "public-access", "external-access")
+WAIVABLE = (*CHECKS, "parse-error")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_ORGANIZATION = re.compile(r"^o-[a-z0-9]{10,32}$")
+
+
+class NewFiles(str, Enum):
+    """How `no-new-access` treats a policy that has no version at the base."""
+
+    ACCEPT = "accept"  # nothing to compare with: only the checks that need no base
+    FAIL = "fail"  # a new policy is itself a finding, to be reviewed (or waived)
+    COMPARE_WITH_EMPTY = "compare-with-empty"  # compared with a policy that allows nothing
+
+
+@dataclass(frozen=True)
+class CriticalPermission:
+    """Access that no policy may grant: any of `actions`, on any of `resources` (all when
+    empty)."""
+
+    id: str
+    description: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted finding: `check` on files matching `path` (and statement `statement`)."""
+
+    path: str
+    check: str
+    reason: str
+    statement: str | None = None
+    expires: date | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Config:
+    include: tuple[str, ...] = DEFAULT_INCLUDE
+    exclude: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()  # globs of files that must be policies
+    checks: Mapping[str, Severity | None] = field(default_factory=dict)  # None: off
+    critical_permissions: tuple[CriticalPermission, ...] = ()
+    trusted_accounts: tuple[str, ...] = ()
+    trusted_organization: str | None = None
+    public_access: tuple[tuple[str, str], ...] = ()  # (path glob, resource type), first wins
+    solver: str = "z3"
+    timeout: float = 60.0
+    new_files: NewFiles = NewFiles.ACCEPT
+    waivers: tuple[Waiver, ...] = ()
+    report_only: bool = False
+    path: str | None = None  # the file it was read from, relative to the repository root
+
+    def severity(self, check: str) -> Severity | None:
+        """The configured severity of `check` (error unless configured), None when off."""
+        return self.checks.get(check, Severity.ERROR)
+
+    def selects(self, path: str) -> bool:
+        """Is `path` a candidate policy file (include/exclude globs, or named in `policies`)?"""
+        if self.names(path):
+            return True
+        return any(path_matches(p, path) for p in self.include) and not any(
+            path_matches(p, path) for p in self.exclude
+        )
+
+    def names(self, path: str) -> bool:
+        """Does `policies` name `path`, so that it must be a policy?"""
+        return any(path_matches(p, path) for p in self.policies)
+
+    def resource_type(self, path: str) -> str | None:
+        """The resource type for public-access checks of resource policies in `path`."""
+        return next((t for pattern, t in self.public_access if path_matches(pattern, path)), None)
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    """gitignore-like globs on POSIX paths: `*` and `?` within one folder, `**` across folders
+    (`**/x` also matches `x` at the top), `[abc]` a class. A leading `./` is ignored."""
+    return _path_regex(pattern.removeprefix("./")).fullmatch(path) is not None
+
+
+@cache
+def _path_regex(pattern: str) -> re.Pattern[str]:
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            negate = body.startswith("!")
+            body = re.escape(body[1:] if negate else body).replace("\\-", "-")
+            out.append(f"[{'^' if negate else ''}{body}]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Typed access to the decoded file, every error naming the key and its line."""
+
+    def __init__(self, document: Decoded) -> None:
+        self.document = document
+
+    def fail(self, path: Path, problem: str) -> InputError:
+        line = (self.document.key_span_of(path) if path else self.document.span_of(())).line
+        return InputError(
+            f"`{_dotted(path)}`: {problem}" if path else problem,
+            filename=self.document.filename,
+            line=line,
+        )
+
+    def line(self, path: Path) -> int:
+        return self.document.key_span_of(path).line
+
+    def mapping(self, value: Any, path: Path, allowed: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, "must be a mapping")
+        for key in value:
+            if key not in allowed:
+                raise self.fail(
+                    (*path, key), f"unknown key (expected one of: {', '.join(allowed)})"
+                )
+        return value
+
+    def string(
+        self, value: Any, path: Path, pattern: re.Pattern[str] | None = None, hint: str = ""
+    ) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(path, f"must be a non-empty string{hint}")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(path, f"`{value}` is not valid{hint}")
+        return value
+
+    def strings(
+        self, value: Any, path: Path, pattern: re.Pattern[str] | None = None, hint: str = ""
+    ) -> tuple[str, ...]:
+        """A string or a list of strings."""
+        items = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and not value:
+            raise self.fail(path, "must not be an empty list")
+        return tuple(
+            self.string(item, (*path, i) if isinstance(value, list) else path, pattern, hint)
+            for i, item in enumerate(items)
+        )
+
+    def choice(self, value: Any, path: Path, choices: tuple[str, ...]) -> str:
+        if not isinstance(value, str) or value not in choices:
+            raise self.fail(path, f"must be one of: {', '.join(choices)}")
+        return value
+
+    def items(self, value: Any, path: Path) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, "must be a list")
+        return value
+
+
+def _dotted(path: Path) -> str:
+    text = ""
+    for element in path:
+        text += f"[{element}]" if isinstance(element, int) else (f".{element}" if text else element)
+    return text
+
+
+def _checks(r: _Reader, value: Any) -> dict[str, Severity | None]:
+    section = r.mapping(value, ("checks",), CHECKS)
+    levels = ("error", "warning", "off")
+    result: dict[str, Severity | None] = {}
+    for name, raw in section.items():
+        # YAML 1.1 reads a bare `off` as false
+        level = "off" if raw is False else r.choice(raw, ("checks", name), levels)
+        result[name] = None if level == "off" else Severity(level)
+    return result
+
+
+def _critical(r: _Reader, value: Any) -> tuple[CriticalPermission, ...]:
+    result = []
+    for i, raw in enumerate(r.items(value, ("critical_permissions",))):
+        path: Path = ("critical_permissions", i)
+        entry = r.mapping(raw, path, ("id", "description", "actions", "resources"))
+        for required in ("description", "actions"):
+            if required not in entry:
+                raise r.fail(path, f"`{required}` is required")
+        description = r.string(entry["description"], (*path, "description"))
+        entry_id = r.string(entry["id"], (*path, "id")) if "id" in entry else f"critical-{i + 1}"
+        resources = (
+            r.strings(entry["resources"], (*path, "resources")) if "resources" in entry else ()
+        )
+        result.append(
+            CriticalPermission(
+                entry_id,
+                description,
+                r.strings(entry["actions"], (*path, "actions")),
+                resources,
+                r.document.span_of(path).line,
+            )
+        )
+    return tuple(result)
+
+
+def _public_access(r: _Reader, value: Any) -> tuple[tuple[str, str], ...]:
+    section = r.mapping(value, ("public_access",), ("resource_types",))
+    types = section.get("resource_types", {})
+    path: Path = ("public_access", "resource_types")
+    if not isinstance(types, dict):
+        raise r.fail(
+            path, 'must map path globs to resource types (e.g. `"buckets/**": AWS::S3::Bucket`)'
+        )
+    kind = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+    return tuple(
+        (glob, r.string(t, (*path, glob), kind, " (a type like `AWS::S3::Bucket`)"))
+        for glob, t in types.items()
+    )
+
+
+def _expires(r: _Reader, value: Any, path: Path) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise r.fail(path, f"`{value}` is not a date (YYYY-MM-DD)") from None
+
+
+def _waivers(r: _Reader, value: Any) -> tuple[Waiver, ...]:
+    result = []
+    for i, raw in enumerate(r.items(value, ("waivers",))):
+        path: Path = ("waivers", i)
+        entry = r.mapping(raw, path, ("path", "check", "statement", "reason", "expires"))
+        for required in ("path", "check", "reason"):
+            if required not in entry:
+                raise r.fail(
+                    path, f"`{required}` is required (a waiver says what it accepts and why)"
+                )
+        check = r.choice(entry["check"], (*path, "check"), WAIVABLE)
+        statement = (
+            r.string(entry["statement"], (*path, "statement")) if "statement" in entry else None
+        )
+        expires = _expires(r, entry["expires"], (*path, "expires")) if "expires" in entry else None
+        result.append(
+            Waiver(
+                r.string(entry["path"], (*path, "path")),
+                check,
+                r.string(entry["reason"], (*path, "reason")),
+                statement,
+                expires,
+                r.document.span_of(path).line,
+            )
+        )
+    return tuple(result)
+
+
+def _timeout(r: _Reader, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise r.fail(("timeout",), "must be a number of seconds greater than 0")
+    return float(value)
+
+
+def _report_only(r: _Reader, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise r.fail(("report_only",), "must be true or false")
+    return value
+
+
+_ACCOUNT_HINT = ' (a 12-digit account id in quotes, e.g. `"111122223333"`)'
+_FIELDS: dict[str, Callable[[_Reader, Any], Any]] = {
+    "include": lambda r, v: r.strings(v, ("include",)),
+    "exclude": lambda r, v: r.strings(v, ("exclude",)),
+    "policies": lambda r, v: r.strings(v, ("policies",)),
+    "checks": _checks,
+    "critical_permissions": _critical,
+    "trusted_accounts": lambda r, v: r.strings(v, ("trusted_accounts",), _ACCOUNT, _ACCOUNT_HINT),
+    "trusted_organization": lambda r, v: r.string(
+        v, ("trusted_organization",), _ORGANIZATION, " (an organization id like `o-a1b2c3d4e5`)"
+    ),
+    "public_access": _public_access,
+    "solver": lambda r, v: r.choice(v, ("solver",), SOLVERS),
+    "timeout": _timeout,
+    "new_files": lambda r, v: NewFiles(
+        r.choice(v, ("new_files",), tuple(n.value for n in NewFiles))
+    ),
+    "waivers": _waivers,
+    "report_only": _report_only,
+}
+
+
+def parse_config(text: str, filename: str) -> Config:
+    """The configuration in `text`; InputError naming the key and line of the first problem."""
+    if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        return Config(path=filename)
+    document = decode_text(text, filename)
+    if document.value is None:
+        return Config(path=filename)
+    reader = _Reader(document)
+    values = reader.mapping(document.value, (), tuple(_FIELDS))
+    fields = {key: _FIELDS[key](reader, raw) for key, raw in values.items()}
+    return Config(**fields, path=filename)
+
+
+def load_config(path: str, display_name: str, *, required: bool) -> Config:
+    """Read the configuration file at `path`; defaults when it is absent and not `required`."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        if required:
+            raise InputError(
+                "the configuration file does not exist", filename=display_name
+            ) from None
+        return Config()
+    except OSError as error:
+        raise InputError(
+            f"cannot read the configuration: {error.strerror}", filename=display_name
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("the configuration is not UTF-8 text", filename=display_name) from None
+    return parse_config(text, display_name)
