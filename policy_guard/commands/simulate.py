@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import NoReturn
 
 from policy_guard.commands.documents import (
     add_output_argument,
@@ -33,9 +34,15 @@ in either allows (same account).
 """
 
 
+def _argument_error(message: str) -> NoReturn:
+    """Bad arguments are bad input: one line and exit 2 through the CLI boundary, no usage dump."""
+    raise InputError(f"{message} (see `policy-guard simulate --help`)")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
+    parser.error = _argument_error  # type: ignore[method-assign]
     parser.add_argument(
         "--policy-document",
         required=True,
