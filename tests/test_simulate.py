@@ -64,6 +64,10 @@ def simulate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
     return code, captured.out, captured.err
 
 
+def ask(action: str, resource: str) -> list[str]:
+    return ["--action", action, "--resource", resource]
+
+
 def assert_one_line_error(err: str) -> None:
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -77,10 +81,7 @@ def test_json_allow_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         capsys,
         "--policy-document",
         policy,
-        "--action",
-        "s3:GetObject",
-        "--resource",
-        "arn:aws:s3:::data/k",
+        *ask("s3:GetObject", "arn:aws:s3:::data/k"),
         "--output",
         "json",
     )
@@ -104,10 +105,7 @@ def test_json_explicit_deny_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtur
         capsys,
         "--policy-document",
         f"file://{policy}",
-        "--action",
-        "s3:GetObject",
-        "--resource",
-        "arn:aws:s3:::secrets/k",
+        *ask("s3:GetObject", "arn:aws:s3:::secrets/k"),
         "--output",
         "json",
     )
@@ -123,10 +121,7 @@ def test_text_implicit_deny_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtur
         capsys,
         "--policy-document",
         policy,
-        "--action",
-        "s3:PutObject",
-        "--resource",
-        "arn:aws:s3:::data/k",
+        *ask("s3:PutObject", "arn:aws:s3:::data/k"),
     )
     assert (code, err) == (1, "")
     assert out.startswith("implicitDeny: `s3:PutObject` on `arn:aws:s3:::data/k`")
@@ -139,10 +134,7 @@ def test_text_names_matching_statements(tmp_path: Path, capsys: pytest.CaptureFi
         capsys,
         "--policy-document",
         policy,
-        "--action",
-        "s3:GetObject",
-        "--resource",
-        "arn:aws:s3:::secrets/k",
+        *ask("s3:GetObject", "arn:aws:s3:::secrets/k"),
         "--output",
         "text",
     )
@@ -156,7 +148,7 @@ def test_context_repeated_and_multi_valued(
 ) -> None:
     """`--context` takes several pairs, may be repeated, and a repeated key is multi-valued."""
     policy = write(tmp_path, "identity.json", IDENTITY)
-    base = ["--policy-document", policy, "--action", "ec2:RunInstances", "--resource", "*"]
+    base = ["--policy-document", policy, *ask("ec2:RunInstances", "*")]
     code, _, _ = simulate(capsys, *base, "--context", "aws:TagKeys=team", "AWS:tagkeys=env")
     assert code == 0
     code, _, _ = simulate(
@@ -170,10 +162,7 @@ def test_resource_policy_with_principal(tmp_path: Path, capsys: pytest.CaptureFi
     args = [
         "--policy-document",
         policy,
-        "--action",
-        "s3:ListBucket",
-        "--resource",
-        "arn:aws:s3:::shared",
+        *ask("s3:ListBucket", "arn:aws:s3:::shared"),
         "--output",
         "json",
     ]
@@ -194,10 +183,7 @@ def test_resource_policy_needs_principal(
         capsys,
         "--policy-document",
         policy,
-        "--action",
-        "s3:ListBucket",
-        "--resource",
-        "arn:aws:s3:::shared",
+        *ask("s3:ListBucket", "arn:aws:s3:::shared"),
     )
     assert (code, out) == (2, "")
     assert_one_line_error(err)
@@ -227,9 +213,7 @@ def test_identity_and_resource_policy_together(
         "--output",
         "json",
     ]
-    code, out, _ = simulate(
-        capsys, *args, "--action", "s3:DeleteObject", "--resource", "arn:aws:s3:::shared/k"
-    )
+    code, out, _ = simulate(capsys, *args, *ask("s3:DeleteObject", "arn:aws:s3:::shared/k"))
     result = json.loads(out)
     assert code == 1
     assert result["decision"] == "explicitDeny"
@@ -237,9 +221,7 @@ def test_identity_and_resource_policy_together(
         ("identity", "Allow"),
         ("resource", "Deny"),
     ]
-    code, _, _ = simulate(
-        capsys, *args, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::shared/k"
-    )
+    code, _, _ = simulate(capsys, *args, *ask("s3:GetObject", "arn:aws:s3:::shared/k"))
     assert code == 0
 
 
@@ -253,10 +235,7 @@ def test_resource_policy_type_with_resource_policy_is_rejected(
         bucket,
         "--resource-policy",
         bucket,
-        "--action",
-        "s3:X",
-        "--resource",
-        "r",
+        *ask("s3:X", "r"),
         "--policy-type",
         "RESOURCE_POLICY",
     )
@@ -266,9 +245,7 @@ def test_resource_policy_type_with_resource_policy_is_rejected(
 
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = str(tmp_path / "nope.json")
-    code, out, err = simulate(
-        capsys, "--policy-document", missing, "--action", "s3:X", "--resource", "r"
-    )
+    code, out, err = simulate(capsys, "--policy-document", missing, *ask("s3:X", "r"))
     assert (code, out) == (2, "")
     assert_one_line_error(err)
     assert "nope.json" in err
@@ -277,9 +254,7 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_invalid_json_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{\n  "Version": "2012-10-17",\n  "Statement": [,]\n}\n', encoding="utf-8")
-    code, _, err = simulate(
-        capsys, "--policy-document", str(path), "--action", "s3:X", "--resource", "r"
-    )
+    code, _, err = simulate(capsys, "--policy-document", str(path), *ask("s3:X", "r"))
     assert code == 2
     assert_one_line_error(err)
     assert f"{path}:3" in err
@@ -298,9 +273,7 @@ def test_bad_arguments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
 ) -> None:
     policy = write(tmp_path, "identity.json", IDENTITY)
-    code, out, err = simulate(
-        capsys, "--policy-document", policy, "--action", "s3:X", "--resource", "r", *extra
-    )
+    code, out, err = simulate(capsys, "--policy-document", policy, *ask("s3:X", "r"), *extra)
     assert (code, out) == (2, "")
     assert_one_line_error(err)
 
@@ -328,9 +301,7 @@ def test_unknown_operator_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
             ],
         },
     )
-    code, out, err = simulate(
-        capsys, "--policy-document", policy, "--action", "s3:X", "--resource", "r"
-    )
+    code, out, err = simulate(capsys, "--policy-document", policy, *ask("s3:X", "r"))
     assert (code, out) == (2, "")
     assert_one_line_error(err)
     assert "`StringEqualz`" in err
@@ -354,10 +325,7 @@ def test_python_dash_m(tmp_path: Path) -> None:
             "simulate",
             "--policy-document",
             policy,
-            "--action",
-            "s3:GetObject",
-            "--resource",
-            "arn:aws:s3:::data/k",
+            *ask("s3:GetObject", "arn:aws:s3:::data/k"),
             "--output",
             "json",
         ],
