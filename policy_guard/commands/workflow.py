@@ -1,15 +1,169 @@
-"""Placeholder: replaced by the module that implements this command."""
+"""`policy-guard [FILES ...] [--all]`: the git-aware workflow (pre-commit hook, CI, sweeps).
+
+Argument parsing and output only: `runner.run` does the work, `policy_guard.report.emit`
+formats it. The exit code is the report's: 0 nothing found, 1 findings, 2 not checked.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import sys
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, TextIO
 
-from policy_guard.errors import UndecidedError
+from policy_guard import runner
+from policy_guard.run_results import RunReport
+from policy_guard.runner import RunOptions
+
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILES",
+        help="files to check against their version at the base (what pre-commit "
+        "passes); default: the policy files changed since the base",
+    )
+    parser.add_argument(
+        "--all",
+        dest="all_files",
+        action="store_true",
+        help="check every policy file of the repository with the checks that need no base",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        help="compare with the merge-base of REF and HEAD (default: "
+        "PRE_COMMIT_FROM_REF, the pull request's base in GitHub Actions, "
+        "else HEAD)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: .policy-guard.yaml at the repository root)",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--sarif", metavar="FILE", help="also write a SARIF report to FILE")
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="check files in N processes for large sweeps (default: CPUs)",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is shown only on a terminal, outside CI)",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a positive number")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UndecidedError("this command is not implemented yet")
+    environ = os.environ
+    options = RunOptions(
+        files=tuple(args.files),
+        all_files=args.all_files,
+        base=args.base,
+        config=args.config,
+        jobs=args.jobs,
+    )
+    bar = None if args.no_progress else _ProgressBar.on(sys.stderr, environ)
+    try:
+        report = runner.run(
+            options, cwd=os.getcwd(), environ=environ, today=date.today(), progress=bar
+        )
+    finally:
+        if bar is not None:
+            bar.finish()
+    text = emit(
+        report,
+        fmt=args.format,
+        output=args.output,
+        sarif=args.sarif,
+        color=sys.stdout.isatty() and "NO_COLOR" not in environ,
+        environ=environ,
+    )
+    if text:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return report.exit_code
+
+
+class _ProgressBar:
+    """A one-line counter on a terminal, for sweeps; nothing in hooks, CI or pipes."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = False
+
+    @staticmethod
+    def on(stream: TextIO, environ: Mapping[str, str]) -> _ProgressBar | None:
+        if not stream.isatty() or environ.get("CI") or environ.get("PRE_COMMIT") == "1":
+            return None
+        return _ProgressBar(stream)
+
+    def __call__(self, done: int, total: int) -> None:
+        if total >= 50 and (done == total or done % 10 == 0):
+            self.stream.write(f"\rpolicy-guard: {done}/{total} files")
+            self.stream.flush()
+            self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def emit(
+    report: RunReport,
+    *,
+    fmt: str,
+    output: str | None,
+    sarif: str | None,
+    color: bool,
+    environ: Mapping[str, str],
+) -> str | None:
+    """The reporters' `emit` when they are installed, else a plain text listing."""
+    report_emit: Any = getattr(importlib.import_module("policy_guard.report"), "emit", None)
+    if report_emit is None:
+        return _plain_text(report, fmt, output, sarif)
+    result: str | None = report_emit(
+        report, fmt=fmt, output=output, sarif=sarif, color=color, environ=environ
+    )
+    return result
+
+
+def _plain_text(report: RunReport, fmt: str, output: str | None, sarif: str | None) -> str:
+    from policy_guard.errors import InputError
+
+    if fmt != "text" or output or sarif:
+        raise InputError("only `--format text` is available until the reporters are installed")
+    lines = []
+    for issue in report.issues:
+        where = f"{issue.location.path}:{issue.location.line}:{issue.location.column + 1}"
+        waived = f" (waived: {issue.waived_by})" if issue.waived_by else ""
+        lines.append(f"{where}: {issue.severity.value} [{issue.check}] {issue.message}{waived}")
+    counts = report.counts()
+    lines.append(
+        f"{counts['files']} policy files: {counts['error']} errors, "
+        f"{counts['warning']} warnings, {counts['undecided']} undecided, "
+        f"{counts['waived']} waived"
+    )
+    return "\n".join(lines)

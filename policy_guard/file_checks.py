@@ -1,0 +1,411 @@
+"""One file: decode both versions, find their policies, pair them by identity, run the checks.
+
+A pure function of its inputs (`FileTask`, `CheckContext`), so the runner can run files in
+worker processes. The solver engine (`policy_guard.checks`) is imported only when a policy needs
+it, so a hook run on files that hold no policy never loads pySMT. Every engine error becomes an
+`undecided` issue of its policy (exit 2) while the other checks and files still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from typing import Any
+
+from policy_guard.config import Config, CriticalPermission, NewFiles
+from policy_guard.decode import Decoded
+from policy_guard.errors import InputError, PolicyGuardError, UndecidedError
+from policy_guard.findings import Finding, FindingType
+from policy_guard.model import Policy, PolicyType
+from policy_guard.parse import parse_policy
+from policy_guard.results import CheckResult, Outcome, Reason
+from policy_guard.run_results import FileReport, Issue, Location, PolicyInFile, Severity
+from policy_guard.sources import FoundPolicy, decode_file, find_policies
+from policy_guard.waivers import apply_waivers
+
+_FINDING_SEVERITY = {
+    FindingType.SECURITY_WARNING: Severity.WARNING,
+    FindingType.WARNING: Severity.WARNING,
+    FindingType.SUGGESTION: Severity.NOTE,
+}
+
+
+@dataclass(frozen=True)
+class FileTask:
+    """A file to check: its contents on the new side and, when compared, at the base."""
+
+    path: str
+    status: str  # "modified" | "added" | "renamed" | "unchanged"
+    new_data: bytes
+    old_path: str | None = None
+    old_data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    config: Config
+    compare: bool  # False for `--all`: only the checks that need no base
+    today: date
+
+
+def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
+    """The report of one file, or None when it holds no policy and need not (quietly skipped)."""
+    named = context.config.names(task.path)
+    old_found = _old_policies(task)
+    try:
+        new_found = find_policies(decode_file(task.new_data, task.path))
+    except InputError as error:
+        # a file that does not decode is reported when it is known to be a policy, or looks
+        # like one (it mentions `Statement`): a broken policy never passes as "not a policy"
+        if not (named or old_found or b"Statement" in task.new_data):
+            return None
+        issue = Issue(
+            "parse-error", Severity.ERROR, error.problem, Location(task.path, error.line or 1)
+        )
+        return _report(task, (), (issue,), context)
+    if not new_found:
+        if not (named or old_found):
+            return None
+        why = "was a policy at the base" if old_found else "is listed in `policies`"
+        issue = Issue(
+            "parse-error",
+            Severity.ERROR,
+            f"the file {why} but is not a policy document (no `Statement`)",
+            Location(task.path, 1),
+        )
+        return _report(task, (), (issue,), context)
+    old_by_id = {found.policy_id: found for found in old_found}
+    policies, issues = [], []
+    for found in new_found:
+        policy_type, policy_issues = _check_policy(
+            task, found, old_by_id.get(found.policy_id), context
+        )
+        policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
+        issues.extend(policy_issues)
+    return _report(task, tuple(policies), tuple(issues), context)
+
+
+def _report(
+    task: FileTask,
+    policies: tuple[PolicyInFile, ...],
+    issues: tuple[Issue, ...],
+    context: CheckContext,
+) -> FileReport:
+    return FileReport(
+        task.path,
+        task.status,
+        task.old_path,
+        policies,
+        apply_waivers(issues, context.config.waivers, context.today),
+    )
+
+
+def _old_policies(task: FileTask) -> tuple[FoundPolicy, ...]:
+    """The policies of the base version; none when it is absent or does not decode."""
+    if task.old_data is None:
+        return ()
+    try:
+        return find_policies(decode_file(task.old_data, task.old_path or task.path))
+    except InputError:
+        return ()
+
+
+# --- one policy ------------------------------------------------------------------------------
+
+
+class _PolicyChecks:
+    """The checks of one policy; each failure of the engine becomes an `undecided` issue."""
+
+    def __init__(self, task: FileTask, found: FoundPolicy, policy: Policy, config: Config) -> None:
+        self.task = task
+        self.found = found
+        self.policy = policy
+        self.config = config
+        self.issues: list[Issue] = []
+
+    def location(self, span_path: tuple[str | int, ...] = ()) -> Location:
+        span = self.policy.span_of(span_path)
+        return Location(self.task.path, span.line, span.column, span.end_line, span.end_column)
+
+    def run(self, check: str, body: Callable[[], None]) -> None:
+        try:
+            body()
+        except PolicyGuardError as error:
+            self.issues.append(
+                Issue(
+                    "undecided",
+                    Severity.ERROR,
+                    f"`{check}` could not be decided: {error}",
+                    self.location(),
+                    self.found.policy_id,
+                )
+            )
+
+    def result_issues(
+        self, check: str, severity: Severity, result: CheckResult, describe: Callable[[Reason], str]
+    ) -> None:
+        if result.outcome is Outcome.PASS:
+            return
+        if not result.reasons:
+            self.issues.append(
+                Issue(
+                    check,
+                    severity,
+                    result.message,
+                    self.location(),
+                    self.found.policy_id,
+                    aws_message=result.message,
+                )
+            )
+            return
+        for reason in result.reasons:
+            self.issues.append(
+                Issue(
+                    check,
+                    severity,
+                    describe(reason),
+                    self.location(reason.path),
+                    self.found.policy_id,
+                    reason.statement_index,
+                    reason.statement_id,
+                    reason.counterexample,
+                    f"{result.message} {reason.description}".strip(),
+                )
+            )
+
+
+def _check_policy(
+    task: FileTask, found: FoundPolicy, old: FoundPolicy | None, context: CheckContext
+) -> tuple[str, list[Issue]]:
+    """The policy's type (as reported) and its issues."""
+    config = context.config
+    parsed = parse_policy(found.document, found.policy_type)
+    issues = _validation_issues(task.path, found, config)
+    if parsed.errors or parsed.policy is None:
+        if not any(i.severity is Severity.ERROR for i in issues):
+            first = parsed.errors[0]
+            line = found.document.span_of(first.path).line
+            issues.append(
+                Issue(
+                    "parse-error",
+                    Severity.ERROR,
+                    f"the policy cannot be checked: {first.details}",
+                    Location(task.path, line),
+                    found.policy_id,
+                )
+            )
+        kind = found.policy_type or (parsed.policy.policy_type if parsed.policy else None)
+        return (kind.value if kind else ""), issues
+    policy = parsed.policy
+    checks = _PolicyChecks(task, found, policy, config)
+    if context.compare:
+        _no_new_access(checks, old)
+    for entry in config.critical_permissions:
+        checks.run("critical-permission", partial(_critical, checks, entry))
+    if policy.policy_type is PolicyType.RESOURCE:
+        resource_type = config.resource_type(task.path) or found.resource_type
+        if resource_type is not None and config.severity("public-access") is not None:
+            checks.run("public-access", lambda: _public(checks, resource_type))
+        if (config.trusted_accounts or config.trusted_organization) and config.severity(
+            "external-access"
+        ) is not None:
+            checks.run("external-access", lambda: _external(checks))
+    return policy.policy_type.value, issues + checks.issues
+
+
+def _validation_issues(path: str, found: FoundPolicy, config: Config) -> list[Issue]:
+    severity = config.severity("validation")
+    if severity is None:
+        return []
+    issues = []
+    for finding in _validation_findings(found):
+        span = found.document.span_of(finding.path)
+        level = severity if finding.is_error else _FINDING_SEVERITY[finding.finding_type]
+        if severity is Severity.WARNING and level is Severity.ERROR:
+            level = Severity.WARNING
+        statement = (
+            finding.path[1]
+            if len(finding.path) > 1
+            and finding.path[0] == "Statement"
+            and isinstance(finding.path[1], int)
+            else None
+        )
+        issues.append(
+            Issue(
+                "validation",
+                level,
+                f"{finding.issue_code}: {finding.details}",
+                Location(path, span.line, span.column, span.end_line, span.end_column),
+                found.policy_id,
+                statement,
+                _sid(found.document, statement),
+            )
+        )
+    return issues
+
+
+def _validation_findings(found: FoundPolicy) -> tuple[Finding, ...]:
+    """The validator's findings when it is installed, else the parser's structural errors."""
+    try:
+        validate: Any = importlib.import_module("policy_guard.validate")
+    except ImportError:
+        return parse_policy(found.document, found.policy_type).findings
+    return tuple(validate.validate_document(found.document, found.policy_type).findings)
+
+
+def _sid(document: Decoded, index: int | None) -> str | None:
+    if index is None:
+        return None
+    statements = document.value.get("Statement") if isinstance(document.value, dict) else None
+    if isinstance(statements, dict) and index == 0:
+        statements = [statements]
+    if isinstance(statements, list) and index < len(statements):
+        statement = statements[index]
+        sid = statement.get("Sid") if isinstance(statement, dict) else None
+        return sid if isinstance(sid, str) else None
+    return None
+
+
+# --- the checks ------------------------------------------------------------------------------
+
+
+def _engine() -> Any:
+    try:
+        return importlib.import_module("policy_guard.checks")
+    except ImportError as error:
+        raise UndecidedError(f"the solver engine is not available ({error})") from None
+
+
+def _options(config: Config) -> Any:
+    return _engine().EngineOptions(solver=config.solver, timeout=config.timeout)
+
+
+def _engine_function(name: str) -> Callable[..., CheckResult]:
+    function = getattr(_engine(), name, None)
+    if function is None:
+        raise UndecidedError(f"this version of policy-guard has no `{name}`")
+    return function  # type: ignore[no-any-return]
+
+
+def _label(reason: Reason) -> str:
+    return (
+        f"{reason.statement_index} (`{reason.statement_id}`)"
+        if reason.statement_id
+        else str(reason.statement_index)
+    )
+
+
+def _request_text(reason: Reason) -> str:
+    request = reason.counterexample
+    text = f"action `{request.action}` on `{request.resource}`"
+    return f"{text} for `{request.principal}`" if request.principal else text
+
+
+def _no_new_access(checks: _PolicyChecks, old: FoundPolicy | None) -> None:
+    severity = checks.config.severity("no-new-access")
+    if severity is None:
+        return
+    old_policy = _load_old(old, checks.policy)
+    if old_policy is None:
+        treatment = checks.config.new_files
+        if treatment is NewFiles.ACCEPT:
+            return
+        if treatment is NewFiles.FAIL:
+            checks.issues.append(
+                Issue(
+                    "no-new-access",
+                    severity,
+                    "new policy: there is no version at the base to "
+                    "compare with (`new_files: fail`); review it, then waive or merge it",
+                    checks.location(),
+                    checks.found.policy_id,
+                )
+            )
+            return
+        old_policy = _empty_like(checks.policy)
+    if old_policy == checks.policy:
+        return  # the same statements: nothing new, no solver needed
+
+    def body() -> None:
+        result = _engine_function("check_no_new_access")(
+            old_policy, checks.policy, _options(checks.config)
+        )
+        checks.result_issues(
+            "no-new-access",
+            severity,
+            result,
+            lambda r: f"{_request_text(r)} is newly allowed by statement {_label(r)}",
+        )
+
+    checks.run("no-new-access", body)
+
+
+def _load_old(old: FoundPolicy | None, new: Policy) -> Policy | None:
+    """The base version, read as the same type of policy; None when there is none that IAM
+    would accept (a policy broken at the base granted nothing)."""
+    if old is None:
+        return None
+    parsed = parse_policy(old.document, new.policy_type)
+    return None if parsed.errors else parsed.policy
+
+
+def _empty_like(policy: Policy) -> Policy:
+    """A policy that allows nothing, to compare a new policy with."""
+    document = Decoded({"Version": policy.version, "Statement": []}, policy.filename)
+    return Policy(policy.version, None, (), policy.policy_type, document)
+
+
+def _critical(checks: _PolicyChecks, entry: CriticalPermission) -> None:
+    severity = checks.config.severity("critical-permission")
+    if severity is None:
+        return
+    engine = _engine()
+    access = engine.Access(actions=entry.actions, resources=entry.resources)
+    result = engine.check_access_not_granted(checks.policy, access, _options(checks.config))
+    checks.result_issues(
+        "critical-permission",
+        severity,
+        result,
+        lambda r: (
+            f"critical permission `{entry.id}` ({entry.description}): "
+            f"{_request_text(r)} is allowed by statement {_label(r)}"
+        ),
+    )
+
+
+def _public(checks: _PolicyChecks, resource_type: str) -> None:
+    severity = checks.config.severity("public-access")
+    assert severity is not None
+    result = _engine_function("check_no_public_access")(
+        checks.policy, resource_type, _options(checks.config)
+    )
+    checks.result_issues(
+        "public-access",
+        severity,
+        result,
+        lambda r: f"the policy is public: {_request_text(r)} is allowed by statement {_label(r)}",
+    )
+
+
+def _external(checks: _PolicyChecks) -> None:
+    severity = checks.config.severity("external-access")
+    assert severity is not None
+    config = checks.config
+    result = _engine_function("check_no_external_access")(
+        checks.policy,
+        trusted_accounts=config.trusted_accounts,
+        trusted_organization=config.trusted_organization,
+        options=_options(config),
+    )
+    checks.result_issues(
+        "external-access",
+        severity,
+        result,
+        lambda r: (
+            f"access outside the trusted accounts: {_request_text(r)} "
+            f"is allowed by statement {_label(r)}"
+        ),
+    )

@@ -1,0 +1,230 @@
+"""The workflow: which files, against which base, checked serially or in worker processes.
+
+`run` is the library entry point of `policy-guard [FILES] [--all]`: it chooses the files (the
+ones given, the ones changed since the base, or every file for `--all`), reads both versions of
+each through `gitbase`, checks each file with `file_checks.check_file`, and returns a RunReport.
+It never prints; progress goes to an optional callback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import date
+
+from policy_guard.config import CONFIG_FILE, Config, load_config
+from policy_guard.errors import InputError
+from policy_guard.file_checks import CheckContext, FileTask, check_file
+from policy_guard.gitbase import (
+    ChangeStatus,
+    Comparison,
+    GitRepository,
+    NewSide,
+    read_worktree_file,
+)
+from policy_guard.run_results import FileReport, RunReport
+from policy_guard.waivers import expired_waiver_issues
+
+PARALLEL_MIN_FILES = 16  # below this, starting worker processes costs more than it saves
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    files: tuple[str, ...] = ()
+    all_files: bool = False
+    base: str | None = None
+    config: str | None = None  # default: `.policy-guard.yaml` at the repository root
+    jobs: int = 1
+
+
+def run(
+    options: RunOptions,
+    *,
+    cwd: str,
+    environ: Mapping[str, str],
+    today: date,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Check the policy files that `options` selects; see the module docstring."""
+    if options.all_files and (options.files or options.base):
+        raise InputError(
+            "`--all` checks every policy file without a base: give no FILES and no `--base` with it"
+        )
+    repo = GitRepository.discover(cwd)
+    root = repo.root if repo is not None else os.path.abspath(cwd)
+    config = _config(options.config, root, cwd)
+    comparison: Comparison | None = None
+    if options.all_files:
+        tasks = list(_all_tasks(repo, root, config))
+    elif repo is None:
+        if not options.files:
+            raise InputError("not in a git repository: give the FILES to check, or `--all`")
+        tasks = list(_plain_tasks(root, cwd, options.files, config))
+    else:
+        comparison = repo.compare(options.base, environ)
+        if options.files:
+            if comparison.new_side is NewSide.INDEX:  # given files are read as they are on disk
+                comparison = replace(comparison, new_side=NewSide.WORKTREE)
+            tasks = list(_given_tasks(repo, comparison, cwd, options.files, config))
+        else:
+            tasks = list(_changed_tasks(repo, comparison, config))
+    context = CheckContext(config, compare=not options.all_files, today=today)
+    reports = _check(tasks, context, options.jobs, progress)
+    expired = expired_waiver_issues(config, today)
+    if expired:
+        reports.append(FileReport(expired[0].location.path, "unchanged", None, (), expired))
+    return RunReport(
+        tuple(reports), comparison.base if comparison else None, report_only=config.report_only
+    )
+
+
+def _config(explicit: str | None, root: str, cwd: str) -> Config:
+    if explicit is None:
+        return load_config(os.path.join(root, CONFIG_FILE), CONFIG_FILE, required=False)
+    path = os.path.join(cwd, explicit)
+    return load_config(path, _display(root, path), required=True)
+
+
+def _display(root: str, path: str) -> str:
+    """`path` relative to the root when it is inside it, POSIX style."""
+    relative = os.path.relpath(os.path.abspath(path), root)
+    if relative.startswith(os.pardir):
+        return path
+    return relative.replace(os.sep, "/")
+
+
+def _relative(root: str, cwd: str, name: str) -> str:
+    relative = _display(root, os.path.join(cwd, name))
+    if relative.startswith(os.pardir) or os.path.isabs(relative):
+        raise InputError("the file is outside the repository", filename=name)
+    return relative
+
+
+# --- which files -----------------------------------------------------------------------------
+
+
+def _all_tasks(repo: GitRepository | None, root: str, config: Config) -> Iterator[FileTask]:
+    paths = repo.all_paths() if repo is not None else _walk(root)
+    for path in sorted(paths):
+        if config.selects(path):
+            data = read_worktree_file(root, path)
+            if data is not None:
+                yield FileTask(path, "unchanged", data)
+
+
+def _walk(root: str) -> Iterator[str]:
+    """Every file below `root` outside a repository (hidden folders skipped)."""
+    for folder, folders, names in os.walk(root):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in names:
+            yield _display(root, os.path.join(folder, name))
+
+
+def _plain_tasks(root: str, cwd: str, names: tuple[str, ...], config: Config) -> Iterator[FileTask]:
+    """FILES outside a repository: checked as new files."""
+    for path in _expand(root, cwd, names, lambda: _walk(root)):
+        if config.selects(path):
+            data = read_worktree_file(root, path)
+            if data is None:
+                raise InputError("no such file", filename=path)
+            yield FileTask(path, "added", data)
+
+
+def _expand(
+    root: str, cwd: str, names: tuple[str, ...], every: Callable[[], Iterable[str]]
+) -> list[str]:
+    """FILES relative to the root; a folder stands for the files below it."""
+    paths = [_relative(root, cwd, name) for name in names]
+    folders = [p for p in paths if os.path.isdir(os.path.join(root, p))]
+    if not folders:
+        return paths
+    below = [p for p in every() if any(f == "." or p.startswith(f + "/") for f in folders)]
+    return sorted(dict.fromkeys([p for p in paths if p not in folders] + below))
+
+
+def _given_tasks(
+    repo: GitRepository, comparison: Comparison, cwd: str, names: tuple[str, ...], config: Config
+) -> Iterator[FileTask]:
+    """FILES (what pre-commit passes): each against its version at the base, or at its old
+    path when git sees a rename."""
+    renamed: dict[str, str] | None = None
+    for path in _expand(repo.root, cwd, names, repo.all_paths):
+        if not config.selects(path):
+            continue
+        new = repo.new_bytes(comparison, path)
+        old = repo.base_bytes(comparison, path)
+        if new is None:
+            if old is None and comparison.new_side is not NewSide.COMMIT:
+                raise InputError("no such file", filename=path)
+            continue  # deleted: nothing can grant access any more
+        old_path: str | None = path
+        if old is None:
+            if renamed is None:
+                renamed = {
+                    c.path: str(c.old_path)
+                    for c in repo.changes(comparison)
+                    if c.status is ChangeStatus.RENAMED
+                }
+            old_path = renamed.get(path)
+            old = repo.base_bytes(comparison, old_path) if old_path else None
+        status = (
+            "added"
+            if old is None
+            else "renamed"
+            if old_path != path
+            else "unchanged"
+            if old == new
+            else "modified"
+        )
+        yield FileTask(path, status, new, old_path if old is not None else None, old)
+
+
+def _changed_tasks(
+    repo: GitRepository, comparison: Comparison, config: Config
+) -> Iterator[FileTask]:
+    """No FILES: the files changed between the base and the new side."""
+    changes = repo.changes(comparison, untracked=comparison.untracked)
+    for change in sorted(changes, key=lambda c: c.path):
+        if change.status is ChangeStatus.DELETED or not config.selects(change.path):
+            continue
+        new = repo.new_bytes(comparison, change.path)
+        if new is None:
+            continue
+        old = repo.base_bytes(comparison, change.old_path) if change.old_path else None
+        yield FileTask(
+            change.path, change.status.value, new, change.old_path if old is not None else None, old
+        )
+
+
+# --- checking --------------------------------------------------------------------------------
+
+
+def _check(
+    tasks: list[FileTask], context: CheckContext, jobs: int, progress: Progress | None
+) -> list[FileReport]:
+    """Serial for a few files; worker processes (in file order) for a sweep."""
+    if jobs > 1 and len(tasks) >= PARALLEL_MIN_FILES:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = pool.map(
+                check_file,
+                tasks,
+                [context] * len(tasks),
+                chunksize=max(1, min(16, len(tasks) // (jobs * 8))),
+            )
+            return _collect(results, len(tasks), progress)
+    return _collect((check_file(task, context) for task in tasks), len(tasks), progress)
+
+
+def _collect(
+    results: Iterator[FileReport | None], total: int, progress: Progress | None
+) -> list[FileReport]:
+    reports = []
+    for done, report in enumerate(results, 1):
+        if report is not None:
+            reports.append(report)
+        if progress is not None:
+            progress(done, total)
+    return reports
