@@ -4,13 +4,14 @@ must hold for every policy and request (hypothesis)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.decode import decode_text
+from policy_guard.decode import decode_text, read_document
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.evaluate import (
     Decision,
@@ -385,3 +386,98 @@ def test_negated_operator_complements_positive_for_single_values(
     positive = policy_of(stmt(Condition={"StringLike": {key: values}}))
     negated = policy_of(stmt(Condition={"StringNotLike": {key: values}}))
     assert evaluate(positive, request).allowed != evaluate(negated, request).allowed
+
+
+# --- real data ------------------------------------------------------------------------------
+
+MANAGED = Path(__file__).resolve().parent / "fixtures" / "evaluate" / "managed"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def managed(name: str) -> Policy:
+    return load_policy(read_document(str(MANAGED / name)))
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        ("sts:AssumeRole", ALLOW),  # through the NotAction statement
+        ("iam:CreateServiceLinkedRole", ALLOW),  # listed explicitly
+        ("IAM:createservicelinkedrole", ALLOW),
+        ("iam:CreateAccessKey", IMPLICIT),  # `iam:*` is in NotAction and not listed
+        ("organizations:DescribeOrganization", ALLOW),
+        ("organizations:LeaveOrganization", IMPLICIT),
+        ("ec2:TerminateInstances", ALLOW),
+    ],
+)
+def test_power_user_access(action: str, expected: Decision) -> None:
+    """The shared data README's fixed expectations for PowerUserAccess."""
+    policy = managed("PowerUserAccess-v12.json")
+    assert evaluate(
+        policy, req(action, "arn:aws:ec2:us-east-1:123456789012:instance/i-1")
+    ).decision is (expected)
+
+
+@pytest.mark.parametrize("action", ["iam:CreateAccessKey", "s3:GetObject", "x:y", "*"])
+def test_administrator_access_and_deny_all(action: str) -> None:
+    assert evaluate(managed("AdministratorAccess-v1.json"), req(action, "anything")).allowed
+    denied = evaluate(managed("AWSDenyAll-v2.json"), req(action, "anything"))
+    assert denied.decision is EXPLICIT
+    assert denied.matched_statements[0].statement_id == "DenyAll"
+
+
+def test_fixtures_are_unchanged_copies() -> None:
+    source = SHARED / "managed-policies"
+    if not source.is_dir():
+        pytest.skip("shared data not present")
+    for path in MANAGED.glob("*.json"):
+        name, version = path.stem.rsplit("-", 1)
+        assert path.read_bytes() == (source / name / f"{version}.json").read_bytes()
+
+
+def test_every_listed_action_of_read_only_access_is_allowed() -> None:
+    """In a policy without Deny, every literal action that an unconditional `Resource: "*"`
+    Allow statement lists is allowed on any resource, whatever its case."""
+    path = SHARED / "managed-policies" / "ReadOnlyAccess" / "v186.json"
+    if not path.is_file():
+        pytest.skip("shared data not present")
+    policy = load_policy(read_document(str(path)))
+    assert all(s.effect is Effect.ALLOW for s in policy.statements)
+    listed = {
+        v.text
+        for s in policy.statements
+        if s.actions and s.resources and [r.text for r in s.resources] == ["*"]
+        if not s.conditions
+        for v in s.actions
+        if "*" not in v.text and "?" not in v.text
+    }
+    assert len(listed) > 1000
+    for action in sorted(listed):
+        assert evaluate(policy, req(action.swapcase(), "arn:aws:s3:::b/k")).allowed, action
+    assert not evaluate(policy, req("s3:PutObject", "arn:aws:s3:::b/k")).allowed
+    assert not evaluate(policy, req("iam:CreateAccessKey", "arn:aws:s3:::b/k")).allowed
+
+
+def test_user_guide_examples_evaluate_or_refuse_cleanly() -> None:
+    """Every User Guide example the parser accepts is decided, or refused with our errors."""
+    source = SHARED / "user-guide-examples"
+    if not source.is_dir():
+        pytest.skip("shared data not present")
+    decided = 0
+    for path in sorted(source.glob("*.json")):
+        try:
+            policy = load_policy(read_document(str(path)))
+        except InputError:
+            continue
+        request = req(
+            "s3:GetObject",
+            "arn:aws:s3:::DOC-EXAMPLE-BUCKET/k",
+            "anonymous",
+            {"aws:username": ["u"], "aws:SourceIp": ["203.0.113.1"]},
+        )
+        try:
+            evaluate(policy, request)
+        except (InputError, UndecidedError):
+            continue
+        decided += 1
+    assert decided > 200
