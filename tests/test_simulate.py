@@ -267,6 +267,8 @@ def test_invalid_json_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixtu
         ["--context", "=value"],
         ["--bogus-flag"],
         ["--output", "xml"],
+        ["--principal", ""],
+        ["--action", " "],
     ],
 )
 def test_bad_arguments(

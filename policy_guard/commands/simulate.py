@@ -103,15 +103,19 @@ def _require_principal(policy: Policy, principal: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    for flag, value in (
+        ("--action", args.action),
+        ("--resource", args.resource),
+        ("--principal", args.principal),
+    ):
+        if value is not None and not value.strip():
+            raise InputError(f"`{flag}` must not be empty")
+    context = parse_context_arguments(args.context)
     first, resource = _load(args)
-    if not args.action:
-        raise InputError("`--action` must not be empty")
     for policy in (first, resource):
         if policy is not None:
             _require_principal(policy, args.principal)
-    request = Request(
-        args.action, args.resource, args.principal, parse_context_arguments(args.context)
-    )
+    request = Request(args.action, args.resource, args.principal, context)
     if resource is None:
         evaluation = evaluate(first, request)
     else:
