@@ -69,6 +69,14 @@ def allow(action: str | list[str] = "*", resource: Any = "*", **extra: Any) -> d
     return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
 
 
+def granted_to(principal: Any, action: str, resource: str | None = None) -> dict[str, Any]:
+    """A resource policy with one Allow statement for `principal`."""
+    statement = {"Effect": "Allow", "Principal": principal, "Action": action}
+    if resource is not None:
+        statement["Resource"] = resource
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
 def when(operator: str, key: str, values: str | list[str]) -> dict[str, Any]:
     """An Allow of everything under one condition."""
     return identity(allow(Condition={operator: {key: values}}))
@@ -350,17 +358,7 @@ CASES: list[Case] = [
     # --- Principal ---------------------------------------------------------------------------
     Case(
         "principal-star-anonymous",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "s3:GetObject",
-                    "Resource": f"{BUCKET}/*",
-                }
-            ],
-        },
+        granted_to("*", "s3:GetObject", f"{BUCKET}/*"),
         req("s3:GetObject", f"{BUCKET}/k", "anonymous"),
         ALLOW,
         'IAM User Guide, Principal element: `"Principal": "*"` means all principals, '
@@ -368,34 +366,14 @@ CASES: list[Case] = [
     ),
     Case(
         "principal-aws-star-anonymous",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": "s3:GetObject",
-                    "Resource": f"{BUCKET}/*",
-                }
-            ],
-        },
+        granted_to({"AWS": "*"}, "s3:GetObject", f"{BUCKET}/*"),
         req("s3:GetObject", f"{BUCKET}/k", "anonymous"),
         ALLOW,
         'IAM User Guide, Principal element: `{"AWS": "*"}` is equivalent to `"*"`',
     ),
     Case(
         "principal-star-service",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "s3:GetObject",
-                    "Resource": f"{BUCKET}/*",
-                }
-            ],
-        },
+        granted_to("*", "s3:GetObject", f"{BUCKET}/*"),
         req("s3:GetObject", f"{BUCKET}/k", "cloudtrail.amazonaws.com"),
         ALLOW,
         "IAM User Guide, Principal element: `*` is every principal, services included "
@@ -403,16 +381,7 @@ CASES: list[Case] = [
     ),
     Case(
         "principal-account-id-user",
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "123456789012"},
-                    "Action": "sqs:SendMessage",
-                }
-            ],
-            "Version": "2012-10-17",
-        },
+        granted_to({"AWS": "123456789012"}, "sqs:SendMessage"),
         req("sqs:SendMessage", "q", "arn:aws:iam::123456789012:user/alice"),
         ALLOW,
         "IAM User Guide, Principal element: an account id delegates to the account: any "
@@ -420,32 +389,14 @@ CASES: list[Case] = [
     ),
     Case(
         "principal-account-id-role-session",
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "123456789012"},
-                    "Action": "sqs:SendMessage",
-                }
-            ],
-            "Version": "2012-10-17",
-        },
+        granted_to({"AWS": "123456789012"}, "sqs:SendMessage"),
         req("sqs:SendMessage", "q", "arn:aws:sts::123456789012:assumed-role/r/s"),
         ALLOW,
         "IAM User Guide, Principal element: an account id covers its role sessions",
     ),
     Case(
         "principal-root-arn-same-as-id",
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                    "Action": "sqs:SendMessage",
-                }
-            ],
-            "Version": "2012-10-17",
-        },
+        granted_to({"AWS": "arn:aws:iam::123456789012:root"}, "sqs:SendMessage"),
         req("sqs:SendMessage", "q", "arn:aws:iam::123456789012:user/alice"),
         ALLOW,
         "IAM User Guide, Principal element: `arn:aws:iam::123456789012:root` and "
@@ -453,62 +404,35 @@ CASES: list[Case] = [
     ),
     Case(
         "principal-account-other",
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "123456789012"},
-                    "Action": "sqs:SendMessage",
-                }
-            ],
-            "Version": "2012-10-17",
-        },
+        granted_to({"AWS": "123456789012"}, "sqs:SendMessage"),
         req("sqs:SendMessage", "q", "arn:aws:iam::999999999999:user/alice"),
         IMPLICIT,
         "IAM User Guide, Principal element: another account's principals are not named",
     ),
     Case(
         "principal-account-anonymous",
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "123456789012"},
-                    "Action": "sqs:SendMessage",
-                }
-            ],
-            "Version": "2012-10-17",
-        },
+        granted_to({"AWS": "123456789012"}, "sqs:SendMessage"),
         req("sqs:SendMessage", "q", "anonymous"),
         IMPLICIT,
         "IAM User Guide, Principal element: an account grant is not a grant to everyone",
     ),
     Case(
         "principal-user-exact",
-        {
-            "Statement": [{"Effect": "Allow", "Principal": {"AWS": BOB}, "Action": "s3:*"}],
-            "Version": "2012-10-17",
-        },
+        granted_to({"AWS": BOB}, "s3:*"),
         req("s3:GetObject", "b", BOB),
         ALLOW,
         "IAM User Guide, Principal element: an IAM user ARN names that user",
     ),
     Case(
         "principal-user-other",
-        {
-            "Statement": [{"Effect": "Allow", "Principal": {"AWS": BOB}, "Action": "s3:*"}],
-            "Version": "2012-10-17",
-        },
+        granted_to({"AWS": BOB}, "s3:*"),
         req("s3:GetObject", "b", f"arn:aws:iam::{ACCT}:user/Alice"),
         IMPLICIT,
         "IAM User Guide, Principal element: an IAM user ARN names no one else in the account",
     ),
     Case(
         "principal-role-not-user",
-        {
-            "Statement": [{"Effect": "Allow", "Principal": {"AWS": BOB}, "Action": "s3:*"}],
-            "Version": "2012-10-17",
-        },
+        granted_to({"AWS": BOB}, "s3:*"),
         req("s3:GetObject", "b", f"arn:aws:iam::{ACCT}:role/Bob"),
         IMPLICIT,
         "IAM User Guide, Principal element: a role ARN is a different principal",
@@ -532,48 +456,23 @@ CASES: list[Case] = [
     ),
     Case(
         "principal-service",
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                }
-            ],
-            "Version": "2012-10-17",
-        },
+        granted_to({"Service": "cloudtrail.amazonaws.com"}, "s3:PutObject"),
         req("s3:PutObject", "b", "cloudtrail.amazonaws.com"),
         ALLOW,
         "IAM User Guide, Principal element: AWS service principals",
     ),
     Case(
         "principal-service-other",
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                }
-            ],
-            "Version": "2012-10-17",
-        },
+        granted_to({"Service": "cloudtrail.amazonaws.com"}, "s3:PutObject"),
         req("s3:PutObject", "b", "ec2.amazonaws.com"),
         IMPLICIT,
         "IAM User Guide, Principal element: a service principal names one service",
     ),
     Case(
         "principal-federated-web-identity",
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                }
-            ],
-            "Version": "2012-10-17",
-        },
+        granted_to(
+            {"Federated": "cognito-identity.amazonaws.com"}, "sts:AssumeRoleWithWebIdentity"
+        ),
         req("sts:AssumeRoleWithWebIdentity", "r", "cognito-identity.amazonaws.com"),
         ALLOW,
         "IAM User Guide, Principal element: web identity session principals (Federated)",
@@ -596,10 +495,7 @@ CASES: list[Case] = [
     ),
     Case(
         "principal-none-in-request",
-        {
-            "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*"}],
-            "Version": "2012-10-17",
-        },
+        granted_to("*", "s3:*"),
         req("s3:GetObject", "b", None),
         IMPLICIT,
         "semantics.md: a statement with Principal does not match a request without one",
