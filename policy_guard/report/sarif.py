@@ -1,0 +1,136 @@
+"""SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`) and other viewers.
+
+One run; one rule per check of the registry (the rule's index is its place there); one result
+per issue. Locations are relative to the repository root (`uriBaseId` `%SRCROOT%`), with
+1-based columns (our `Location.column` counts from 0). Waived issues carry an `external`
+suppression with the waiver's reason. `partialFingerprints` holds our own key only: GitHub
+computes `primaryLocationLineHash` itself from the file and warns when a tool sends a different
+one, and ours leaves lines out on purpose, so that a finding keeps its identity when the lines
+above it change.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from policy_guard import __version__
+from policy_guard.checks_registry import CHECKS, PROJECT_URL, check_index, check_info
+from policy_guard.report.describe import fingerprint, headline, ordered, request_sentence
+from policy_guard.run_results import Issue, Location, RunReport, Severity
+
+SARIF_SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+FINGERPRINT_KEY = "policyGuardFinding/v1"
+_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+_SECURITY_CHECKS = {"no-new-access", "critical-permission", "public-access", "external-access"}
+
+
+def render_sarif(report: RunReport, color: bool = False) -> str:
+    """The report as a SARIF 2.1.0 log ending in a newline (`color` is accepted and ignored)."""
+    return json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(report: RunReport) -> dict[str, Any]:
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "policy-guard",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": PROJECT_URL,
+                "rules": [_rule(info.id) for info in CHECKS],
+            }
+        },
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(i) for f in report.files for i in ordered(f.issues)],
+    }
+    properties: dict[str, Any] = {"reportOnly": report.report_only}
+    if report.base is not None:
+        properties["base"] = report.base
+    run["properties"] = properties
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def artifact_uri(path: str) -> str:
+    """A repository-relative path as a relative URI reference that resolves against `%SRCROOT%`:
+    `/`-separated, everything but unreserved characters percent-encoded as UTF-8 (spaces, `%`,
+    `#`, non-ASCII; `:` too, which in a first segment would read as a URI scheme)."""
+    return quote(path.replace("\\", "/"), safe="/")
+
+
+def _rule(check_id: str) -> dict[str, Any]:
+    info = check_info(check_id)
+    tags = ["iam", "security"] if check_id in _SECURITY_CHECKS else ["iam"]
+    return {
+        "id": info.id,
+        "name": info.name,
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": info.description},
+        "helpUri": info.help_url,
+        "help": {
+            "text": f"{info.description} See {info.help_url}",
+            "markdown": f"{info.description}\n\n[policy-guard: `{info.id}`]({info.help_url})",
+        },
+        "defaultConfiguration": {"level": _LEVELS[info.default_severity]},
+        "properties": {"tags": tags, "precision": "very-high"},
+    }
+
+
+def _result(issue: Issue) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": issue.check,
+        "ruleIndex": check_index(issue.check),
+        "level": _LEVELS[issue.severity],
+        "message": {"text": _message(issue)},
+        "locations": [{"physicalLocation": _physical_location(issue.location)}],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(issue)},
+    }
+    properties = _properties(issue)
+    if properties:
+        result["properties"] = properties
+    if issue.waived_by is not None:
+        result["suppressions"] = [
+            {"kind": "external", "status": "accepted", "justification": issue.waived_by}
+        ]
+    return result
+
+
+def _message(issue: Issue) -> str:
+    """Sentences: the statement and the message, AWS's wording, then the counterexample."""
+    sentences = [headline(issue)]
+    if issue.aws_message:
+        sentences.append(f"AWS: {issue.aws_message}")
+    if issue.counterexample is not None:
+        sentences.append(f"Request: {request_sentence(issue.counterexample)}")
+    return " ".join(s if s.endswith((".", "!", "?")) else s + "." for s in sentences)
+
+
+def _physical_location(location: Location) -> dict[str, Any]:
+    start_line = max(1, location.line)
+    region: dict[str, Any] = {"startLine": start_line, "startColumn": location.column + 1}
+    if location.end_line is not None and location.end_line >= start_line:
+        region["endLine"] = location.end_line
+        if location.end_column is not None:
+            region["endColumn"] = location.end_column + 1
+    return {
+        "artifactLocation": {"uri": artifact_uri(location.path), "uriBaseId": "%SRCROOT%"},
+        "region": region,
+    }
+
+
+def _properties(issue: Issue) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if issue.policy_id:
+        found["policyId"] = issue.policy_id
+    if issue.statement_index is not None:
+        found["statementIndex"] = issue.statement_index
+    if issue.statement_id is not None:
+        found["statementId"] = issue.statement_id
+    if issue.aws_message is not None:
+        found["awsMessage"] = issue.aws_message
+    if issue.counterexample is not None:
+        found["counterexample"] = issue.counterexample.to_json()
+    return found
