@@ -1,15 +1,57 @@
-"""Placeholder: replaced by the module that implements this command."""
+"""`policy-guard check-no-new-access`: does the new policy grant access the existing one does not?
+
+Named and shaped like `aws accessanalyzer check-no-new-access`.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from policy_guard.errors import UndecidedError
+from policy_guard.checks import check_no_new_access
+from policy_guard.commands.check_common import (
+    add_common_arguments,
+    engine_options,
+    print_result,
+)
+from policy_guard.commands.documents import (
+    add_policy_type_argument,
+    policy_type_from,
+    read_document_argument,
+)
+from policy_guard.model import Policy, PolicyType
+from policy_guard.parse import load_policy
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument(
+        "--existing-policy-document",
+        required=True,
+        metavar="PATH",
+        help="the policy as it is (a path, file://path, or - for standard input)",
+    )
+    parser.add_argument(
+        "--new-policy-document",
+        required=True,
+        metavar="PATH",
+        help="the policy as it would become (a path, file://path, or -)",
+    )
+    add_policy_type_argument(parser)
+    add_common_arguments(parser, "check-no-new-access")
+
+
+def load_pair(existing: str, new: str, policy_type: PolicyType | None) -> tuple[Policy, Policy]:
+    """Both documents; without --policy-type, a pair in which either names principals is read
+    as resource policies (the principal is then part of every request)."""
+    documents = read_document_argument(existing), read_document_argument(new)
+    old, updated = (load_policy(d, policy_type) for d in documents)
+    if policy_type is None and old.policy_type is not updated.policy_type:
+        old, updated = (load_policy(d, PolicyType.RESOURCE) for d in documents)
+    return old, updated
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UndecidedError("this command is not implemented yet")
+    options = engine_options(args)
+    existing, new = load_pair(
+        args.existing_policy_document, args.new_policy_document, policy_type_from(args)
+    )
+    return print_result(args, check_no_new_access(existing, new, options), new)

@@ -1,0 +1,193 @@
+"""The checks: one property each, stated once as "violated iff this formula is satisfiable".
+
+    check_no_new_access(existing, new)    violated by: allowed by NEW and not by EXISTING
+    check_access_not_granted(policy, A)   violated by: allowed by POLICY and within A
+
+Everything else — compiling, solving, decoding, confirming each counterexample with the
+reference evaluator, finding the responsible statements — is `encode.analysis.Analysis`,
+shared with every other check built on it. Results use IAM Access Analyzer's wording.
+The engine (and pySMT) is imported only when a question really needs solving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from policy_guard.errors import InputError
+from policy_guard.globs import Kind, compile_pattern
+from policy_guard.model import Effect, Policy, PolicyType, Statement
+from policy_guard.request import Request
+from policy_guard.results import CheckResult, Outcome, Reason, Relation
+
+if TYPE_CHECKING:
+    from policy_guard.encode.analysis import Analysis
+
+NO_NEW_ACCESS = "no-new-access"
+ACCESS_NOT_GRANTED = "access-not-granted"
+
+NEW_ACCESS = "The modified permissions grant new access compared to your existing policy."
+NO_NEW_ACCESS_MESSAGE = (
+    "The modified permissions do not grant new access compared to your existing policy."
+)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """`solver`: z3 or cvc5; `timeout`: seconds for the whole check (None: no limit)."""
+
+    solver: str = "z3"
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Access:
+    """What must not be granted: actions (IAM patterns), resources (ARN patterns), or both."""
+
+    actions: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+
+    @property
+    def listed(self) -> str:
+        """How AWS names the list in its messages."""
+        if self.actions and self.resources:
+            return "actions or resources"
+        return "actions" if self.actions else "resources"
+
+
+def statement_reference(statement: Statement) -> str:
+    """AWS's way of naming a statement: `sid: X` when it has one, else `index: N`."""
+    if statement.sid:
+        return f"sid: {statement.sid}"
+    return f"index: {statement.index}"
+
+
+def _reasons(
+    policy: Policy, found: dict[int, Request], describe: Callable[[Statement], str]
+) -> tuple[Reason, ...]:
+    by_index = {s.index: s for s in policy.statements}
+    return tuple(
+        Reason(describe(by_index[i]), i, by_index[i].sid, request, by_index[i].path)
+        for i, request in found.items()
+    )
+
+
+def _analysis(
+    policies: Sequence[Policy], options: EngineOptions, access: Access = Access()
+) -> Analysis:
+    """Resource policies decide for a principal, which is then part of the request."""
+    from policy_guard.encode.analysis import Analysis
+
+    principal = any(p.policy_type is PolicyType.RESOURCE for p in policies)
+    return Analysis(
+        policies,
+        solver=options.solver,
+        timeout=options.timeout,
+        principal_in_request=principal,
+        extra_actions=access.actions,
+        extra_resources=access.resources,
+    )
+
+
+def _allow_statements(policy: Policy) -> list[tuple[Policy, Statement]]:
+    return [(policy, s) for s in policy.statements if s.effect is Effect.ALLOW]
+
+
+def check_no_new_access(
+    existing: Policy, new: Policy, options: EngineOptions = EngineOptions()
+) -> CheckResult:
+    """FAIL iff some request is allowed by `new` and not by `existing`.
+
+    Reasons: each Allow statement of `new` that takes part in new access, with a request the
+    evaluator confirms (allowed by new, not by existing, that statement matching). The
+    relation says how the allowed requests compare (equivalent, narrower, wider, incomparable).
+    For resource policies the principal is part of the request.
+    """
+    if existing.statements == new.statements and existing.version == new.version:
+        return CheckResult(
+            NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), Relation.EQUIVALENT
+        )
+    from policy_guard.encode.analysis import Holds
+    from policy_guard.explain import new_access_covers
+
+    with _analysis([existing, new], options) as analysis:
+        m = analysis.session.manager
+        before, after = analysis.allows(existing), analysis.allows(new)
+        gained = new_access_covers(existing, new)
+        lost = new_access_covers(new, existing)
+        wider = analysis.prove(m.And(after, m.Not(before)), lambda r: bool(gained(r)))
+        narrower = analysis.prove(m.And(before, m.Not(after)), lambda r: bool(lost(r)))
+        relation = {
+            (True, True): Relation.EQUIVALENT,
+            (True, False): Relation.NARROWER,
+            (False, True): Relation.WIDER,
+            (False, False): Relation.INCOMPARABLE,
+        }[(isinstance(wider, Holds), isinstance(narrower, Holds))]
+        if isinstance(wider, Holds):
+            return CheckResult(NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), relation)
+        found = analysis.localise(
+            m.And(after, m.Not(before)), _allow_statements(new), gained, known=[wider.request]
+        )
+    reasons = _reasons(
+        new, found, lambda s: f"New access in the statement with {statement_reference(s)}."
+    )
+    return CheckResult(NO_NEW_ACCESS, Outcome.FAIL, NEW_ACCESS, reasons, relation)
+
+
+def _access_predicate(access: Access) -> Callable[[Request], bool]:
+    """The listed access, decided on a concrete request (the evaluator's side of the check)."""
+    actions = [compile_pattern(a, Kind.ACTION) for a in access.actions]
+    resources = [compile_pattern(r, Kind.RESOURCE) for r in access.resources]
+
+    def wanted(request: Request) -> bool:
+        return (not actions or any(g.matches(request.action) for g in actions)) and (
+            not resources or any(g.matches(request.resource) for g in resources)
+        )
+
+    return wanted
+
+
+def check_access_not_granted(
+    policy: Policy, access: Access, options: EngineOptions = EngineOptions()
+) -> CheckResult:
+    """FAIL iff the policy allows a listed action (on any resource), any action on a listed
+    resource, or — both listed — a listed action on a listed resource.
+
+    Reasons: each Allow statement that grants some of it, with a confirmed request.
+    """
+    if not access.actions and not access.resources:
+        raise InputError("the access to check must list `actions`, `resources` or both")
+    from policy_guard.encode.analysis import Holds
+    from policy_guard.explain import granted_covers
+
+    granted = (
+        f"The policy document grants access to perform one or more of the listed {access.listed}."
+    )
+    not_granted = (
+        "The policy document does not grant access to perform one or more of the listed "
+        f"{access.listed}."
+    )
+    covers = granted_covers(policy, _access_predicate(access))
+    with _analysis([policy], options, access) as analysis:
+        m = analysis.session.manager
+        within = m.And(
+            analysis.action_in(access.actions) if access.actions else m.TRUE(),
+            analysis.resource_in(access.resources) if access.resources else m.TRUE(),
+        )
+        violation = m.And(analysis.allows(policy), within)
+        verdict = analysis.prove(violation, lambda r: bool(covers(r)))
+        if isinstance(verdict, Holds):
+            return CheckResult(ACCESS_NOT_GRANTED, Outcome.PASS, not_granted)
+        found = analysis.localise(
+            violation, _allow_statements(policy), covers, known=[verdict.request]
+        )
+    reasons = _reasons(
+        policy,
+        found,
+        lambda s: (
+            f"One or more of the listed {access.listed} in the statement with "
+            f"{statement_reference(s)}."
+        ),
+    )
+    return CheckResult(ACCESS_NOT_GRANTED, Outcome.FAIL, granted, reasons)

@@ -1,0 +1,67 @@
+"""What every `check-*` command shares: --output, --solver, --timeout, and printing a result.
+
+Exit codes: 0 PASS, 1 FAIL; the CLI boundary makes 2 of InputError/UndecidedError.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import NoReturn
+
+from policy_guard.checks import EngineOptions
+from policy_guard.commands.documents import add_output_argument
+from policy_guard.errors import InputError
+from policy_guard.model import Policy
+from policy_guard.report.check_text import format_check
+from policy_guard.results import CheckResult, Outcome
+
+EXIT_PASS, EXIT_FAIL = 0, 1
+SOLVER_CHOICES = ("z3", "cvc5")
+
+EPILOG = """\
+exit status: 0 PASS, 1 FAIL, 2 when an input cannot be used (missing file, invalid document,
+bad argument) or the question cannot be decided exactly (timeout, unsupported construct).
+Every counterexample shown was confirmed by the reference evaluator.
+"""
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    """--output, --solver, --timeout; bad arguments become one-line input errors (exit 2)."""
+
+    def argument_error(message: str) -> NoReturn:
+        raise InputError(f"{message} (see `policy-guard {command} --help`)")
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.error = argument_error  # type: ignore[method-assign]
+    add_output_argument(parser)
+    parser.add_argument(
+        "--solver", choices=SOLVER_CHOICES, default="z3", help="SMT back end (default: z3)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="give up (exit 2) after this many seconds (default: no limit)",
+    )
+
+
+def engine_options(args: argparse.Namespace) -> EngineOptions:
+    timeout: float | None = args.timeout
+    if timeout is not None and not timeout > 0:
+        raise InputError(f"`--timeout` must be a positive number of seconds, not `{timeout:g}`")
+    return EngineOptions(solver=args.solver, timeout=timeout)
+
+
+def print_result(args: argparse.Namespace, result: CheckResult, policy: Policy) -> int:
+    """Print `result` (JSON: exactly `CheckResult.to_json()`); the exit code for its outcome.
+
+    `policy` is the document the reasons' statements belong to (for file and line).
+    """
+    if args.output == "json":
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(format_check(result, policy) + "\n")
+    return EXIT_PASS if result.outcome is Outcome.PASS else EXIT_FAIL

@@ -1,0 +1,142 @@
+"""One condition (operator, key, values) -> a formula over the key's region Booleans.
+
+Each condition reduces to two facts about the request's values of the key:
+`some` (some value matches some policy value) and `every` (every value matches some policy
+value; true when there are none). With M the regions whose values match (a region matches
+as a whole: its boundaries are the query's constants or patterns),
+`some = OR(has[r] for r in M)` and `every = AND(not has[r] for r not in M)`. Then, as in
+docs/semantics.md and the reference evaluator:
+
+    plain, IfExists   positive: some (absent: IfExists)   negated: absent or not every
+    ForAllValues      positive: every                     negated: not some
+    ForAnyValue       positive: some (absent: IfExists)   negated: not every (absent: IfExists)
+    Null              `true`: absent; `false`: present (several values OR together)
+
+A policy value with a variable makes M depend on the request: `some` and `every` become atoms
+shared by every condition with the same key and values (old and new alike), bounded by the
+literal values (a sure match) and the templates' shapes (a possible match).
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
+
+from pysmt.fnode import FNode
+
+from policy_guard.encode.request_terms import SymbolicRequest
+from policy_guard.encode.vocabulary import ConditionValues, condition_spec, condition_values
+from policy_guard.model import Condition, Policy
+from policy_guard.operators import (
+    Comparison,
+    Family,
+    OperatorSpec,
+    parse_binary,
+    parse_bool,
+    parse_cidr,
+    parse_date,
+    parse_number,
+)
+
+
+def _holds(comparison: Comparison, value: Any, constant: Any) -> bool:
+    """One comparison of a region's witness value with a policy constant."""
+    if comparison is Comparison.IN_RANGE:
+        assert isinstance(value, (IPv4Address, IPv6Address))
+        return value.version == constant.version and value in constant
+    if comparison is Comparison.LESS:
+        return bool(value < constant)
+    if comparison is Comparison.LESS_EQUALS:
+        return bool(value <= constant)
+    if comparison is Comparison.GREATER:
+        return bool(value > constant)
+    if comparison is Comparison.GREATER_EQUALS:
+        return bool(value >= constant)
+    return bool(value == constant)
+
+
+def _constants(spec: OperatorSpec, condition: Condition) -> list[Any]:
+    read = {
+        Family.NUMERIC: parse_number,
+        Family.DATE: parse_date,
+        Family.BOOL: parse_bool,
+        Family.IP: parse_cidr,
+        Family.BINARY: parse_binary,
+    }[spec.family]
+    return [read(v.text) for v in condition.values]
+
+
+def matching_regions(
+    request: SymbolicRequest, spec: OperatorSpec, condition: Condition, values: ConditionValues
+) -> frozenset[int]:
+    """The regions of the key whose values match some (non-templated) policy value."""
+    space = request.vocabulary.keys[condition.key_lower]
+    if values.kind is not None:
+        assert space.strings is not None
+        return space.strings.regions(values.globs)
+    constants = _constants(spec, condition)
+    return frozenset(
+        region
+        for region, value in enumerate(space.domain.parsed)
+        if value is not None and any(_holds(spec.comparison, value, c) for c in constants)
+    )
+
+
+class ConditionEncoder:
+    """Turns conditions into formulas; templated value lists share atoms (`some`, `every`)."""
+
+    def __init__(self, request: SymbolicRequest) -> None:
+        self.request = request
+
+    def some_every(
+        self, policy: Policy, condition: Condition, spec: OperatorSpec
+    ) -> tuple[FNode, FNode]:
+        request = self.request
+        key = condition.key_lower
+        values = condition_values(policy, condition, spec)
+        sure = matching_regions(request, spec, condition, values)
+        some = request.has_any(key, sure)
+        every = request.has_only(key, sure)
+        if not values.templates:
+            return some, every
+        cached = request.condition_atoms.get((key, values))
+        if cached is not None:
+            return cached
+        m = request.manager
+        space = request.vocabulary.keys[key]
+        assert space.strings is not None
+        possible = sure | space.strings.regions(t.shape() for t in values.templates)
+        some_atom, every_atom = request.fresh("some"), request.fresh("every")
+        resolvable = m.Or([request.resolvable(t) for t in values.templates])
+        request.axioms.extend(
+            [
+                m.Implies(some, some_atom),
+                m.Implies(some_atom, request.has_any(key, possible)),
+                m.Implies(every, every_atom),
+                m.Implies(every_atom, request.has_only(key, possible)),
+                m.Implies(
+                    m.Not(resolvable), m.And(m.Iff(some_atom, some), m.Iff(every_atom, every))
+                ),
+            ]
+        )
+        request.condition_atoms[(key, values)] = (some_atom, every_atom)
+        return some_atom, every_atom
+
+    def formula(self, policy: Policy, condition: Condition) -> FNode:
+        m = self.request.manager
+        spec = condition_spec(policy, condition)
+        operator = condition.operator
+        present = self.request.keys[condition.key_lower].present
+        if spec.family is Family.NULL:
+            return m.Or(
+                [m.Not(present) if parse_bool(v.text) else present for v in condition.values]
+            )
+        some, every = self.some_every(policy, condition, spec)
+        absent_holds = m.Not(present) if operator.if_exists else m.FALSE()
+        if operator.set_operator == "ForAllValues":
+            return m.Not(some) if spec.negated else every
+        if operator.set_operator == "ForAnyValue":
+            return m.Or(absent_holds, m.Not(every) if spec.negated else some)
+        if spec.negated:
+            return m.Or(m.Not(present), m.Not(every))
+        return m.Or(absent_holds, some)

@@ -1,0 +1,329 @@
+"""The compiler: what one query talks about, and the finite domains it needs.
+
+It reads the policies of a question (and any extra patterns the check adds, such as the actions
+of `--access`), compiles every pattern once, and builds:
+- a `StringSpace` (patterns + their `Partition`) for the action, the resource and the principal;
+- a `KeySpace` for every condition key (lower-cased): its family and its `Domain`;
+- the policy-variable templates in play.
+It also refuses, before any formula is built, what cannot be decided exactly: an unknown
+operator or `Null` under a set operator (UndecidedError, as the evaluator), a condition value
+that does not parse (InputError with file and line), one key used with two families whose
+values are read differently (UndecidedError naming the key).
+No pySMT here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from policy_guard.encode.domains import (
+    Domain,
+    binary_domain,
+    bool_domain,
+    date_domain,
+    ip_domain,
+    number_domain,
+    presence_domain,
+)
+from policy_guard.encode.templates import Pattern, Template, compile_value
+from policy_guard.errors import InputError, UndecidedError
+from policy_guard.globs import Glob, Kind, Wild, compile_pattern
+from policy_guard.model import Condition, Policy, PrincipalEntry, Statement
+from policy_guard.operators import (
+    Comparison,
+    Family,
+    OperatorSpec,
+    ValueError_,
+    check_policy_value,
+    parse_binary,
+    parse_cidr,
+)
+from policy_guard.partition import Partition, partition
+from policy_guard.request import principal_kind
+
+STRING_FAMILIES = (Family.STRING, Family.ARN)
+_FAMILY_GROUP = {
+    Family.STRING: "string",
+    Family.ARN: "string",
+    Family.BOOL: "bool",
+    Family.NUMERIC: "number",
+    Family.DATE: "date",
+    Family.IP: "ip",
+    Family.BINARY: "binary",
+}
+
+
+def _strict_key(glob: Glob) -> tuple[object, ...]:
+    """Globs compare equal when a literal `*` meets the wildcard `*` (Wild is a str); this
+    key tells them apart."""
+    return (glob.case_insensitive, tuple((isinstance(t, Wild), str(t)) for t in glob.tokens))
+
+
+@dataclass(frozen=True)
+class StringSpace:
+    """One string-valued variable: the patterns compared with it and the regions they cut."""
+
+    globs: tuple[Glob, ...]
+    partition: Partition
+
+    @cached_property
+    def _index(self) -> Mapping[Glob, int]:
+        return {glob: i for i, glob in enumerate(self.globs)}
+
+    @property
+    def size(self) -> int:
+        return len(self.partition.witnesses)
+
+    def regions(self, globs: Iterable[Glob]) -> frozenset[int]:
+        """The regions inside at least one of `globs` (each must be one of this space's)."""
+        result: set[int] = set()
+        members = self.partition.members
+        for glob in globs:
+            result |= members[self._index[glob]]
+        return frozenset(result)
+
+    def vector(self, region: int) -> frozenset[int]:
+        """Which of this space's globs contain `region` (the region's identity)."""
+        return frozenset(i for i, regions in enumerate(self.partition.members) if region in regions)
+
+
+def string_space(globs: Iterable[Glob]) -> StringSpace:
+    """Distinct globs (in first-seen order) and their partition (PartitionTooLarge: Undecided)."""
+    distinct: dict[tuple[object, ...], Glob] = {}
+    for glob in globs:
+        distinct.setdefault(_strict_key(glob), glob)
+    unique = tuple(distinct.values())
+    if len(set(unique)) != len(unique):
+        raise UndecidedError(
+            "a pattern with a literal `*` or `?` (`${*}`, `${?}`) cannot be told apart from the "
+            "same pattern with a wildcard; this query cannot be decided exactly"
+        )
+    return StringSpace(unique, partition(unique))
+
+
+@dataclass(frozen=True)
+class KeySpace:
+    """A condition key: `family` ("string", "bool", "number", "date", "ip", "binary" or
+    "presence"), its regions, and for strings the space that made them."""
+
+    key: str
+    name: str  # as first written in the policies (context keys are case-insensitive)
+    family: str
+    domain: Domain
+    strings: StringSpace | None = None
+    variable: bool = False  # used as a policy variable: the encoder tracks "exactly one value"
+
+
+@dataclass(frozen=True)
+class ConditionValues:
+    """A condition's policy values, compiled: Globs/Templates (String, Arn), else the texts."""
+
+    kind: Kind | None
+    patterns: tuple[Pattern, ...]
+
+    @property
+    def globs(self) -> tuple[Glob, ...]:
+        return tuple(p for p in self.patterns if isinstance(p, Glob))
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        return tuple(p for p in self.patterns if isinstance(p, Template))
+
+
+def string_kind(spec: OperatorSpec) -> Kind:
+    """How a String/Arn operator reads its policy values."""
+    if spec.family is Family.ARN:
+        return Kind.ARN_LIKE
+    if spec.comparison is Comparison.LIKE:
+        return Kind.STRING_LIKE
+    if spec.comparison is Comparison.EQUALS_IGNORE_CASE:
+        return Kind.STRING_EQUALS_IGNORE_CASE
+    return Kind.STRING_EQUALS
+
+
+def principal_globs(entry: PrincipalEntry) -> tuple[Glob, ...] | None:
+    """The principals an entry names, as globs (None: everyone).
+
+    An account names every IAM and STS principal ARN of that account (any partition); any
+    other entry names exactly its text, and only if the text is of the entry's kind.
+    """
+    if entry.is_everyone:
+        return None
+    if entry.account is not None:
+        return tuple(
+            Glob(
+                (*"arn:", Wild.STAR_IN_SEGMENT, *f":{service}::{entry.account}:", Wild.STAR), False
+            )
+            for service in ("iam", "sts")
+        )
+    if principal_kind(entry.text) is entry.kind:
+        return (Glob(tuple(entry.text), False),)
+    return ()
+
+
+def _where(policy: Policy, condition: Condition) -> str:
+    return f"{policy.filename}:{policy.span_of(condition.path).line}"
+
+
+def condition_spec(policy: Policy, condition: Condition) -> OperatorSpec:
+    """The operator, refused as the evaluator refuses it."""
+    spec = condition.operator.spec
+    if spec is None:
+        raise UndecidedError(
+            f"{_where(policy, condition)}: the condition operator `{condition.operator.text}` "
+            "is not one IAM knows; policy-guard cannot decide what it grants"
+        )
+    if spec.family is Family.NULL and condition.operator.set_operator is not None:
+        raise UndecidedError(
+            f"{_where(policy, condition)}: `{condition.operator.text}` (a set operator on "
+            "`Null`) has no defined meaning; policy-guard cannot decide what it grants"
+        )
+    for value in condition.values:
+        try:
+            check_policy_value(spec, value.text)
+        except ValueError_ as problem:
+            raise InputError(
+                f"{problem} (a value of `{condition.operator.text}`)",
+                filename=policy.filename,
+                line=policy.span_of(value.path).line,
+            ) from None
+    return spec
+
+
+def condition_values(policy: Policy, condition: Condition, spec: OperatorSpec) -> ConditionValues:
+    if spec.family not in STRING_FAMILIES:
+        return ConditionValues(None, ())
+    kind = string_kind(spec)
+    variables = policy.variables_enabled and spec.allows_variables
+    return ConditionValues(
+        kind, tuple(compile_value(v.text, kind, variables) for v in condition.values)
+    )
+
+
+def resource_patterns(policy: Policy, statement: Statement) -> tuple[Pattern, ...]:
+    values = statement.resources if statement.resources is not None else statement.not_resources
+    return tuple(
+        compile_value(v.text, Kind.RESOURCE, policy.variables_enabled) for v in values or ()
+    )
+
+
+def action_globs(statement: Statement) -> tuple[Glob, ...]:
+    values = statement.actions if statement.actions is not None else statement.not_actions
+    return tuple(compile_pattern(v.text, Kind.ACTION) for v in values or ())
+
+
+def statement_principal_entries(statement: Statement) -> tuple[PrincipalEntry, ...]:
+    block = statement.principal or statement.not_principal
+    return block.entries if block is not None else ()
+
+
+@dataclass
+class _KeyUsage:
+    name: str
+    families: dict[str, str] = field(default_factory=dict)  # group -> an operator, for messages
+    globs: list[Glob] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    variable: bool = False
+
+
+def _conditions(policies: Sequence[Policy]) -> Iterator[tuple[Policy, Condition, OperatorSpec]]:
+    for policy in policies:
+        for statement in policy.statements:
+            for condition in statement.conditions:
+                yield policy, condition, condition_spec(policy, condition)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Everything one query compares the request with; built once per analysis."""
+
+    action: StringSpace
+    resource: StringSpace
+    principal: StringSpace | None  # None: the request has no principal (identity policies)
+    keys: Mapping[str, KeySpace]
+    resource_templates: tuple[Template, ...]
+
+
+def _key_space(key: str, usage: _KeyUsage) -> KeySpace:
+    groups = sorted(usage.families)
+    if len(groups) > 1:
+        operators = " and ".join(f"`{usage.families[g]}`" for g in groups)
+        raise UndecidedError(
+            f"the condition key `{key}` is used with {operators}, which read its values "
+            "differently; policy-guard cannot decide this query exactly"
+        )
+    group = groups[0] if groups else ("string" if usage.variable else "presence")
+    if group == "string":
+        strings = string_space(usage.globs)
+        part = strings.partition
+        domain = Domain(part.witnesses, (None,) * len(part.witnesses), part.region_of)
+        return KeySpace(key, usage.name, group, domain, strings, usage.variable)
+    domain = {
+        "bool": lambda: bool_domain(),
+        "number": lambda: number_domain(usage.texts),
+        "date": lambda: date_domain(usage.texts),
+        "ip": lambda: ip_domain(parse_cidr(t) for t in usage.texts),
+        "binary": lambda: binary_domain(parse_binary(t) for t in usage.texts),
+        "presence": presence_domain,
+    }[group]()
+    return KeySpace(key, usage.name, group, domain, None, usage.variable)
+
+
+def build_vocabulary(
+    policies: Sequence[Policy],
+    *,
+    principal_in_request: bool,
+    extra_actions: Sequence[str] = (),
+    extra_resources: Sequence[str] = (),
+    extra_principals: Sequence[PrincipalEntry] = (),
+) -> Vocabulary:
+    """Compile every pattern of `policies` (plus the extras) and build the domains."""
+    actions: list[Glob] = [compile_pattern(a, Kind.ACTION) for a in extra_actions]
+    resources: list[Glob] = [compile_pattern(r, Kind.RESOURCE) for r in extra_resources]
+    principals: list[Glob] = []
+    templates: dict[Template, None] = {}
+    usages: dict[str, _KeyUsage] = {}
+
+    def note_variables(template: Template) -> None:
+        for variable in template.variables:
+            usages.setdefault(variable.key_lower, _KeyUsage(variable.key)).variable = True
+
+    for entry in extra_principals:
+        principals.extend(principal_globs(entry) or ())
+    for policy in policies:
+        for statement in policy.statements:
+            actions.extend(action_globs(statement))
+            for pattern in resource_patterns(policy, statement):
+                if isinstance(pattern, Template):
+                    templates[pattern] = None
+                    note_variables(pattern)
+                    resources.append(pattern.shape())
+                else:
+                    resources.append(pattern)
+            for entry in statement_principal_entries(statement):
+                principals.extend(principal_globs(entry) or ())
+    for policy, condition, spec in _conditions(policies):
+        usage = usages.setdefault(condition.key_lower, _KeyUsage(condition.key))
+        group = _FAMILY_GROUP.get(spec.family)
+        if group is None:  # Null: presence only
+            continue
+        usage.families.setdefault(group, condition.operator.text)
+        values = condition_values(policy, condition, spec)
+        if values.kind is None:
+            usage.texts.extend(v.text for v in condition.values)
+            continue
+        for pattern in values.patterns:
+            if isinstance(pattern, Template):
+                note_variables(pattern)
+                usage.globs.append(pattern.shape())
+            else:
+                usage.globs.append(pattern)
+    return Vocabulary(
+        action=string_space(actions),
+        resource=string_space(resources),
+        principal=string_space(principals) if principal_in_request else None,
+        keys={key: _key_space(key, usage) for key, usage in sorted(usages.items())},
+        resource_templates=tuple(templates),
+    )

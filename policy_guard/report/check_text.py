@@ -1,0 +1,55 @@
+"""`policy-guard check-* --output text`: a CheckResult for a reader (a pure function).
+
+FAIL no-new-access: The modified permissions grant new access compared to your existing policy.
+  relation: wider (the new policy allows everything the existing one does, and more)
+  new.json:9: statement 1 (`AllowWrite`): New access in the statement with sid: AllowWrite.
+    for example: action `s3:DeleteBucket`, resource `arn:aws:s3:::b`
+"""
+
+from __future__ import annotations
+
+from policy_guard.model import Policy
+from policy_guard.request import Request
+from policy_guard.results import CheckResult, Reason, Relation
+
+_RELATIONS = {
+    Relation.EQUIVALENT: "equivalent (both allow exactly the same requests)",
+    Relation.NARROWER: "narrower (the new policy allows a subset of what the existing one does)",
+    Relation.WIDER: "wider (the new policy allows everything the existing one does, and more)",
+    Relation.INCOMPARABLE: "incomparable (each allows requests the other does not)",
+}
+
+
+def _request(request: Request) -> str:
+    parts = []
+    if request.principal is not None:
+        parts.append(f"principal `{request.principal}`")
+    parts.append(f"action `{request.action}`")
+    parts.append(f"resource `{request.resource}`")
+    for key, values in request.context.items():
+        shown = ", ".join(f"`{v}`" for v in values) if values else "no values"
+        parts.append(f"context `{key}` = {shown}")
+    return ", ".join(parts)
+
+
+def _reason(reason: Reason, policy: Policy | None) -> list[str]:
+    statement = f"statement {reason.statement_index}"
+    if reason.statement_id is not None:
+        statement += f" (`{reason.statement_id}`)"
+    where = ""
+    if policy is not None:
+        where = f"{policy.filename}:{policy.span_of(reason.path).line}: "
+    return [
+        f"  {where}{statement}: {reason.description}",
+        f"    for example: {_request(reason.counterexample)}",
+    ]
+
+
+def format_check(result: CheckResult, policy: Policy | None = None) -> str:
+    """The text form of one result (no trailing newline); `policy` locates the reasons."""
+    lines = [f"{result.outcome.value} {result.check}: {result.message}"]
+    if result.relation is not None:
+        lines.append(f"  relation: {_RELATIONS[result.relation]}")
+    for reason in result.reasons:
+        lines.extend(_reason(reason, policy))
+    return "\n".join(lines)
