@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from test_report_golden import sample_report
 
@@ -36,7 +36,6 @@ def unescape(text: str, *, data: bool = False) -> str:
     return text
 
 
-@settings(max_examples=200, deadline=None)
 @given(awkward_text)
 def test_escaped_property_reads_back_and_cannot_end_early(value: str) -> None:
     escaped = escape_property(value)
@@ -44,7 +43,6 @@ def test_escaped_property_reads_back_and_cannot_end_early(value: str) -> None:
     assert unescape(escaped) == value
 
 
-@settings(max_examples=200, deadline=None)
 @given(awkward_text)
 def test_escaped_data_reads_back_and_stays_on_one_line(value: str) -> None:
     escaped = escape_data(value)
