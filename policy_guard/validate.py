@@ -220,35 +220,44 @@ def _check_version(policy: Policy) -> Iterator[Finding]:
         )
 
 
+def _raw_sids(policy: Policy) -> Iterator[tuple[int, str, Path]]:
+    """Every string Sid as written, statements with structural errors included (the model
+    leaves those out, but their Sids still clash)."""
+    raw = policy.document.value.get("Statement")
+    located = (
+        [(i, s, ("Statement", i)) for i, s in enumerate(raw)]
+        if isinstance(raw, list)
+        else [(0, raw, ("Statement",))]
+    )
+    for index, statement, path in located:
+        if isinstance(statement, dict) and isinstance(statement.get("Sid"), str):
+            yield index, statement["Sid"], (*path, "Sid")
+
+
 def _check_sids(policy: Policy) -> Iterator[Finding]:
-    first: dict[str, Statement] = {}
-    for statement in policy.statements:
-        if statement.sid is None:
-            continue
-        path = (*statement.path, "Sid")
-        if statement.sid == "":
+    first: dict[str, int] = {}
+    for index, sid, path in _raw_sids(policy):
+        if sid == "":
             yield _finding(
                 "EMPTY_SID_VALUE",
                 "the `Sid` is empty: name the statement or remove the `Sid`",
                 path,
             )
             continue
-        if policy.policy_type is PolicyType.IDENTITY and not _SID.match(statement.sid):
+        if policy.policy_type is PolicyType.IDENTITY and not _SID.match(sid):
             yield _finding(
                 "UNSUPPORTED_SID",
-                f"the `Sid` `{statement.sid}` may contain only "
-                "letters and digits in an identity policy",
+                f"the `Sid` `{sid}` may contain only letters and digits in an identity policy",
                 path,
             )
-        if statement.sid in first:
+        if sid in first:
             yield _finding(
                 "UNIQUE_SIDS_REQUIRED",
-                f"the `Sid` `{statement.sid}` is also used "
-                f"by statement {first[statement.sid].index}",
+                f"the `Sid` `{sid}` is also used by statement {first[sid]}",
                 path,
             )
         else:
-            first[statement.sid] = statement
+            first[sid] = index
 
 
 def _principal_entry(entry: PrincipalEntry) -> Iterator[Finding]:
