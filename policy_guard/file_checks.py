@@ -145,8 +145,10 @@ class _PolicyChecks:
             )
 
     def result_issues(
-        self, check: str, severity: Severity, result: CheckResult, describe: Callable[[Reason], str]
+        self, check: str, severity: Severity, result: CheckResult, summary: str
     ) -> None:
+        """An issue for each reason of a FAIL: `summary` and the counterexample, at the
+        statement."""
         if result.outcome is Outcome.PASS:
             return
         if not result.reasons:
@@ -166,7 +168,7 @@ class _PolicyChecks:
                 Issue(
                     check,
                     severity,
-                    describe(reason),
+                    f"{summary} {_request_text(reason)}",
                     self.location(reason.path),
                     self.found.policy_id,
                     reason.statement_index,
@@ -203,16 +205,18 @@ def _check_policy(
     checks = _PolicyChecks(task, found, policy, config)
     if context.compare:
         _no_new_access(checks, old)
-    for entry in config.critical_permissions:
-        checks.run("critical-permission", partial(_critical, checks, entry))
+    critical = config.severity("critical-permission")
+    if critical is not None:
+        for entry in config.critical_permissions:
+            checks.run("critical-permission", partial(_critical, checks, critical, entry))
     if policy.policy_type is PolicyType.RESOURCE:
         resource_type = config.resource_type(task.path) or found.resource_type
-        if resource_type is not None and config.severity("public-access") is not None:
-            checks.run("public-access", lambda: _public(checks, resource_type))
-        if (config.trusted_accounts or config.trusted_organization) and config.severity(
-            "external-access"
-        ) is not None:
-            checks.run("external-access", lambda: _external(checks))
+        public = config.severity("public-access")
+        if resource_type is not None and public is not None:
+            checks.run("public-access", partial(_public, checks, public, resource_type))
+        external = config.severity("external-access")
+        if (config.trusted_accounts or config.trusted_organization) and external is not None:
+            checks.run("external-access", partial(_external, checks, external))
     return policy.policy_type.value, issues + checks.issues
 
 
@@ -290,14 +294,6 @@ def _engine_function(name: str) -> Callable[..., CheckResult]:
     return function  # type: ignore[no-any-return]
 
 
-def _label(reason: Reason) -> str:
-    return (
-        f"{reason.statement_index} (`{reason.statement_id}`)"
-        if reason.statement_id
-        else str(reason.statement_index)
-    )
-
-
 def _request_text(reason: Reason) -> str:
     request = reason.counterexample
     text = f"action `{request.action}` on `{request.resource}`"
@@ -333,12 +329,7 @@ def _no_new_access(checks: _PolicyChecks, old: FoundPolicy | None) -> None:
         result = _engine_function("check_no_new_access")(
             old_policy, checks.policy, _options(checks.config)
         )
-        checks.result_issues(
-            "no-new-access",
-            severity,
-            result,
-            lambda r: f"{_request_text(r)} is newly allowed by statement {_label(r)}",
-        )
+        checks.result_issues("no-new-access", severity, result, "newly allows")
 
     checks.run("no-new-access", body)
 
@@ -358,41 +349,22 @@ def _empty_like(policy: Policy) -> Policy:
     return Policy(policy.version, None, (), policy.policy_type, document)
 
 
-def _critical(checks: _PolicyChecks, entry: CriticalPermission) -> None:
-    severity = checks.config.severity("critical-permission")
-    if severity is None:
-        return
+def _critical(checks: _PolicyChecks, severity: Severity, entry: CriticalPermission) -> None:
     engine = _engine()
     access = engine.Access(actions=entry.actions, resources=entry.resources)
     result = engine.check_access_not_granted(checks.policy, access, _options(checks.config))
-    checks.result_issues(
-        "critical-permission",
-        severity,
-        result,
-        lambda r: (
-            f"critical permission `{entry.id}` ({entry.description}): "
-            f"{_request_text(r)} is allowed by statement {_label(r)}"
-        ),
-    )
+    summary = f"grants critical permission `{entry.id}` ({entry.description}):"
+    checks.result_issues("critical-permission", severity, result, summary)
 
 
-def _public(checks: _PolicyChecks, resource_type: str) -> None:
-    severity = checks.config.severity("public-access")
-    assert severity is not None
+def _public(checks: _PolicyChecks, severity: Severity, resource_type: str) -> None:
     result = _engine_function("check_no_public_access")(
         checks.policy, resource_type, _options(checks.config)
     )
-    checks.result_issues(
-        "public-access",
-        severity,
-        result,
-        lambda r: f"the policy is public: {_request_text(r)} is allowed by statement {_label(r)}",
-    )
+    checks.result_issues("public-access", severity, result, "makes the policy public:")
 
 
-def _external(checks: _PolicyChecks) -> None:
-    severity = checks.config.severity("external-access")
-    assert severity is not None
+def _external(checks: _PolicyChecks, severity: Severity) -> None:
     config = checks.config
     result = _engine_function("check_no_external_access")(
         checks.policy,
@@ -400,12 +372,5 @@ def _external(checks: _PolicyChecks) -> None:
         trusted_organization=config.trusted_organization,
         options=_options(config),
     )
-    checks.result_issues(
-        "external-access",
-        severity,
-        result,
-        lambda r: (
-            f"access outside the trusted accounts: {_request_text(r)} "
-            f"is allowed by statement {_label(r)}"
-        ),
-    )
+    summary = "grants access outside the trusted accounts:"
+    checks.result_issues("external-access", severity, result, summary)

@@ -38,6 +38,7 @@ class RunOptions:
     base: str | None = None
     config: str | None = None  # default: `.policy-guard.yaml` at the repository root
     jobs: int = 1
+    report_only: bool = False  # findings do not fail the run (adds to the config's setting)
 
 
 def run(
@@ -76,9 +77,9 @@ def run(
     expired = expired_waiver_issues(config, today)
     if expired:
         reports.append(FileReport(expired[0].location.path, "unchanged", None, (), expired))
-    return RunReport(
-        tuple(reports), comparison.base if comparison else None, report_only=config.report_only
-    )
+    base = comparison.base if comparison else None
+    report_only = config.report_only or options.report_only
+    return RunReport(tuple(reports), base, report_only=report_only)
 
 
 def _config(explicit: str | None, root: str, cwd: str) -> Config:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from gitrepo import commit, git, isolated_git, make_repo, write
+from gitrepo import commit, git, github_event, isolated_git, make_repo, write
 
 from policy_guard.errors import InputError
 from policy_guard.gitbase import ZERO_SHA, ChangeStatus, Comparison, GitRepository, NewSide
@@ -158,10 +156,7 @@ def test_pre_commit_from_and_to_ref_read_the_to_ref_content(repo: Path) -> None:
     assert r.new_bytes(comparison, "missing.json") is None
 
 
-def event(tmp_path: Path, payload: Mapping[str, object]) -> dict[str, str]:
-    path = tmp_path / "event.json"
-    path.write_text(json.dumps(payload), encoding="utf-8")
-    return {"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_EVENT_PATH": str(path)}
+event = github_event
 
 
 def test_github_pull_request_base_is_the_merge_base(repo: Path, tmp_path: Path) -> None:

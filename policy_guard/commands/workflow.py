@@ -7,18 +7,16 @@ formats it. The exit code is the report's: 0 nothing found, 1 findings, 2 not ch
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, TextIO
+from typing import TextIO
 
 from policy_guard import runner
-from policy_guard.run_results import RunReport
+from policy_guard.report import FORMATS, emit
+from policy_guard.report.text import should_color
 from policy_guard.runner import RunOptions
-
-FORMATS = ("text", "json", "sarif", "github")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="check files in N processes for large sweeps (default: CPUs)",
     )
     parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="report findings but exit 0 (something not checked still exits 2)",
+    )
+    parser.add_argument(
         "--no-progress",
         action="store_true",
         help="no progress bar (it is shown only on a terminal, outside CI)",
@@ -84,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         base=args.base,
         config=args.config,
         jobs=args.jobs,
+        report_only=args.report_only,
     )
     bar = None if args.no_progress else _ProgressBar.on(sys.stderr, environ)
     try:
@@ -98,11 +102,11 @@ def run(args: argparse.Namespace) -> int:
         fmt=args.format,
         output=args.output,
         sarif=args.sarif,
-        color=sys.stdout.isatty() and "NO_COLOR" not in environ,
+        color=should_color(sys.stdout, environ),
         environ=environ,
     )
-    if text:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if text is not None:
+        sys.stdout.write(text)
     return report.exit_code
 
 
@@ -129,41 +133,3 @@ class _ProgressBar:
         if self.shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
-
-
-def emit(
-    report: RunReport,
-    *,
-    fmt: str,
-    output: str | None,
-    sarif: str | None,
-    color: bool,
-    environ: Mapping[str, str],
-) -> str | None:
-    """The reporters' `emit` when they are installed, else a plain text listing."""
-    report_emit: Any = getattr(importlib.import_module("policy_guard.report"), "emit", None)
-    if report_emit is None:
-        return _plain_text(report, fmt, output, sarif)
-    result: str | None = report_emit(
-        report, fmt=fmt, output=output, sarif=sarif, color=color, environ=environ
-    )
-    return result
-
-
-def _plain_text(report: RunReport, fmt: str, output: str | None, sarif: str | None) -> str:
-    from policy_guard.errors import InputError
-
-    if fmt != "text" or output or sarif:
-        raise InputError("only `--format text` is available until the reporters are installed")
-    lines = []
-    for issue in report.issues:
-        where = f"{issue.location.path}:{issue.location.line}:{issue.location.column + 1}"
-        waived = f" (waived: {issue.waived_by})" if issue.waived_by else ""
-        lines.append(f"{where}: {issue.severity.value} [{issue.check}] {issue.message}{waived}")
-    counts = report.counts()
-    lines.append(
-        f"{counts['files']} policy files: {counts['error']} errors, "
-        f"{counts['warning']} warnings, {counts['undecided']} undecided, "
-        f"{counts['waived']} waived"
-    )
-    return "\n".join(lines)
