@@ -76,7 +76,11 @@ def test_every_user_guide_example_parses() -> None:
 
 
 @needs_shared
-@pytest.mark.parametrize("folder", ["managed-policies", "managed-policies-latest"])
+@pytest.mark.parametrize(
+    "folder",
+    # every stored version (666 documents, 20 MB): 5-10 s
+    [pytest.param("managed-policies", marks=pytest.mark.slow), "managed-policies-latest"],
+)
 def test_aws_managed_policies_parse_and_validate_without_errors(folder: str) -> None:
     pattern = "*/*.json" if folder == "managed-policies" else "*.json"
     paths = files(SHARED / folder, pattern)
