@@ -135,8 +135,30 @@ class Nfa:
         self.fold = tuple(fold)
         self.closure = tuple(closure)
         self.universal = tuple(universal)
-        self.start = frozenset().union(*(closure[s] for s in starts))
+        by_glob: dict[int, set[int]] = {}
+        for p, glob_id in enumerate(owner):
+            by_glob.setdefault(glob_id, set()).add(p)
+        # On a trailing `*` (closed sets then hold every later position of the glob): the glob's
+        # earlier positions, forgotten by `normalize`.
+        self._forget = {
+            p: frozenset(q for q in by_glob[owner[p]] if q < p)
+            for p in range(len(kind))
+            if universal[p]
+        }
+        self._universal = frozenset(self._forget)
+        self.literal_positions = frozenset(p for p, k in enumerate(kind) if k == _LIT)
+        self.segment_positions = frozenset(p for p, k in enumerate(kind) if k in _SEGMENT_KINDS)
+        self.start = self.normalize(frozenset().union(*(closure[s] for s in starts)))
         self.alphabet = alphabet
+
+    def normalize(self, positions: frozenset[int]) -> frozenset[int]:
+        """Once a glob has a thread on its trailing `*`, it accepts every extension: its other
+        threads are forgotten, so states that differ only there are one state."""
+        hit = positions & self._universal
+        if not hit:
+            return positions
+        forget = frozenset().union(*map(self._forget.__getitem__, hit))
+        return positions if positions.isdisjoint(forget) else positions - forget
 
     def advance(self, positions: frozenset[int], ch: str) -> frozenset[int]:
         """The closed set of positions after reading one character."""
@@ -167,6 +189,7 @@ class Dfa:
         self._other: list[int] = []
         self._interesting: list[tuple[str, ...] | None] = []
         self._accepts: list[frozenset[int] | None] = []
+        self._sinks: dict[int, bool] = {}
         self._mixed = _MixedCase(nfa) if nfa.alphabet is Alphabet.MIXED else None
         self.start = self._intern(nfa.start)
 
@@ -193,9 +216,11 @@ class Dfa:
             if ch not in self.interesting(state):
                 target = self.other(state)
             elif self._mixed is not None:
-                target = self._intern(self._mixed.advance(self._sets[state], ch))
+                target = self._intern(
+                    self._nfa.normalize(self._mixed.advance(self._sets[state], ch))
+                )
             else:
-                target = self._intern(self._nfa.advance(self._sets[state], ch))
+                target = self._intern(self._nfa.normalize(self._nfa.advance(self._sets[state], ch)))
             moves[ch] = target
         return target
 
@@ -206,9 +231,9 @@ class Dfa:
             ch = self.other_character(state, lambda _c: True)
             positions = self._sets[state]
             if self._mixed is not None:
-                target = self._intern(self._mixed.advance(positions, ch))
+                target = self._intern(self._nfa.normalize(self._mixed.advance(positions, ch)))
             else:
-                target = self._intern(self._nfa.advance(positions, ch))
+                target = self._intern(self._nfa.normalize(self._nfa.advance(positions, ch)))
             self._other[state] = target
         return target
 
@@ -227,9 +252,9 @@ class Dfa:
             if self._mixed is not None:
                 chars = self._mixed.interesting(positions)
             else:
-                kind, char = self._nfa.kind, self._nfa.char
-                chars = {char[p] for p in positions if kind[p] == _LIT}
-                if any(kind[p] in _SEGMENT_KINDS for p in positions):
+                nfa = self._nfa
+                chars = set(map(nfa.char.__getitem__, positions & nfa.literal_positions))
+                if not positions.isdisjoint(nfa.segment_positions):
                     chars.add(":")
             found = tuple(sorted(chars))
             self._interesting[state] = found
@@ -246,7 +271,11 @@ class Dfa:
 
     def is_sink(self, state: int) -> bool:
         """Every extension of a string reaching `state` reaches `state` again."""
-        return not self.interesting(state) and self.other(state) == state
+        sink = self._sinks.get(state)
+        if sink is None:
+            sink = not self.interesting(state) and self.other(state) == state
+            self._sinks[state] = sink
+        return sink
 
     @property
     def size(self) -> int:

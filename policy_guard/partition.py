@@ -34,7 +34,7 @@ only folded globs they are lower case.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -74,26 +74,54 @@ class Partition:
 
     def region_of(self, value: str) -> int:
         """The region that contains `value`, decided by `Glob.matches` itself."""
-        seen: dict[Glob, bool] = {}
-        vector = frozenset(
-            i for i, glob in enumerate(self.globs) if seen.setdefault(glob, glob.matches(value))
-        )
+        seen: dict[Hashable, bool] = {}
+        keys = [glob_key(glob) for glob in self.globs]
+        for key, glob in zip(keys, self.globs, strict=True):
+            if key not in seen:
+                seen[key] = glob.matches(value)
+        vector = frozenset(i for i, key in enumerate(keys) if seen[key])
         region = self._region_by_vector.get(vector)
         if region is None:
             raise AssertionError(f"partition misses the region of {value!r}")
         return region
 
 
-def partition(globs: Sequence[Glob], *, max_states: int = 200_000) -> Partition:
+_WILD_VALUES = tuple(w.value for w in Wild)
+
+
+def glob_key(glob: Glob) -> Hashable:
+    """What makes two globs the same pattern. `Glob.__eq__` is not it: `Wild` is a `str`, so the
+    wildcard `*` equals a literal `*` (from `${*}`). Fast for the usual glob without either."""
+    tokens = glob.tokens
+    if "*" not in tokens and "?" not in tokens:
+        return glob
+    return glob.case_insensitive, tuple((isinstance(t, Wild), str.__str__(t)) for t in tokens)
+
+
+def _has_wildcard(glob: Glob) -> bool:
+    tokens = glob.tokens
+    if all(value not in tokens for value in _WILD_VALUES):
+        return False  # (a literal token is one character, or two from lower-casing `İ`)
+    return any(isinstance(t, Wild) for t in tokens)
+
+
+def partition(
+    globs: Sequence[Glob], *, max_states: int = 200_000, max_regions: int = 50_000
+) -> Partition:
     """The regions of all strings cut out by `globs` (duplicates allowed).
 
-    Raises PartitionTooLarge when the automaton needs more than `max_states` states.
+    Raises PartitionTooLarge when the automaton needs more than `max_states` states or the
+    globs cut more than `max_regions` regions.
     """
     all_globs = tuple(globs)
-    ids: dict[Glob, int] = {}
+    ids: dict[Hashable, int] = {}
+    distinct: list[Glob] = []
+    index: list[int] = []
     for glob in all_globs:
-        ids.setdefault(glob, len(ids))
-    distinct = list(ids)
+        glob_id = ids.setdefault(glob_key(glob), len(ids))
+        index.append(glob_id)
+        if glob_id == len(distinct):
+            distinct.append(glob)
     modes = {glob.case_insensitive for glob in distinct}
     literals: dict[str, list[int]] = {}
     wildcards: list[tuple[int, Glob]] = []
@@ -103,15 +131,15 @@ def partition(globs: Sequence[Glob], *, max_states: int = 200_000) -> Partition:
     else:
         alphabet = Alphabet.FOLDED if modes == {True} else Alphabet.SENSITIVE
         for glob_id, glob in enumerate(distinct):
-            if any(isinstance(token, Wild) for token in glob.tokens):
+            if _has_wildcard(glob):
                 wildcards.append((glob_id, glob))
                 continue
-            text = glob.literal_text
-            if alphabet is Alphabet.FOLDED and any(c.lower() != c for c in text):
+            text = "".join(glob.tokens)
+            if alphabet is Alphabet.FOLDED and text.lower() != text:
                 continue  # compared with a lower-cased string, it matches nothing
             literals.setdefault(text, []).append(glob_id)
     dfa = Dfa(Nfa(wildcards, alphabet), max_states=max_states)
-    walk = _Walk(dfa, literals)
+    walk = _Walk(dfa, literals, max_regions)
     walk.run()
     inside: list[set[int]] = [set() for _ in distinct]
     for region, vector in enumerate(walk.vectors):
@@ -121,15 +149,16 @@ def partition(globs: Sequence[Glob], *, max_states: int = 200_000) -> Partition:
     return Partition(
         globs=all_globs,
         witnesses=tuple(walk.witnesses),
-        members=tuple(frozen[ids[glob]] for glob in all_globs),
+        members=tuple(frozen[glob_id] for glob_id in index),
     )
 
 
 class _Walk:
     """One depth-first walk of the literal trie and the automaton; collects vectors in order."""
 
-    def __init__(self, dfa: Dfa, literals: Mapping[str, Sequence[int]]) -> None:
+    def __init__(self, dfa: Dfa, literals: Mapping[str, Sequence[int]], max_regions: int) -> None:
         self._dfa = dfa
+        self._max_regions = max_regions
         self._literals = literals
         self._texts = sorted(literals)
         self._explored: set[int] = set()
@@ -139,6 +168,8 @@ class _Walk:
 
     def _register(self, vector: frozenset[int], witness: str) -> None:
         if vector not in self._index:
+            if len(self.vectors) >= self._max_regions:
+                raise PartitionTooLarge(f"the patterns cut more than {self._max_regions} regions")
             self._index[vector] = len(self.vectors)
             self.vectors.append(vector)
             self.witnesses.append(witness)
@@ -174,16 +205,19 @@ class _Walk:
 
     def _visit(self, prefix: str, state: int, *, terminal: bool) -> None:
         """A trie node reached for the first time: the strings leaving the trie here."""
-        dfa = self._dfa
+        dfa, explored = self._dfa, self._explored
         if dfa.is_sink(state):
-            ch = dfa.other_character(state, lambda c: prefix + c not in self._literals)
-            self._register(dfa.accepts(state), prefix + ch)
+            if dfa.accepts(state) not in self._index:
+                ch = dfa.other_character(state, lambda c: prefix + c not in self._literals)
+                self._register(dfa.accepts(state), prefix + ch)
             return
-        ch = dfa.other_character(state, lambda c: not self._on_trie(prefix + c))
-        self._explore(dfa.other(state), prefix + ch)
+        if dfa.other(state) not in explored:
+            ch = dfa.other_character(state, lambda c: not self._on_trie(prefix + c))
+            self._explore(dfa.other(state), prefix + ch)
         for ch in dfa.interesting(state):
-            if not self._on_trie(prefix + ch):
-                self._explore(dfa.step(state, ch), prefix + ch)
+            target = dfa.step(state, ch)
+            if target not in explored and not self._on_trie(prefix + ch):
+                self._explore(target, prefix + ch)
         if not terminal:
             self._register(dfa.accepts(state), prefix)
 
@@ -196,9 +230,11 @@ class _Walk:
         stack = [(start, witness)]
         while stack:
             state, path = stack.pop()
-            if dfa.is_sink(state):
-                ch = dfa.other_character(state, lambda _c: True)
-                self._register(dfa.accepts(state), path + ch)
+            if dfa.is_sink(state):  # `s3:getx` reads better than `s3:get`; `x` than `xx`
+                readable = path + dfa.other_character(state, lambda _c: True)
+                self._register(
+                    dfa.accepts(state), readable if dfa.accepts(state) or not path else path
+                )
                 continue
             self._register(dfa.accepts(state), path)
             ch = dfa.other_character(state, lambda _c: True)
