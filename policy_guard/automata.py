@@ -145,7 +145,8 @@ class Nfa:
             for p in range(len(kind))
             if universal[p]
         }
-        self._universal = frozenset(self._forget)
+        self.universal_positions = frozenset(self._forget)
+        self.dead_positions = frozenset(p for p, k in enumerate(kind) if k == _DEAD)
         self.literal_positions = frozenset(p for p, k in enumerate(kind) if k == _LIT)
         self.segment_positions = frozenset(p for p, k in enumerate(kind) if k in _SEGMENT_KINDS)
         self.start = self.normalize(frozenset().union(*(closure[s] for s in starts)))
@@ -154,7 +155,7 @@ class Nfa:
     def normalize(self, positions: frozenset[int]) -> frozenset[int]:
         """Once a glob has a thread on its trailing `*`, it accepts every extension: its other
         threads are forgotten, so states that differ only there are one state."""
-        hit = positions & self._universal
+        hit = positions & self.universal_positions
         if not hit:
             return positions
         forget = frozenset().union(*map(self._forget.__getitem__, hit))
@@ -268,6 +269,16 @@ class Dfa:
             found = frozenset(owner[p] for p in self._sets[state] if kind[p] == _ACCEPT)
             self._accepts[state] = found
         return found
+
+    def alive(self, state: int) -> frozenset[int]:
+        """The ids of the globs that still have a thread (they may accept some extension)."""
+        owner, dead = self._nfa.owner, self._nfa.dead_positions
+        return frozenset(owner[p] for p in self._sets[state] - dead)
+
+    def settled(self, state: int) -> frozenset[int]:
+        """The ids of the globs that accept every extension (a thread on a trailing `*`)."""
+        owner = self._nfa.owner
+        return frozenset(owner[p] for p in self._sets[state] & self._nfa.universal_positions)
 
     def is_sink(self, state: int) -> bool:
         """Every extension of a string reaching `state` reaches `state` again."""

@@ -34,14 +34,15 @@ only folded globs they are lower case.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Hashable, Mapping, Sequence
+from collections import deque
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from policy_guard.automata import Alphabet, Dfa, Nfa, PartitionTooLarge
 from policy_guard.globs import Glob, Wild
 
-__all__ = ["Partition", "PartitionTooLarge", "partition"]
+__all__ = ["Partition", "PartitionTooLarge", "glob_key", "partition", "realize"]
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,63 @@ def partition(
     )
 
 
+def realize(
+    globs: Sequence[Glob],
+    inside: Iterable[int],
+    outside: Iterable[int] = (),
+    *,
+    max_states: int = 200_000,
+) -> str | None:
+    """A shortest string that matches every glob of `inside` and none of `outside` (indices into
+    `globs`), or None when no string does.
+
+    For the cases `partition` cannot enumerate (its regions can be exponentially many): an
+    encoder that gives each glob a Boolean can ask whether a model's memberships are realizable,
+    and `realize([a, b], [0], [1]) is None` decides `a` within `b`. Exact: a breadth-first search
+    of the automaton of the named globs, cut only where a required glob has no thread left or an
+    excluded one accepts every extension. Raises PartitionTooLarge past `max_states` states.
+    """
+    wanted, unwanted = set(inside), set(outside)
+    named = sorted(wanted | unwanted)
+    ids: dict[Hashable, int] = {}
+    distinct: list[Glob] = []
+    id_of: dict[int, int] = {}
+    for index in named:
+        glob = globs[index]
+        glob_id = id_of[index] = ids.setdefault(glob_key(glob), len(ids))
+        if glob_id == len(distinct):
+            distinct.append(glob)
+    need = frozenset(id_of[i] for i in wanted)
+    avoid = frozenset(id_of[i] for i in unwanted)
+    if need & avoid:
+        return None
+    modes = {glob.case_insensitive for glob in distinct}
+    if len(modes) > 1:
+        alphabet = Alphabet.MIXED
+    else:
+        alphabet = Alphabet.FOLDED if modes == {True} else Alphabet.SENSITIVE
+    dfa = Dfa(Nfa(list(enumerate(distinct)), alphabet), max_states=max_states)
+
+    def viable(state: int) -> bool:
+        return need <= dfa.alive(state) and dfa.settled(state).isdisjoint(avoid)
+
+    if not viable(dfa.start):
+        return None
+    queue = deque([(dfa.start, "")])
+    seen = {dfa.start}
+    while queue:
+        state, path = queue.popleft()
+        accepted = dfa.accepts(state)
+        if need <= accepted and accepted.isdisjoint(avoid):
+            return path
+        for ch in (dfa.other_character(state, lambda _c: True), *dfa.interesting(state)):
+            target = dfa.step(state, ch)
+            if target not in seen and viable(target):
+                seen.add(target)
+                queue.append((target, path + ch))
+    return None
+
+
 class _Walk:
     """One depth-first walk of the literal trie and the automaton; collects vectors in order."""
 
@@ -162,6 +220,7 @@ class _Walk:
         self._literals = literals
         self._texts = sorted(literals)
         self._explored: set[int] = set()
+        self._done: set[int] = set()
         self._index: dict[frozenset[int], int] = {}
         self.vectors: list[frozenset[int]] = []
         self.witnesses: list[str] = []
@@ -187,6 +246,7 @@ class _Walk:
             return
         path: list[int] = []
         previous = ""
+        done = self._done
         for text in self._texts:
             if not path:
                 path.append(dfa.start)
@@ -195,31 +255,41 @@ class _Walk:
                 shared = _common_prefix(previous, text)
                 del path[shared + 1 :]
             while not dfa.is_sink(path[-1]) and len(path) <= len(text):
-                depth = len(path) - 1
-                state = dfa.step(path[-1], text[depth])
+                depth = len(path)
+                state = dfa.step(path[-1], text[depth - 1])
                 path.append(state)
-                self._visit(text[: depth + 1], state, terminal=depth + 1 == len(text))
+                if state not in done:
+                    self._visit(text[:depth], state, terminal=depth == len(text))
             own = frozenset(self._literals[text])
             self._register(dfa.accepts(path[-1]) | own, text)
             previous = text
 
     def _visit(self, prefix: str, state: int, *, terminal: bool) -> None:
-        """A trie node reached for the first time: the strings leaving the trie here."""
+        """A trie node reached for the first time: the strings leaving the trie here. A state
+        all of whose exits are explored, and whose vector is known, needs no further visits."""
         dfa, explored = self._dfa, self._explored
+        accepts = dfa.accepts(state)
         if dfa.is_sink(state):
-            if dfa.accepts(state) not in self._index:
+            if accepts not in self._index:
                 ch = dfa.other_character(state, lambda c: prefix + c not in self._literals)
-                self._register(dfa.accepts(state), prefix + ch)
+                self._register(accepts, prefix + ch)
+            self._done.add(state)
             return
+        pending = False
         if dfa.other(state) not in explored:
             ch = dfa.other_character(state, lambda c: not self._on_trie(prefix + c))
             self._explore(dfa.other(state), prefix + ch)
         for ch in dfa.interesting(state):
             target = dfa.step(state, ch)
-            if target not in explored and not self._on_trie(prefix + ch):
-                self._explore(target, prefix + ch)
+            if target not in explored:
+                if self._on_trie(prefix + ch):
+                    pending = True
+                else:
+                    self._explore(target, prefix + ch)
         if not terminal:
-            self._register(dfa.accepts(state), prefix)
+            self._register(accepts, prefix)
+        if not pending and accepts in self._index:
+            self._done.add(state)
 
     def _explore(self, start: int, witness: str) -> None:
         """Every state reachable from `start`, reached by `witness` off the trie."""

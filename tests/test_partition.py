@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from policy_guard.errors import UndecidedError
 from policy_guard.globs import Glob, Kind, Token, Wild, compile_pattern
-from policy_guard.partition import Partition, PartitionTooLarge, partition
+from policy_guard.partition import Partition, PartitionTooLarge, partition, realize
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MANAGED = DATA / "managed-policies"
@@ -140,6 +140,32 @@ def test_witnesses_read_well(globs: list[Glob]) -> None:
         assert all(c.isprintable() for c in witness)
     if all(g.case_insensitive for g in globs):
         assert all(w == w.lower() for w in p.witnesses)
+
+
+@given(glob_sets(), st.data())
+def test_realize_agrees_with_the_regions(globs: list[Glob], data: st.DataObject) -> None:
+    indices = (
+        st.sets(st.integers(0, max(len(globs) - 1, 0)), max_size=3) if globs else st.just(set())
+    )
+    inside: set[int] = data.draw(indices)
+    outside: set[int] = data.draw(indices)
+    found = realize(globs, inside, outside)
+    possible = any(inside <= v and not (outside & v) for v in region_vectors(partition(globs)))
+    assert (found is not None) == possible
+    if found is not None:
+        assert all(globs[i].matches(found) for i in inside)
+        assert not any(globs[i].matches(found) for i in outside)
+
+
+def test_realize_decides_inclusion() -> None:
+    globs = actions("s3:Get*", "s3:GetObject", "s3:*", "*:GetObject*")
+    assert realize(globs, [1], [0]) is None  # s3:GetObject is within s3:Get*
+    assert realize(globs, [0], [2]) is None
+    outside_s3 = realize(globs, [3], [2])
+    assert outside_s3 is not None and outside_s3.endswith(":getobject")
+    assert not outside_s3.startswith("s3:")
+    both = realize(globs, [0, 3], [1])
+    assert both is not None and both.startswith("s3:getobject") and both != "s3:getobject"
 
 
 # --- edge cases ------------------------------------------------------------------------------
@@ -402,4 +428,9 @@ def test_exponential_resource_sets_fail_fast() -> None:
     assert len(wafv2) == 10
     assert len(partition(wafv2[:4]).witnesses) == 2**4  # every subset
     with pytest.raises(PartitionTooLarge):
-        partition(wafv2, max_regions=1000)
+        partition(wafv2, max_regions=200)
+    # the lazy alternative: any one membership vector is quick to realize or refute
+    ec2 = [i for i, t in enumerate(texts) if ":ec2:" in t and texts.index(t) == i]
+    witness = realize(globs, ec2[:3], ec2[3:])
+    assert witness is not None
+    assert [globs[i].matches(witness) for i in ec2] == [i in ec2[:3] for i in ec2]
