@@ -54,6 +54,8 @@ class CheckContext:
 def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     """The report of one file, or None when it holds no policy and need not (quietly skipped)."""
     named = context.config.names(task.path)
+    if not (named or _may_hold_policy(task.new_data) or _may_hold_policy(task.old_data)):
+        return None  # e.g. a large package-lock.json: not worth decoding
     old_found = _old_policies(task)
     try:
         new_found = find_policies(decode_file(task.new_data, task.path))
@@ -86,6 +88,11 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
         issues.extend(policy_issues)
     return _report(task, tuple(policies), tuple(issues), context)
+
+
+def _may_hold_policy(data: bytes | None) -> bool:
+    """Can this text have a `Statement` key at all (spelled out, or behind an escape)?"""
+    return data is not None and (b"Statement" in data or b"\\" in data)
 
 
 def _report(

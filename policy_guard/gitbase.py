@@ -1,6 +1,7 @@
 """Git access: which commit is the base, which files changed, and each side's file contents.
 
-Everything goes through GitPython. The base is chosen in this order: `--base REF`;
+Everything goes through GitPython. The base is chosen in this order: `--base REF` (the
+merge-base of REF and HEAD, which is REF itself when REF is an ancestor, as for a tag);
 `PRE_COMMIT_FROM_REF` (pre-commit's `--from-ref` and pre-push; the new side is then
 `PRE_COMMIT_TO_REF`'s content); in GitHub Actions the pull request's base (merge-base of
 `pull_request.base.sha` with HEAD) or a push's `before` (a new branch: merge-base with the default
@@ -72,6 +73,10 @@ class GitRepository:
     def __init__(self, repo: git.Repo) -> None:
         self.repo = repo
         self.root = str(repo.working_tree_dir)
+
+    def close(self) -> None:
+        """Stop the git processes GitPython keeps open for reading objects."""
+        self.repo.close()
 
     @staticmethod
     def discover(folder: str) -> GitRepository | None:

@@ -55,23 +55,11 @@ def run(
             "`--all` checks every policy file without a base: give no FILES and no `--base` with it"
         )
     repo = GitRepository.discover(cwd)
-    root = repo.root if repo is not None else os.path.abspath(cwd)
-    config = _config(options.config, root, cwd)
-    comparison: Comparison | None = None
-    if options.all_files:
-        tasks = list(_all_tasks(repo, root, config))
-    elif repo is None:
-        if not options.files:
-            raise InputError("not in a git repository: give the FILES to check, or `--all`")
-        tasks = list(_plain_tasks(root, cwd, options.files, config))
-    else:
-        comparison = repo.compare(options.base, environ)
-        if options.files:
-            if comparison.new_side is NewSide.INDEX:  # given files are read as they are on disk
-                comparison = replace(comparison, new_side=NewSide.WORKTREE)
-            tasks = list(_given_tasks(repo, comparison, cwd, options.files, config))
-        else:
-            tasks = list(_changed_tasks(repo, comparison, config))
+    try:
+        comparison, tasks, config = _plan(options, repo, cwd, environ)
+    finally:
+        if repo is not None:
+            repo.close()
     context = CheckContext(config, compare=not options.all_files, today=today)
     reports = _check(tasks, context, options.jobs, progress)
     expired = expired_waiver_issues(config, today)
@@ -80,6 +68,26 @@ def run(
     base = comparison.base if comparison else None
     report_only = config.report_only or options.report_only
     return RunReport(tuple(reports), base, report_only=report_only)
+
+
+def _plan(
+    options: RunOptions, repo: GitRepository | None, cwd: str, environ: Mapping[str, str]
+) -> tuple[Comparison | None, list[FileTask], Config]:
+    """What to compare with, the files to check (contents read), and the configuration."""
+    root = repo.root if repo is not None else os.path.abspath(cwd)
+    config = _config(options.config, root, cwd)
+    if options.all_files:
+        return None, list(_all_tasks(repo, root, config)), config
+    if repo is None:
+        if not options.files:
+            raise InputError("not in a git repository: give the FILES to check, or `--all`")
+        return None, list(_plain_tasks(root, cwd, options.files, config)), config
+    comparison = repo.compare(options.base, environ)
+    if not options.files:
+        return comparison, list(_changed_tasks(repo, comparison, config)), config
+    if comparison.new_side is NewSide.INDEX:  # given files are read as they are on disk
+        comparison = replace(comparison, new_side=NewSide.WORKTREE)
+    return comparison, list(_given_tasks(repo, comparison, cwd, options.files, config)), config
 
 
 def _config(explicit: str | None, root: str, cwd: str) -> Config:
@@ -158,9 +166,10 @@ def _given_tasks(
         new = repo.new_bytes(comparison, path)
         old = repo.base_bytes(comparison, path)
         if new is None:
-            if old is None and comparison.new_side is not NewSide.COMMIT:
+            missing = not os.path.lexists(os.path.join(repo.root, path))
+            if old is None and missing and comparison.new_side is not NewSide.COMMIT:
                 raise InputError("no such file", filename=path)
-            continue  # deleted: nothing can grant access any more
+            continue  # deleted (nothing can grant access any more), or not a regular file
         old_path: str | None = path
         if old is None:
             if renamed is None:

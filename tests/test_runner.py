@@ -73,6 +73,13 @@ def test_nothing_changed_or_no_policy_changed_is_an_empty_pass(repo: Path) -> No
     assert check(repo, "package.json", "notes.yaml").files == ()
 
 
+def test_a_statement_key_behind_an_escape_is_still_a_policy(repo: Path) -> None:
+    text = policy(dict(READ, Effect="Alow")).replace('"Statement"', '"\\u0053tatement"')
+    write(repo, "iam/escaped.json", text)
+    assert "Statement" not in text
+    assert [i.check for i in check(repo).issues] == ["validation"]
+
+
 def test_reformatting_only_passes_without_asking_the_engine(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
