@@ -42,6 +42,7 @@ class FileTask:
     new_data: bytes
     old_path: str | None = None
     old_data: bytes | None = None
+    unreadable: str | None = None  # why the new version could not be read
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class CheckContext:
 
 def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     """The report of one file, or None when it holds no policy and need not (quietly skipped)."""
+    if task.unreadable is not None:
+        problem = f"the file cannot be read: {task.unreadable}"
+        issue = Issue("undecided", Severity.ERROR, problem, Location(task.path, 1))
+        return _report(task, (), (issue,), context)
     named = context.config.names(task.path)
     if not (named or _may_hold_policy(task.new_data) or _may_hold_policy(task.old_data)):
         return None  # e.g. a large package-lock.json: not worth decoding

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 
 from policy_guard.config import CONFIG_FILE, Config, load_config
 from policy_guard.errors import InputError
@@ -119,8 +120,10 @@ def _all_tasks(repo: GitRepository | None, root: str, config: Config) -> Iterato
     paths = repo.all_paths() if repo is not None else _walk(root)
     for path in sorted(paths):
         if config.selects(path):
-            data = read_worktree_file(root, path)
-            if data is not None:
+            data, problem = _read(partial(read_worktree_file, root, path))
+            if problem is not None:
+                yield FileTask(path, "unchanged", b"", unreadable=problem)
+            elif data is not None:
                 yield FileTask(path, "unchanged", data)
 
 
@@ -136,10 +139,22 @@ def _plain_tasks(root: str, cwd: str, names: tuple[str, ...], config: Config) ->
     """FILES outside a repository: checked as new files."""
     for path in _expand(root, cwd, names, lambda: _walk(root)):
         if config.selects(path):
-            data = read_worktree_file(root, path)
-            if data is None:
+            data, problem = _read(partial(read_worktree_file, root, path))
+            if problem is not None:
+                yield FileTask(path, "added", b"", unreadable=problem)
+            elif data is None:
                 raise InputError("no such file", filename=path)
-            yield FileTask(path, "added", data)
+            else:
+                yield FileTask(path, "added", data)
+
+
+def _read(read: Callable[[], bytes | None]) -> tuple[bytes | None, str | None]:
+    """The content `read` returns, or the problem when the file cannot be read (that file is
+    then undecided; the others are still checked)."""
+    try:
+        return read(), None
+    except InputError as error:
+        return None, error.problem
 
 
 def _expand(
@@ -163,7 +178,10 @@ def _given_tasks(
     for path in _expand(repo.root, cwd, names, repo.all_paths):
         if not config.selects(path):
             continue
-        new = repo.new_bytes(comparison, path)
+        new, problem = _read(partial(repo.new_bytes, comparison, path))
+        if problem is not None:
+            yield FileTask(path, "modified", b"", unreadable=problem)
+            continue
         old = repo.base_bytes(comparison, path)
         if new is None:
             missing = not os.path.lexists(os.path.join(repo.root, path))
@@ -200,7 +218,10 @@ def _changed_tasks(
     for change in sorted(changes, key=lambda c: c.path):
         if change.status is ChangeStatus.DELETED or not config.selects(change.path):
             continue
-        new = repo.new_bytes(comparison, change.path)
+        new, problem = _read(partial(repo.new_bytes, comparison, change.path))
+        if problem is not None:
+            yield FileTask(change.path, change.status.value, b"", unreadable=problem)
+            continue
         if new is None:
             continue
         old = repo.base_bytes(comparison, change.old_path) if change.old_path else None

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from gitrepo import commit, engine, git, isolated_git, make_repo, policy, statement, write
 
-from policy_guard import file_checks
+from policy_guard import file_checks, gitbase, runner
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.model import Policy
 from policy_guard.request import Request
@@ -260,6 +260,26 @@ def test_an_expired_waiver_waives_nothing_and_is_reported_at_its_line(repo: Path
     assert all(i.waived_by is None for i in report.issues) and report.exit_code == 1
     on_the_last_day = run(RunOptions(jobs=1), cwd=str(repo), environ={}, today=date(2025, 5, 31))
     assert [i.waived_by for i in on_the_last_day.issues] == ["known"]
+
+
+def test_an_unreadable_file_is_undecided_and_the_others_are_still_checked(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = gitbase.read_worktree_file
+
+    def unreadable_app(root: str, path: str) -> bytes | None:
+        if path == "iam/app.json":
+            raise InputError("cannot read the file: Permission denied", filename=path)
+        return real(root, path)
+
+    monkeypatch.setattr(runner, "read_worktree_file", unreadable_app)
+    write(repo, "iam/other.json", policy(dict(READ, Effect="Alow")))
+    report = check(repo, all_files=True)
+    assert [(i.check, i.location.path) for i in report.issues] == [
+        ("undecided", "iam/app.json"),
+        ("validation", "iam/other.json"),
+    ]
+    assert "Permission denied" in report.issues[0].message and report.exit_code == 2
 
 
 def test_report_only_exits_zero_with_findings(repo: Path) -> None:
