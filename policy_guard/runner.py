@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
@@ -238,6 +237,8 @@ def _check(
 ) -> list[FileReport]:
     """Serial for a few files; worker processes (in file order) for a sweep."""
     if jobs > 1 and len(tasks) >= PARALLEL_MIN_FILES:
+        from concurrent.futures import ProcessPoolExecutor  # only a sweep pays for the import
+
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             results = pool.map(
                 check_file,
