@@ -1,6 +1,6 @@
 """Helpers of the workflow tests: real git repositories in temporary folders, built with the
 git command line (not with the code under test), in the spirit of pre-commit's
-`testing/fixtures.py`; GitHub event payloads; the `engine` mark.
+`testing/fixtures.py`; GitHub event payloads.
 
 `isolated_git` is a fixture to use in every test: it cuts git off from the user's and the
 system's configuration and removes the variables that choose a base (pre-commit's, GitHub's, CI),
@@ -9,7 +9,6 @@ so a test sees only what it sets itself.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -103,17 +102,3 @@ def github_event(folder: Path, payload: Mapping[str, object]) -> dict[str, str]:
     path = folder / "event.json"
     path.write_text(json.dumps(payload), encoding="utf-8")
     return {"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_EVENT_PATH": str(path)}
-
-
-def has_engine_check(name: str = "check_no_new_access") -> bool:
-    try:
-        module = importlib.import_module("policy_guard.checks")
-    except ImportError:
-        return False
-    return hasattr(module, name)
-
-
-engine = pytest.mark.skipif(
-    not has_engine_check(),
-    reason="policy_guard.checks.check_no_new_access is not there yet (solver engine)",
-)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from gitrepo import BASE_VARIABLES, commit, engine, git, make_repo, policy, statement, write
+from gitrepo import BASE_VARIABLES, commit, git, make_repo, policy, statement, write
 
 PROJECT = Path(__file__).resolve().parents[1]
 READ = statement(["s3:GetObject", "s3:ListBucket"], "arn:aws:s3:::data*", sid="Read")
@@ -179,7 +179,6 @@ def test_pre_push_checks_the_pushed_commits_content(project: Path) -> None:
     assert "iam/app.json:2:" in done.stdout
 
 
-@engine
 def test_a_narrowing_is_committed(project: Path) -> None:
     write(project, "iam/app.json", policy(NARROWER))
     git(project, "add", "iam/app.json")
@@ -187,7 +186,6 @@ def test_a_narrowing_is_committed(project: Path) -> None:
     assert done.returncode == 0, done.output
 
 
-@engine
 def test_a_new_delete_bucket_is_refused_naming_file_and_statement(project: Path) -> None:
     before = head(project)
     write(project, "iam/app.json", policy(READ, DELETE))

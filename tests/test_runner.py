@@ -2,8 +2,8 @@
 
 The engine-independent behaviour (file selection, parse errors, validation, waivers, pairing,
 issue construction) is tested with the real runner; where the runner's handling of an engine
-answer is the subject, a stand-in engine returns a fixed CheckResult. Tests of real engine
-answers are marked `engine` and skipped until `policy_guard.checks` provides the check.
+answer is the subject, a stand-in engine returns a fixed CheckResult. The last tests use the
+real engine end to end.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from gitrepo import commit, engine, git, isolated_git, make_repo, policy, statement, write
+from gitrepo import commit, git, isolated_git, make_repo, policy, statement, write
 
 from policy_guard import file_checks, gitbase, runner
 from policy_guard.errors import InputError, UndecidedError
@@ -442,7 +442,6 @@ def test_parallel_sweep_matches_the_serial_one(repo: Path) -> None:
 # --- with the real engine ---------------------------------------------------------------------
 
 
-@engine
 def test_engine_a_narrowing_passes_and_a_new_delete_bucket_fails(repo: Path) -> None:
     write(repo, "iam/app.json", policy(statement("s3:GetObject", "arn:aws:s3:::data/*")))
     assert check(repo).exit_code == 0
@@ -459,7 +458,6 @@ def test_engine_a_narrowing_passes_and_a_new_delete_bucket_fails(repo: Path) -> 
     assert report.exit_code == 1
 
 
-@engine
 def test_engine_compare_with_empty_reports_what_a_new_policy_grants(repo: Path) -> None:
     write(repo, ".policy-guard.yaml", "new_files: compare-with-empty\n")
     write(repo, "iam/new.json", policy(DELETE))

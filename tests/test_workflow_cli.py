@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from gitrepo import (
     commit,
-    engine,
     git,
     github_event,
     isolated_git,
@@ -197,7 +196,6 @@ def test_the_bundled_example(
     assert code == report["exitCode"] and code >= 1
 
 
-@engine
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_the_workflow_demo_script() -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
