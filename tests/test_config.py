@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from policy_guard.checks_registry import check_info
 from policy_guard.config import (
+    CHECKS,
     DEFAULT_INCLUDE,
+    WAIVABLE,
     Config,
     CriticalPermission,
     NewFiles,
@@ -213,3 +216,8 @@ def test_the_example_configuration_documents_every_key_and_parses() -> None:
         assert f"\n{key}:" in text
     assert config.critical_permissions[0].id == "no-bucket-deletion"
     assert config.waivers[0].expires == date(2030, 12, 31)
+
+
+def test_configurable_and_waivable_checks_are_registered() -> None:
+    for check_id in (*CHECKS, *WAIVABLE, "expired-waiver", "undecided"):
+        assert check_info(check_id).id == check_id

@@ -321,6 +321,26 @@ class FakeEngine:
         return self.answer("check_access_not_granted", policy)
 
 
+class FakeResourceEngine(FakeEngine):
+    """A stand-in that also has the resource-policy checks."""
+
+    def check_no_public_access(
+        self, policy: Policy, resource_type: str, options: Any
+    ) -> CheckResult:
+        return self.answer(f"check_no_public_access {resource_type}", policy)
+
+    def check_no_external_access(
+        self,
+        policy: Policy,
+        *,
+        trusted_accounts: tuple[str, ...],
+        trusted_organization: str | None,
+        options: Any,
+    ) -> CheckResult:
+        assert (trusted_accounts, trusted_organization) == (("111122223333",), None)
+        return self.answer("check_no_external_access", policy)
+
+
 NEW_ACCESS = CheckResult(
     "no-new-access",
     Outcome.FAIL,
@@ -406,6 +426,47 @@ def test_critical_permissions_use_the_configured_entries(
     (issue,) = report.issues
     assert issue.check == "critical-permission" and "`keep-buckets`" in issue.message
     assert fake.calls == [("check_access_not_granted", "iam/app.json")]
+
+
+RESOURCE_CONFIG = """\
+public_access:
+  resource_types:
+    "buckets/**": AWS::S3::Bucket
+trusted_accounts: ["111122223333"]
+"""
+BUCKET = statement("s3:GetObject", "arn:aws:s3:::data/*", sid="Public", Principal="*")
+
+
+def test_public_and_external_access_run_on_resource_policies_only(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeResourceEngine(CheckResult("no-public-access", Outcome.PASS, "ok"))
+    monkeypatch.setattr(file_checks, "_engine", lambda: fake)
+    write(repo, ".policy-guard.yaml", RESOURCE_CONFIG)
+    write(repo, "buckets/data.json", policy(BUCKET))
+    write(repo, "other/queue.json", policy(BUCKET))
+    report = check(repo, all_files=True)
+    assert report.exit_code == 0
+    assert sorted(fake.calls) == [
+        ("check_no_external_access", "buckets/data.json"),
+        ("check_no_external_access", "other/queue.json"),
+        ("check_no_public_access AWS::S3::Bucket", "buckets/data.json"),
+    ]
+
+
+def test_a_configured_check_the_engine_lacks_is_undecided(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeEngine(CheckResult("no-new-access", Outcome.PASS, "ok"))  # no resource checks
+    monkeypatch.setattr(file_checks, "_engine", lambda: fake)
+    write(repo, ".policy-guard.yaml", RESOURCE_CONFIG)
+    write(repo, "buckets/data.json", policy(BUCKET))
+    report = check(repo, all_files=True)
+    assert sorted(i.message.split(":")[0] for i in report.issues) == [
+        "`external-access` could not be decided",
+        "`public-access` could not be decided",
+    ]
+    assert report.exit_code == 2
 
 
 def test_new_files_fail_and_accept(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
