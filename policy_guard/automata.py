@@ -10,6 +10,10 @@ Characters are not enumerated: in a state, only the characters that some live po
 other; every other character behaves like a fresh "other" character. So a state has at most
 `len(interesting) + 1` distinct successors.
 
+A glob with a thread on its trailing `*` accepts every extension: its other threads are
+forgotten (`Nfa.normalize`), so states that differ only there are one state, and a state whose
+threads are all such is a sink.
+
 Case: a case-sensitive glob reads the string, a case-insensitive one reads `str.lower()` of it.
 - All globs of one case mode (`Alphabet.SENSITIVE`, `Alphabet.FOLDED`): every position reads the
   same character. For folded globs the automaton reads strings of characters fixed by `lower()`

@@ -29,6 +29,14 @@ literals go into the automaton too, which is then explored from the empty string
 
 Witnesses prefer printable ASCII (`s3:getx` for "in `s3:get*` but none of its literals"); with
 only folded globs they are lower case.
+
+Limits: the number of regions can be exponential in the number of patterns with an inner `*`,
+and real resource lists hit it: a region or account `*` ends its segment, so it may cross
+colons, and `arn:aws:ec2:*:*:vpc/*`, `arn:aws:ec2:*:*:subnet/*`, ... match every combination
+(`arn:aws:ec2:r:a:vpc/x:r:a:subnet/y`); so do `/restapis/*/stages` and `/restapis/*/models`.
+Budgets (`max_states`, `max_regions`) turn that into PartitionTooLarge. `realize` answers the
+question a lazy encoding needs instead (is this one membership vector possible, and by which
+string), quickly on the same inputs.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from policy_guard.automata import Alphabet, Dfa, Nfa, PartitionTooLarge
+from policy_guard.errors import UndecidedError
 from policy_guard.globs import Glob, Wild
 
 __all__ = ["Partition", "PartitionTooLarge", "glob_key", "partition", "realize"]
@@ -83,7 +92,7 @@ class Partition:
         vector = frozenset(i for i, key in enumerate(keys) if seen[key])
         region = self._region_by_vector.get(vector)
         if region is None:
-            raise AssertionError(f"partition misses the region of {value!r}")
+            raise UndecidedError(f"internal error: no region holds `{value}`; not deciding")
         return region
 
 
