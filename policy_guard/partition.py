@@ -316,13 +316,18 @@ class _Walk:
                 )
                 continue
             self._register(dfa.accepts(state), path)
-            ch = dfa.other_character(state, lambda _c: True)
-            successors = [(dfa.other(state), path + ch)]
-            successors += [(dfa.step(state, c), path + c) for c in dfa.interesting(state)]
-            for successor in reversed(successors):
-                if successor[0] not in self._explored:
-                    self._explored.add(successor[0])
-                    stack.append(successor)
+            explored = self._explored
+            successors: list[tuple[int, str]] = []
+            other = dfa.other(state)
+            if other not in explored:
+                explored.add(other)
+                successors.append((other, path + dfa.other_character(state, lambda _c: True)))
+            for ch in dfa.interesting(state):
+                target = dfa.step(state, ch)
+                if target not in explored:
+                    explored.add(target)
+                    successors.append((target, path + ch))
+            stack.extend(reversed(successors))
 
 
 def _common_prefix(a: str, b: str) -> int:
