@@ -191,3 +191,6 @@ def check_access_not_granted(
         ),
     )
     return CheckResult(ACCESS_NOT_GRANTED, Outcome.FAIL, granted, reasons)
+
+
+from policy_guard.checks_access import check_no_external_access, check_no_public_access  # noqa: E402, F401

@@ -1,15 +1,45 @@
-"""Placeholder: replaced by the module that implements this command."""
+"""`policy-guard check-no-external-access`: can a principal outside the trusted accounts get in?
+
+No AWS CLI twin; shaped like the other checks. `--trusted-account` may be repeated;
+`--trusted-organization` adds principals whose requests carry that `aws:PrincipalOrgID`
+(`policy_guard.public_access` says who counts as external).
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from policy_guard.errors import UndecidedError
+from policy_guard.checks_access import check_no_external_access
+from policy_guard.commands.check_common import (
+    add_common_arguments,
+    engine_options,
+    print_result,
+)
+from policy_guard.commands.check_no_public_access import add_resource_policy_argument
+from policy_guard.commands.documents import read_policy_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    add_resource_policy_argument(parser)
+    parser.add_argument(
+        "--trusted-account",
+        action="append",
+        default=[],
+        metavar="ACCOUNT",
+        help="a 12-digit account whose principals are inside (repeat for several)",
+    )
+    parser.add_argument(
+        "--trusted-organization",
+        metavar="ORG",
+        help="an organization id (o-...): requests with this aws:PrincipalOrgID are inside",
+    )
+    add_common_arguments(parser, "check-no-external-access")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UndecidedError("this command is not implemented yet")
+    options = engine_options(args)
+    policy = read_policy_argument(args.policy_document)
+    result = check_no_external_access(
+        policy, tuple(args.trusted_account), args.trusted_organization, options
+    )
+    return print_result(args, result, policy)

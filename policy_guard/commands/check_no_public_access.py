@@ -1,15 +1,45 @@
-"""Placeholder: replaced by the module that implements this command."""
+"""`policy-guard check-no-public-access`: can the resource policy grant public access?
+
+Named and shaped like `aws accessanalyzer check-no-public-access`: the document is read as the
+policy of `--resource-type` (one of the types AWS lists); "public" is S3's definition
+(`policy_guard.public_access`).
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from policy_guard.errors import UndecidedError
+from policy_guard.checks_access import check_no_public_access
+from policy_guard.commands.check_common import (
+    add_common_arguments,
+    engine_options,
+    print_result,
+)
+from policy_guard.commands.documents import read_policy_argument
+
+
+def add_resource_policy_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy-document",
+        required=True,
+        metavar="PATH",
+        help="the resource policy (a path, file://path, or - for standard input)",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    add_resource_policy_argument(parser)
+    parser.add_argument(
+        "--resource-type",
+        required=True,
+        metavar="TYPE",
+        help="the type of resource the policy is attached to, as AWS names it "
+        "(AWS::S3::Bucket, AWS::KMS::Key, AWS::IAM::AssumeRolePolicyDocument, ...)",
+    )
+    add_common_arguments(parser, "check-no-public-access")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UndecidedError("this command is not implemented yet")
+    options = engine_options(args)
+    policy = read_policy_argument(args.policy_document)
+    return print_result(args, check_no_public_access(policy, args.resource_type, options), policy)
