@@ -12,7 +12,7 @@ constraints on the engine's symbolic request, so each answer is exact for its de
   only in regions outside the narrow blocks (the blocks are region boundaries of its domain).
 - external: the principal not a trusted account's, and either one the policy names or one of an
   account neither named nor trusted (which stands for every principal the policy does not name);
-  no caller key present with only trusted values.
+  no caller key with a trusted value. Keys of the definition that are present have a value.
 Every counterexample is a request the reference evaluator allows and that the definition, applied
 to the concrete request, calls public (external). `policy_guard.checks` re-exports both;
 `options` None means `EngineOptions()` (this module imports `checks` only when called, so either
@@ -143,6 +143,20 @@ def _readable(request: Request, index: int, covers: Covers, outsider: str, shown
     return candidate if index in covers(candidate) else request
 
 
+def _valued(analysis: Analysis, keys: tuple[str, ...]) -> FNode:
+    """Each of `keys` the vocabulary has is absent or has some value (`has_empty_key`)."""
+    m, request, spaces = analysis.session.manager, analysis.request, analysis.vocabulary.keys
+    return m.And(
+        [
+            m.Implies(
+                request.keys[key].present, request.has_any(key, frozenset(range(len(space.domain))))
+            )
+            for key, space in spaces.items()
+            if key in keys
+        ]
+    )
+
+
 # --- no public access -------------------------------------------------------------------------
 
 
@@ -156,10 +170,7 @@ def _public_violation(analysis: Analysis, policy: Policy, public: PublicAccess) 
         analysis.action_in(public.action_patterns),
         analysis.principal_in([account_entry(public.outsider)]),
     ]
-    for key in (*PINNING_KEYS, SOURCE_IP):
-        if key in keys:  # present: with some value
-            every = frozenset(range(len(keys[key].domain)))
-            parts.append(m.Implies(request.keys[key].present, request.has_any(key, every)))
+    parts.append(_valued(analysis, (*PINNING_KEYS, SOURCE_IP)))
     for key, globs in public.fixed.items():
         space = keys.get(key)
         if space is None or space.strings is None:
@@ -279,11 +290,8 @@ def _external_violation(analysis: Analysis, policy: Policy, external: ExternalAc
                 f"the caller key `{space.name}` is not compared as a string; "
                 "policy-guard cannot decide external access exactly"
             )
-        inside = _regions(space.strings, globs)
-        vouched = m.And(
-            request.keys[key].present, request.has_any(key, inside), request.has_only(key, inside)
-        )
-        parts.append(m.Not(vouched))
+        parts.append(m.Not(request.has_any(key, _regions(space.strings, globs))))
+    parts.append(_valued(analysis, tuple(external.vouching)))
     return m.And(parts)
 
 

@@ -32,10 +32,13 @@ External — a request comes from outside the trusted accounts (and organization
 - a key that AWS sets from the caller, and that no caller can set, vouches for a trusted
   account: `aws:PrincipalAccount`, `aws:SourceAccount` or `aws:SourceOwner` equal to a trusted
   account, `aws:PrincipalArn` or `aws:SourceArn` with a trusted account in its account field,
-  or `aws:PrincipalOrgID` equal to the trusted organization (the key present and every value
-  trusted). For a service principal this is the documented pinning by aws:SourceAccount /
-  aws:SourceOwner / aws:SourceArn; for other principals it only removes requests that cannot
-  occur (no caller sends aws:SourceAccount of its own) *(choice)*.
+  or `aws:PrincipalOrgID` equal to the trusted organization (AWS sets one value; of a key given
+  several values, one trusted value vouches). For a service principal this is the documented
+  pinning by aws:SourceAccount / aws:SourceOwner / aws:SourceArn; for other principals it only
+  removes requests that cannot occur (no caller sends aws:SourceAccount of its own) *(choice)*.
+A caller key that is present has a value: requests with such a key present and empty are not
+requests AWS sends, and are neither public nor external (the same holds for the pinning keys and
+aws:SourceIp above).
 Anonymous, principals of other accounts, web-identity and other accounts' federated principals,
 canonical users and unpinned service principals are external.
 """
@@ -160,6 +163,11 @@ def account_entry(account: str) -> PrincipalEntry:
     return PrincipalEntry(PrincipalKind.AWS, account, ())
 
 
+def has_empty_key(request: Request, keys: tuple[str, ...]) -> bool:
+    """One of `keys` present without a value: no request AWS sends is like that."""
+    return any(request.context_values(key) == () for key in keys)
+
+
 def outside_blocks(address: IPv4Address | IPv6Address, networks: Iterable[IpNetwork]) -> bool:
     """In none of the blocks (an address is never in a block of the other IP version)."""
     return not any(address.version == n.version and address in n for n in networks)
@@ -239,9 +247,8 @@ class PublicAccess:
             return False
         if not self.is_public_principal(request.principal):
             return False
-        for key in (*PINNING_KEYS, SOURCE_IP):
-            if request.context_values(key) == ():
-                return False  # present, yet without a value: no request is like that
+        if has_empty_key(request, (*PINNING_KEYS, SOURCE_IP)):
+            return False
         for key, globs in self.fixed.items():
             values = request.context_values(key) or ()
             if any(g.matches(v) for g in globs for v in values):
@@ -316,14 +323,16 @@ class ExternalAccess:
         return account is not None and account in self.trusted
 
     def is_vouched(self, request: Request) -> bool:
-        """A caller key present with only trusted values."""
+        """A caller key with a trusted value."""
         for key, globs in self.vouching.items():
-            values = request.context_values(key)
-            if values and all(any(g.matches(v) for g in globs) for v in values):
+            values = request.context_values(key) or ()
+            if any(g.matches(v) for g in globs for v in values):
                 return True
         return False
 
     def is_external(self, request: Request) -> bool:
+        if has_empty_key(request, tuple(self.vouching)):
+            return False
         return not self.is_trusted_principal(request.principal) and not self.is_vouched(request)
 
 

@@ -45,6 +45,13 @@ PINNING = {
         "s3:DataAccessPointAccount",
     )
 }
+ACCOUNT_CALLER_KEYS = {
+    "aws:principalaccount",
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:principalarn",
+    "aws:sourcearn",
+}
 NO_WILDCARDS = (
     "stringequals",
     "stringnotequals",
@@ -172,8 +179,13 @@ def is_external(request: Request, trusted: tuple[str, ...], organization: str | 
     """Outside the trusted accounts and organization (see policy_guard.public_access)."""
     if account_of(request.principal) in trusted:
         return False
+    callers = (ACCOUNT_CALLER_KEYS if trusted else set()) | (
+        {"aws:principalorgid"} if organization else set()
+    )
     for key, values in request.context.items():
-        if values and all(_vouches(key, v, trusted, organization) for v in values):
+        if key.lower() in callers and not values:
+            return False
+        if any(_vouches(key, v, trusted, organization) for v in values):
             return False
     return True
 
