@@ -148,6 +148,8 @@ def test_each_public_statement_is_a_reason(options: EngineOptions) -> None:
         ({"StringLike": {"aws:PrincipalOrgID": "o-*"}}, Outcome.FAIL),
         ({"StringEquals": {"aws:PrincipalAccount": ME}}, Outcome.PASS),
         ({"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ME}:role/r"}}, Outcome.PASS),
+        # S3's "fixed": a wildcard does not pin, even with the account spelled out
+        ({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ME}:role/*"}}, Outcome.FAIL),
         ({"ArnLike": {"aws:SourceArn": f"arn:aws:sns:us-east-1:{ME}:topic"}}, Outcome.PASS),
         ({"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:topic"}}, Outcome.FAIL),
         ({"StringEquals": {"aws:SourceVpc": "vpc-111"}}, Outcome.PASS),
