@@ -118,6 +118,15 @@ class Session:
         except PysmtException as error:
             raise UndecidedError(f"the solver `{self.solver_name}` failed: {error}") from None
 
+    def simplify(self, formula: FNode) -> FNode:
+        """pySMT's simplifier of this session's environment (`FNode.simplify` would use the
+        global one)."""
+        return self.environment.simplifier.simplify(formula)
+
+    def substitute(self, formula: FNode, values: dict[FNode, FNode]) -> FNode:
+        """`formula` with symbols replaced by `values`, simplified (in this environment)."""
+        return self.simplify(self.environment.substituter.substitute(formula, values))
+
     def int_value(self, symbol: FNode) -> int:
         """The value of an Int symbol in the model of the last satisfiable query."""
         return int(self._active.get_value(symbol).constant_value())

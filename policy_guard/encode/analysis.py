@@ -21,17 +21,19 @@ from types import TracebackType
 
 from pysmt.fnode import FNode
 
+from policy_guard.encode.decoded import read_model
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.statements import StatementEncoder
 from policy_guard.encode.vocabulary import Vocabulary, build_vocabulary
 from policy_guard.errors import UndecidedError
-from policy_guard.explain import concretize, read_model
+from policy_guard.explain import concretize
 from policy_guard.globs import Kind, compile_pattern
 from policy_guard.model import Policy, PrincipalEntry, Statement
 from policy_guard.request import Request
 from policy_guard.solver import Session
 
 CANDIDATE_LIMIT = 16
+MODEL_LIMIT = 8
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class Analysis:
             extra_principals=extra_principals,
         )
         self.session.check_time()
-        self.request = SymbolicRequest(self.session.manager, self.vocabulary)
+        self.request = SymbolicRequest(self.session, self.vocabulary)
         self.statements = StatementEncoder(self.request)
         self._asserted = 0
 
@@ -123,31 +125,44 @@ class Analysis:
             self.session.add(axioms[self._asserted])
             self._asserted += 1
 
-    def _candidates(self, formula: FNode) -> list[Request] | None:
-        """Concrete requests read from a model of `formula` (None: unsatisfiable)."""
-        simplified = formula.simplify()
+    def _search(self, formula: FNode, accept: Callable[[Request], bool]) -> Search:
+        """A model of `formula` with a concrete request that `accept` confirms.
+
+        A model none of whose candidates confirms is blocked and the next one tried (at most
+        MODEL_LIMIT): that can only find a confirmed counterexample, never prove its absence,
+        so running out of models after a rejected one is "undecided", not "holds".
+        """
+        simplified = self.session.simplify(formula)
         if simplified.is_false():
-            return None
+            return Search(False, None, ())
         self._sync_axioms()
+        rejected: list[Request] = []
         self.session.push()
         try:
             self.session.add(simplified)
-            if not self.session.satisfiable():
-                return None
-            model = read_model(self.session, self.request)
+            for _ in range(MODEL_LIMIT):
+                if not self.session.satisfiable():
+                    break
+                model = read_model(self.session, self.request)
+                candidates = concretize(model, self.vocabulary, limit=CANDIDATE_LIMIT)
+                for request in candidates:
+                    if accept(request):
+                        return Search(True, request, tuple(rejected))
+                rejected.extend(candidates[:1])
+                self.session.add(self.session.manager.Not(self.request.describes(model)))
+                self.session.check_time()
         finally:
             self.session.pop()
-        return concretize(model, self.vocabulary, limit=CANDIDATE_LIMIT)
+        return Search(bool(rejected), None, tuple(rejected))
 
     def prove(self, violation: FNode, confirm: Callable[[Request], bool]) -> Verdict:
         """Holds when `violation` is unsatisfiable; else a request that `confirm` accepts."""
-        candidates = self._candidates(violation)
-        if candidates is None:
+        search = self._search(violation, confirm)
+        if not search.satisfiable:
             return Holds()
-        for request in candidates:
-            if confirm(request):
-                return Violated(request)
-        raise UndecidedError(_unconfirmed(candidates))
+        if search.request is None:
+            raise UndecidedError(_unconfirmed(search.rejected))
+        return Violated(search.request)
 
     def localise(
         self,
@@ -168,21 +183,31 @@ class Analysis:
                 continue
             self.session.check_time()
             formula = self.session.manager.And(violation, self.matches(policy, statement))
-            candidates = self._candidates(formula)
-            if candidates is None:
-                continue
-            for request in candidates:
-                covered = covers(request)
-                if statement.index in covered:
-                    for index in covered:
-                        found.setdefault(index, request)
-                    break
-            else:
-                raise UndecidedError(_unconfirmed(candidates, statement))
+            search = self._search(formula, _involving(covers, statement.index))
+            if search.request is not None:
+                for index in covers(search.request):
+                    found.setdefault(index, search.request)
+            elif search.satisfiable:
+                raise UndecidedError(_unconfirmed(search.rejected, statement))
         return dict(sorted(found.items()))
 
 
-def _unconfirmed(candidates: list[Request], statement: Statement | None = None) -> str:
+def _involving(
+    covers: Callable[[Request], frozenset[int]], index: int
+) -> Callable[[Request], bool]:
+    return lambda request: index in covers(request)
+
+
+@dataclass(frozen=True)
+class Search:
+    """What `_search` found: satisfiable at all; a confirmed request; the rejected ones."""
+
+    satisfiable: bool
+    request: Request | None
+    rejected: tuple[Request, ...]
+
+
+def _unconfirmed(candidates: Sequence[Request], statement: Statement | None = None) -> str:
     where = f" (statement {statement.label})" if statement is not None else ""
     shown = candidates[0].to_json() if candidates else {}
     return (

@@ -19,13 +19,21 @@ literal values (a sure match) and the templates' shapes (a possible match).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from pysmt.fnode import FNode
 
 from policy_guard.encode.request_terms import SymbolicRequest
-from policy_guard.encode.vocabulary import ConditionValues, condition_spec, condition_values
+from policy_guard.encode.vocabulary import (
+    INSTANCE_LIMIT,
+    ConditionValues,
+    condition_spec,
+    condition_values,
+)
+from policy_guard.globs import Glob
 from policy_guard.model import Condition, Policy
 from policy_guard.operators import (
     Comparison,
@@ -37,6 +45,8 @@ from policy_guard.operators import (
     parse_date,
     parse_number,
 )
+
+SINGLETON_TEMPLATES = 4
 
 
 def _holds(comparison: Comparison, value: Any, constant: Any) -> bool:
@@ -108,19 +118,69 @@ class ConditionEncoder:
         possible = sure | space.strings.regions(t.shape() for t in values.templates)
         some_atom, every_atom = request.fresh("some"), request.fresh("every")
         resolvable = m.Or([request.resolvable(t) for t in values.templates])
+        has = request.keys[key].has
+        # a value in a region only a template can match: matchable (for one string) or maybe
+        maybe = {
+            r: self._matchable(values, space.domain.witnesses[r], r in space.singletons)
+            for r in sorted(possible - sure)
+        }
         request.axioms.extend(
             [
                 m.Implies(some, some_atom),
-                m.Implies(some_atom, request.has_any(key, possible)),
+                m.Implies(
+                    some_atom,
+                    m.Or(some, *(m.And(has[r], needs) for r, needs in maybe.items())),
+                ),
                 m.Implies(every, every_atom),
-                m.Implies(every_atom, request.has_only(key, possible)),
+                m.Implies(
+                    every_atom,
+                    m.And(
+                        request.has_only(key, possible),
+                        *(m.Implies(has[r], needs) for r, needs in maybe.items()),
+                    ),
+                ),
                 m.Implies(
                     m.Not(resolvable), m.And(m.Iff(some_atom, some), m.Iff(every_atom, every))
                 ),
             ]
         )
+        for states, globs in self._exact_readings(key, values):
+            exact = sure | space.strings.regions(globs)
+            request.axioms.append(
+                m.Implies(
+                    request.in_states(states),
+                    m.And(
+                        m.Iff(some_atom, request.has_any(key, exact)),
+                        m.Iff(every_atom, request.has_only(key, exact)),
+                    ),
+                )
+            )
         request.condition_atoms[(key, values)] = (some_atom, every_atom)
         return some_atom, every_atom
+
+    def _matchable(self, values: ConditionValues, value: str, singleton: bool) -> FNode:
+        """Some template of `values` can match `value` (exact for a singleton region)."""
+        m = self.request.manager
+        if not singleton or len(values.templates) > SINGLETON_TEMPLATES:
+            return m.TRUE()
+        return m.Or([self.request.matchable(t, value) for t in values.templates])
+
+    def _exact_readings(
+        self, key: str, values: ConditionValues
+    ) -> Iterator[tuple[tuple[tuple[str, int | None], ...], list[Glob]]]:
+        """Variable states under which every template of the condition is an exact pattern
+        (combining each template's instances; a key must be in one state throughout)."""
+        instances = self.request.vocabulary.instances
+        per_template = [instances.get((key, t), ()) for t in values.templates]
+        for combination in itertools.islice(itertools.product(*per_template), INSTANCE_LIMIT):
+            states: dict[str, int | None] = {}
+            consistent = True
+            for instance in combination:
+                for state_key, region in instance.states:
+                    if states.setdefault(state_key, region) != region:
+                        consistent = False
+            if consistent:
+                yield tuple(states.items()), [i.glob for i in combination]
 
     def formula(self, policy: Policy, condition: Condition) -> FNode:
         m = self.request.manager

@@ -16,6 +16,7 @@ questions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pysmt.fnode import FNode
 from pysmt.formula import FormulaManager
@@ -23,6 +24,13 @@ from pysmt.typing import INT
 
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import ConditionValues, StringSpace, Vocabulary
+
+if TYPE_CHECKING:
+    from policy_guard.encode.decoded import RequestModel
+    from policy_guard.request import Request
+    from policy_guard.solver import Session
+
+SINGLETON_LIMIT = 256
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,10 @@ def runs(regions: frozenset[int]) -> list[tuple[int, int]]:
 class SymbolicRequest:
     """The request variables of one analysis (one per Session; never shared)."""
 
-    def __init__(self, manager: FormulaManager, vocabulary: Vocabulary) -> None:
-        self.manager = manager
+    def __init__(self, session: Session, vocabulary: Vocabulary) -> None:
+        self.session = session
+        self.manager: FormulaManager = session.manager
+        manager = self.manager
         self.vocabulary = vocabulary
         m = manager
         self.action = m.Symbol("action", INT)
@@ -67,6 +77,8 @@ class SymbolicRequest:
         self.condition_atoms: dict[tuple[str, ConditionValues], tuple[FNode, FNode]] = {}
         """`some`/`every` atoms of templated condition values, by key and values (conditions)."""
         self.axioms: list[FNode] = []
+        self.definitions: list[tuple[FNode, FNode]] = []
+        """Auxiliary symbols and what they stand for, in order (for `assignment`)."""
         self._fresh = 0
         self._define()
 
@@ -139,6 +151,96 @@ class SymbolicRequest:
                 terms.append(terms_of_key.one)
         return m.And(terms)
 
+    def in_states(self, states: tuple[tuple[str, int | None], ...]) -> FNode:
+        """Each key in its state: `(key, None)` absent; `(key, r)` one value, in region r."""
+        m = self.manager
+        terms = []
+        for key, region in states:
+            key_terms = self.keys[key]
+            if region is None:
+                terms.append(m.Not(key_terms.present))
+            else:
+                assert key_terms.one is not None
+                terms.append(m.And(key_terms.one, key_terms.has[region]))
+        return m.And(terms)
+
+    def matchable(self, template: Template, value: str) -> FNode:
+        """What the variables must be for `template` to match the one string `value`: the key
+        has one of the values that solve it (in their regions), or is absent and the defaults
+        solve it. True when that is not worked out (never a wrong False)."""
+        m = self.manager
+        solutions = template.solutions(value)
+        if solutions is None:
+            return m.TRUE()
+        (key,) = {v.key_lower for v in template.variables}
+        domain = self.vocabulary.keys[key].domain
+        states = [(key, None if v is None else domain.region_of(v)) for v in solutions]
+        return m.Or([self.in_states((state,)) for state in dict.fromkeys(states)])
+
+    def describes(self, model: RequestModel) -> FNode:
+        """The conjunction of every term's value in `model` (to block that abstract request)."""
+        m = self.manager
+        terms = [
+            m.Equals(self.action, m.Int(model.action)),
+            m.Equals(self.resource, m.Int(model.resource)),
+        ]
+        if self.principal is not None and model.principal is not None:
+            terms.append(m.Equals(self.principal, m.Int(model.principal)))
+        for key, key_terms in self.keys.items():
+            facts = model.keys[key]
+            terms.append(key_terms.present if facts.present else m.Not(key_terms.present))
+            regions = set(facts.regions)
+            terms += [h if r in regions else m.Not(h) for r, h in enumerate(key_terms.has)]
+            if key_terms.one is not None:
+                terms.append(key_terms.one if facts.one else m.Not(key_terms.one))
+        for template, atom in self.resource_atoms.items():
+            terms.append(atom if model.resource_atoms[template] else m.Not(atom))
+        for index, (some, every) in self.condition_atoms.items():
+            some_value, every_value = model.condition_atoms[index]
+            terms.append(some if some_value else m.Not(some))
+            terms.append(every if every_value else m.Not(every))
+        return m.And(terms)
+
+    def assignment(self, request: Request) -> dict[FNode, FNode]:
+        """The abstraction of a concrete request: the value of every term (the decoder's
+        inverse). Every axiom must hold under it, and every formula must say what the
+        reference evaluator says: that is what the encoder's tests check."""
+        m = self.manager
+        vocabulary = self.vocabulary
+        values: dict[FNode, FNode] = {
+            self.action: m.Int(vocabulary.action.partition.region_of(request.action)),
+            self.resource: m.Int(vocabulary.resource.partition.region_of(request.resource)),
+        }
+        if self.principal is not None and vocabulary.principal is not None:
+            if request.principal is None:
+                raise ValueError("this analysis decides for a principal; the request has none")
+            values[self.principal] = m.Int(
+                vocabulary.principal.partition.region_of(request.principal)
+            )
+        variables: dict[str, str | None] = {}
+        for key, terms in self.keys.items():
+            found = request.context_values(key)
+            regions = {vocabulary.keys[key].domain.region_of(v) for v in found or ()}
+            values[terms.present] = m.Bool(found is not None)
+            values.update((h, m.Bool(r in regions)) for r, h in enumerate(terms.has))
+            single = found is not None and len(found) == 1
+            if terms.one is not None:
+                values[terms.one] = m.Bool(single)
+            if found is not None:
+                variables[key] = found[0] if single else None
+        for template, atom in self.resource_atoms.items():
+            glob = template.instantiate(variables)
+            values[atom] = m.Bool(glob is not None and glob.matches(request.resource))
+        for (key, condition), (some, every) in self.condition_atoms.items():
+            globs = [*condition.globs]
+            globs += [g for t in condition.templates if (g := t.instantiate(variables))]
+            matched = [any(g.matches(v) for g in globs) for v in request.context_values(key) or ()]
+            values[some] = m.Bool(any(matched))
+            values[every] = m.Bool(all(matched))
+        for symbol, definition in self.definitions:
+            values[symbol] = self.session.substitute(definition, values)
+        return values
+
     # --- well-formedness ----------------------------------------------------------------------
 
     def _range(self, variable: FNode, space: StringSpace) -> FNode:
@@ -160,6 +262,14 @@ class SymbolicRequest:
             shape = vocabulary.resource.regions([template.shape()])
             self.axioms.append(m.Implies(atom, self.resource_in(shape)))
             self.axioms.append(m.Implies(atom, self.resolvable(template)))
+            for instance in vocabulary.instances.get((None, template), ()):
+                exact = self.resource_in(vocabulary.resource.regions([instance.glob]))
+                self.axioms.append(m.Implies(self.in_states(instance.states), m.Iff(atom, exact)))
+            space = vocabulary.resource
+            for region in sorted(shape & space.singletons)[:SINGLETON_LIMIT]:
+                this = m.Equals(self.resource, m.Int(region))
+                needs = self.matchable(template, space.partition.witnesses[region])
+                self.axioms.append(m.Implies(m.And(atom, this), needs))
 
     def _exactly_one(self, terms: tuple[FNode, ...]) -> FNode:
         """A linear (ladder) encoding: some term, and no term after an earlier one."""
@@ -171,6 +281,7 @@ class SymbolicRequest:
                 constraints.append(m.Implies(term, m.Not(seen)))
                 following = self.fresh("seen")
                 constraints.append(m.Iff(following, m.Or(seen, term)))
+                self.definitions.append((following, m.Or(seen, term)))
                 seen = following
             else:
                 seen = term

@@ -10,6 +10,7 @@ rebuilt with real variable values (`instantiate`) and confirmed by the reference
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -64,8 +65,10 @@ class Template:
     def instantiate(self, values: Mapping[str, str | None]) -> Glob | None:
         """The pattern with each variable replaced by `values[key_lower]` (literal text).
 
-        A variable without a value falls back to its default; with neither, None: the pattern
-        matches nothing (docs/semantics.md, "Policy variables").
+        A key missing from `values` is absent from the request: its variables take their
+        defaults. A key mapped to None is present without one value (several, or none): no
+        value. A variable left without a value makes the pattern match nothing: None
+        (docs/semantics.md, "Policy variables").
         """
         chunks: list[Chunk] = []
         for part in self.parts:
@@ -74,13 +77,59 @@ class Template:
             elif isinstance(part, Escaped):
                 chunks.append((part.char, False))
             else:
-                value = values.get(part.key_lower)
-                if value is None:
-                    value = part.default
+                value = values.get(part.key_lower, part.default)
                 if value is None:
                     return None
                 chunks.append((value, False))
         return compile_chunks(chunks, self.kind)
+
+    def solutions(self, value: str) -> list[str | None] | None:
+        """The values of the one variable key that make the template match `value`; None in a
+        list stands for "the key absent, the defaults apply". None: not worked out (several
+        keys, or a case-insensitive template, whose solutions are case variants).
+        """
+        keys = {v.key_lower for v in self.variables}
+        if len(keys) != 1 or self.kind.case_insensitive:
+            return None
+        (key,) = keys
+        found: list[str | None] = []
+        default = self.instantiate({})
+        if default is not None and default.matches(value):
+            found.append(None)
+        prefix, suffix = self._around_first_variable()
+        starts = [i for i in range(len(value) + 1) if prefix.fullmatch(value[:i])]
+        ends = [j for j in range(len(value) + 1) if suffix.fullmatch(value[j:])]
+        for start in starts:
+            for end in ends:
+                candidate = value[start:end] if end >= start else None
+                if candidate is None or candidate in found:
+                    continue
+                glob = self.instantiate({key: candidate})
+                if glob is not None and glob.matches(value):
+                    found.append(candidate)
+        return found
+
+    def _around_first_variable(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """Regular expressions wider than the text before and after the first variable (a
+        later occurrence of a variable may be anything)."""
+        before: list[str] = []
+        after: list[str] = []
+        target = before
+        for part in self.parts:
+            if isinstance(part, Variable):
+                if target is before:
+                    target = after
+                    continue
+                target.append(".*")
+            elif isinstance(part, Escaped):
+                target.append(re.escape(part.char))
+            else:
+                for char in part.text:
+                    if self.kind.has_wildcards and char in "*?":
+                        target.append(".*" if char == "*" else ".")
+                    else:
+                        target.append(re.escape(char))
+        return re.compile("".join(before), re.DOTALL), re.compile("".join(after), re.DOTALL)
 
 
 Pattern = Glob | Template

@@ -14,6 +14,7 @@ No pySMT here.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -44,6 +45,7 @@ from policy_guard.partition import Partition, partition
 from policy_guard.request import principal_kind
 
 STRING_FAMILIES = (Family.STRING, Family.ARN)
+INSTANCE_LIMIT = 32
 _FAMILY_GROUP = {
     Family.STRING: "string",
     Family.ARN: "string",
@@ -55,7 +57,7 @@ _FAMILY_GROUP = {
 }
 
 
-def _strict_key(glob: Glob) -> tuple[object, ...]:
+def strict_key(glob: Glob) -> tuple[object, ...]:
     """Globs compare equal when a literal `*` meets the wildcard `*` (Wild is a str); this
     key tells them apart."""
     return (glob.case_insensitive, tuple((isinstance(t, Wild), str(t)) for t in glob.tokens))
@@ -69,8 +71,12 @@ class StringSpace:
     partition: Partition
 
     @cached_property
-    def _index(self) -> Mapping[Glob, int]:
-        return {glob: i for i, glob in enumerate(self.globs)}
+    def _index(self) -> Mapping[tuple[object, ...], int]:
+        return {strict_key(glob): i for i, glob in enumerate(self.globs)}
+
+    def position(self, glob: Glob) -> int:
+        """The index of `glob` (one of this space's) in `globs`."""
+        return self._index[strict_key(glob)]
 
     @property
     def size(self) -> int:
@@ -81,8 +87,13 @@ class StringSpace:
         result: set[int] = set()
         members = self.partition.members
         for glob in globs:
-            result |= members[self._index[glob]]
+            result |= members[self.position(glob)]
         return frozenset(result)
+
+    @cached_property
+    def singletons(self) -> frozenset[int]:
+        """Regions holding exactly one string: those inside a case-sensitive literal pattern."""
+        return self.regions(g for g in self.globs if g.is_literal and not g.case_insensitive)
 
     def vector(self, region: int) -> frozenset[int]:
         """Which of this space's globs contain `region` (the region's identity)."""
@@ -93,13 +104,8 @@ def string_space(globs: Iterable[Glob]) -> StringSpace:
     """Distinct globs (in first-seen order) and their partition (PartitionTooLarge: Undecided)."""
     distinct: dict[tuple[object, ...], Glob] = {}
     for glob in globs:
-        distinct.setdefault(_strict_key(glob), glob)
+        distinct.setdefault(strict_key(glob), glob)
     unique = tuple(distinct.values())
-    if len(set(unique)) != len(unique):
-        raise UndecidedError(
-            "a pattern with a literal `*` or `?` (`${*}`, `${?}`) cannot be told apart from the "
-            "same pattern with a wildcard; this query cannot be decided exactly"
-        )
     return StringSpace(unique, partition(unique))
 
 
@@ -114,6 +120,45 @@ class KeySpace:
     domain: Domain
     strings: StringSpace | None = None
     variable: bool = False  # used as a policy variable: the encoder tracks "exactly one value"
+
+    @cached_property
+    def singletons(self) -> frozenset[int]:
+        """Regions holding exactly one string (inside a case-sensitive literal pattern): a
+        variable whose key has its one value there has a known value."""
+        return frozenset() if self.strings is None else self.strings.singletons
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A template made exact: with each variable's key in the given state — `(key, None)`:
+    absent (the default applies), `(key, r)`: exactly one value, in singleton region `r` —
+    the template is the pattern `glob`."""
+
+    states: tuple[tuple[str, int | None], ...]
+    glob: Glob
+
+
+def template_instances(
+    template: Template, keys: Mapping[str, KeySpace], skip: frozenset[str] = frozenset()
+) -> tuple[Instance, ...]:
+    """The exact readings of `template` the encoder can afford (at most INSTANCE_LIMIT)."""
+    options: list[list[tuple[str, int | None, str | None]]] = []
+    for key in dict.fromkeys(v.key_lower for v in template.variables):
+        occurrences = [v for v in template.variables if v.key_lower == key]
+        choices: list[tuple[str, int | None, str | None]] = []
+        if all(v.default is not None for v in occurrences):
+            choices.append((key, None, None))
+        space = keys.get(key)
+        if space is not None and key not in skip:
+            choices += [(key, r, space.domain.witnesses[r]) for r in sorted(space.singletons)]
+        options.append(choices)
+    result = []
+    for combination in itertools.islice(itertools.product(*options), INSTANCE_LIMIT):
+        present = {key: value for key, region, value in combination if region is not None}
+        glob = template.instantiate(present)
+        if glob is not None:
+            result.append(Instance(tuple((key, r) for key, r, _ in combination), glob))
+    return tuple(result)
 
 
 @dataclass(frozen=True)
@@ -225,6 +270,7 @@ class _KeyUsage:
     families: dict[str, str] = field(default_factory=dict)  # group -> an operator, for messages
     globs: list[Glob] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    templates: dict[Template, None] = field(default_factory=dict)
     variable: bool = False
 
 
@@ -244,6 +290,9 @@ class Vocabulary:
     principal: StringSpace | None  # None: the request has no principal (identity policies)
     keys: Mapping[str, KeySpace]
     resource_templates: tuple[Template, ...]
+    instances: Mapping[tuple[str | None, Template], tuple[Instance, ...]]
+    """Exact readings of each template, by where it stands: a condition key, or None for
+    Resource/NotResource."""
 
 
 def _key_space(key: str, usage: _KeyUsage) -> KeySpace:
@@ -317,13 +366,39 @@ def build_vocabulary(
         for pattern in values.patterns:
             if isinstance(pattern, Template):
                 note_variables(pattern)
+                usage.templates[pattern] = None
                 usage.globs.append(pattern.shape())
             else:
                 usage.globs.append(pattern)
+    keys, instances = _key_spaces(usages)
+    for template in templates:
+        found = template_instances(template, keys)
+        instances[(None, template)] = found
+        resources.extend(i.glob for i in found)
     return Vocabulary(
         action=string_space(actions),
         resource=string_space(resources),
         principal=string_space(principals) if principal_in_request else None,
-        keys={key: _key_space(key, usage) for key, usage in sorted(usages.items())},
+        keys=keys,
         resource_templates=tuple(templates),
+        instances=instances,
     )
+
+
+def _key_spaces(
+    usages: Mapping[str, _KeyUsage],
+) -> tuple[dict[str, KeySpace], dict[tuple[str | None, Template], tuple[Instance, ...]]]:
+    """Keys without templated values first; then the others, whose templates are made exact
+    where the variables' keys (of the first group) have singleton regions."""
+    plain = {k: _key_space(k, u) for k, u in usages.items() if not u.templates}
+    templated = frozenset(k for k, u in usages.items() if u.templates)
+    instances: dict[tuple[str | None, Template], tuple[Instance, ...]] = {}
+    keys = dict(plain)
+    for key in sorted(templated):
+        usage = usages[key]
+        for template in usage.templates:
+            found = template_instances(template, plain, skip=templated)
+            instances[(key, template)] = found
+            usage.globs.extend(i.glob for i in found)
+        keys[key] = _key_space(key, usage)
+    return dict(sorted(keys.items())), instances

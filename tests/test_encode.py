@@ -1,0 +1,193 @@
+"""The encoding, piece by piece: domains, templates, the vocabulary, and — the central property —
+every concrete request, abstracted, satisfies the axioms and gets the evaluator's decision."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from engine_strategies import load, policy_pairs, request_space
+from hypothesis import given
+from pysmt.fnode import FNode
+
+from policy_guard.decode import decode_text
+from policy_guard.encode.analysis import Analysis
+from policy_guard.encode.domains import (
+    NOT_A_DATE,
+    NOT_A_NUMBER,
+    binary_domain,
+    bool_domain,
+    date_domain,
+    ip_domain,
+    number_domain,
+)
+from policy_guard.encode.templates import Template, compile_value
+from policy_guard.encode.vocabulary import Vocabulary, build_vocabulary, principal_globs
+from policy_guard.errors import UndecidedError
+from policy_guard.evaluate import evaluate, statement_matches
+from policy_guard.globs import Glob, Kind
+from policy_guard.model import PolicyType, PrincipalEntry, PrincipalKind
+from policy_guard.operators import parse_cidr, parse_date, parse_number
+from policy_guard.parse import load_policy
+
+SAMPLE = 150
+
+
+# --- domains ----------------------------------------------------------------------------------
+
+
+def test_numbers_split_into_points_and_intervals() -> None:
+    domain = number_domain(["10", "5", "7.5", "5.0"])
+    # (-inf,5) 5 (5,7.5) 7.5 (7.5,10) 10 (10,inf) and "does not parse"
+    assert len(domain) == 8
+    assert domain.witnesses[-1] == NOT_A_NUMBER
+    for region, witness in enumerate(domain.witnesses):
+        assert domain.region_of(witness) == region
+    assert domain.region_of("5.00") == domain.region_of("5")
+    assert domain.region_of("6") == domain.region_of("7") != domain.region_of("8")
+    assert (
+        parse_number(domain.witnesses[0]) < 5 < parse_number(domain.witnesses[2]) < Decimal("7.5")
+    )
+
+
+def test_dates_keep_only_representable_intervals() -> None:
+    domain = date_domain(["2024-01-01T00:00:00Z", "1704067200", "2024-01-01T00:00:00.000001Z"])
+    # the first two are the same instant; nothing lies strictly between it and the third
+    instants = [parse_date(w) for w in domain.witnesses if w != NOT_A_DATE]
+    assert instants == sorted(instants)
+    assert len(domain) == 5  # below, the instant, the next microsecond, above, unparsed
+    for region, witness in enumerate(domain.witnesses):
+        assert domain.region_of(witness) == region
+
+
+def test_ip_blocks_cut_both_address_families() -> None:
+    networks = [parse_cidr(t) for t in ("10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32")]
+    domain = ip_domain(networks)
+    assert domain.region_of("10.1.2.3") != domain.region_of("10.2.0.1")
+    assert domain.region_of("10.2.0.1") == domain.region_of("10.200.0.1")
+    assert domain.region_of("9.0.0.1") == 0 != domain.region_of("11.0.0.1")
+    assert domain.region_of("2001:db8::1") != domain.region_of("::1")
+    assert domain.region_of("nowhere") == len(domain) - 1
+    for region, witness in enumerate(domain.witnesses):
+        assert domain.region_of(witness) == region
+
+
+def test_binary_and_bool_domains() -> None:
+    binary = binary_domain([b"ABC", b"ABC", b"xyz"])
+    assert len(binary) == 4
+    assert binary.region_of("QUJD") == binary.region_of(" QUJD ") == 0
+    assert binary.region_of("!!") == 3
+    boolean = bool_domain()
+    assert [boolean.region_of(v) for v in ("TRUE", " false", "yes")] == [0, 1, 2]
+
+
+# --- templates --------------------------------------------------------------------------------
+
+
+def test_templates_shape_instantiate_and_solve() -> None:
+    template = compile_value("arn:aws:s3:::b/${aws:username}/*", Kind.RESOURCE, True)
+    assert isinstance(template, Template)
+    assert template.shape().matches("arn:aws:s3:::b/any:thing/x")
+    assert template.instantiate({}) is None
+    alice = template.instantiate({"aws:username": "al*ce"})
+    assert alice is not None
+    assert alice.matches("arn:aws:s3:::b/al*ce/x") and not alice.matches("arn:aws:s3:::b/alice/x")
+    assert template.solutions("arn:aws:s3:::b/a/b/c") == ["a", "a/b"]
+    defaulted = compile_value("${aws:username, 'x'}", Kind.STRING_EQUALS, True)
+    assert isinstance(defaulted, Template)
+    assert defaulted.solutions("x") == [None, "x"]
+    assert compile_value("${aws:username}", Kind.RESOURCE, False) == Glob(
+        tuple("${aws:username}"), False
+    )
+    escaped = compile_value("a${*}", Kind.RESOURCE, True)
+    assert isinstance(escaped, Glob) and escaped.is_literal
+
+
+# --- vocabulary -------------------------------------------------------------------------------
+
+
+def entry(kind: PrincipalKind, text: str) -> PrincipalEntry:
+    return PrincipalEntry(kind, text, ())
+
+
+def test_principal_entries_as_patterns() -> None:
+    assert principal_globs(entry(PrincipalKind.AWS, "*")) is None
+    account = principal_globs(entry(PrincipalKind.AWS, "111122223333"))
+    assert account is not None
+    assert any(g.matches("arn:aws-cn:sts::111122223333:assumed-role/r/s") for g in account)
+    assert not any(g.matches("arn:aws:iam::111122223333") for g in account)
+    assert principal_globs(entry(PrincipalKind.SERVICE, "s3.amazonaws.com")) == (
+        Glob(tuple("s3.amazonaws.com"), False),
+    )
+    assert principal_globs(entry(PrincipalKind.SERVICE, "arn:aws:iam::1:user/x")) == ()
+
+
+def vocabulary_of(condition: dict[str, Any]) -> Vocabulary:
+    statement = {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": condition}
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    policy = load_policy(decode_text(json.dumps(document), "v.json"))
+    return build_vocabulary([policy], principal_in_request=False)
+
+
+def test_families_and_shared_string_space() -> None:
+    vocabulary = vocabulary_of(
+        {
+            "ArnLike": {"aws:SourceArn": "arn:aws:s3:::b*"},
+            "StringEquals": {"aws:SourceArn": "arn:aws:s3:::b"},
+            "Null": {"aws:TokenIssueTime": "false"},
+        }
+    )
+    assert vocabulary.keys["aws:sourcearn"].family == "string"
+    assert vocabulary.keys["aws:sourcearn"].name == "aws:SourceArn"
+    assert vocabulary.keys["aws:tokenissuetime"].family == "presence"
+    with pytest.raises(UndecidedError, match="aws:securetransport"):
+        vocabulary_of(
+            {
+                "Bool": {"aws:SecureTransport": "true"},
+                "StringLike": {"aws:securetransport": "t*"},
+            }
+        )
+
+
+def test_statement_with_thousands_of_actions_is_a_few_ranges() -> None:
+    actions = [f"svc:Action{i:04d}" for i in range(2000)]
+    statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    policy = load_policy(decode_text(json.dumps(document), "big.json"))
+    analysis = Analysis([policy])
+    formula = analysis.allows(policy)
+    assert len(formula.get_atoms()) <= 4
+
+
+# --- the abstraction, request by request ------------------------------------------------------
+
+
+def decide(analysis: Analysis, formula: FNode, values: dict[FNode, FNode]) -> bool:
+    result = analysis.session.substitute(formula, values)
+    assert result.is_constant(), f"not decided by the request: {result}"
+    return bool(result.is_true())
+
+
+@given(pair=policy_pairs())
+def test_every_request_is_encoded_as_the_evaluator_decides(
+    pair: tuple[dict[str, Any], dict[str, Any], PolicyType],
+) -> None:
+    old_document, new_document, kind = pair
+    policies = [load(old_document, kind, "old.json"), load(new_document, kind, "new.json")]
+    analysis = Analysis(policies, principal_in_request=kind is PolicyType.RESOURCE)
+    allows = [analysis.allows(p) for p in policies]
+    matches = [(p, s, analysis.matches(p, s)) for p in policies for s in p.statements]
+    axioms = analysis.session.manager.And(analysis.request.axioms)
+    space = request_space(old_document, new_document, kind)
+    for request in space[:: max(1, len(space) // SAMPLE)]:
+        values = analysis.request.assignment(request)
+        if not decide(analysis, axioms, values):
+            broken = [a for a in analysis.request.axioms if not decide(analysis, a, values)]
+            raise AssertionError(f"{request} violates the axioms {broken}")
+        for policy, formula in zip(policies, allows, strict=True):
+            assert decide(analysis, formula, values) == evaluate(policy, request).allowed, request
+        for policy, statement, formula in matches:
+            expected = statement_matches(policy, statement, request)
+            assert decide(analysis, formula, values) == expected, (statement.index, request)

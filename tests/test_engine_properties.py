@@ -1,0 +1,105 @@
+"""The SMT engine agrees with the reference evaluator on random small policies (both solvers).
+
+For each random pair, every request of a finite space — built from the policies' own constants
+(wildcards filled in, variables given values) plus fresh values — is decided by the evaluator.
+If some request is allowed by NEW and not by OLD, the engine must FAIL; whatever it FAILs with
+must replay; and the relation must fit both directions. The same for access-not-granted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from engine_strategies import (
+    ACTION_PATTERNS,
+    RESOURCE_PATTERNS,
+    SOLVERS,
+    load,
+    policy_pairs,
+    request_space,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policy_guard.checks import (
+    Access,
+    EngineOptions,
+    check_access_not_granted,
+    check_no_new_access,
+)
+from policy_guard.evaluate import evaluate
+from policy_guard.globs import Kind, compile_pattern
+from policy_guard.model import PolicyType
+from policy_guard.request import Request
+from policy_guard.results import Outcome, Relation
+
+# --- the properties ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@given(pair=policy_pairs())
+def test_no_new_access_agrees_with_the_evaluator(
+    solver: str, pair: tuple[dict[str, Any], dict[str, Any], PolicyType]
+) -> None:
+    old_document, new_document, kind = pair
+    old, new = load(old_document, kind, "old.json"), load(new_document, kind, "new.json")
+    result = check_no_new_access(old, new, EngineOptions(solver))
+    gained = lost = False
+    for request in request_space(old_document, new_document, kind):
+        before, after = evaluate(old, request).allowed, evaluate(new, request).allowed
+        gained = gained or (after and not before)
+        lost = lost or (before and not after)
+        if gained and lost:
+            break
+    if gained:
+        assert result.outcome is Outcome.FAIL
+    if lost:
+        assert result.relation in (Relation.NARROWER, Relation.INCOMPARABLE)
+    assert (result.outcome is Outcome.PASS) == (
+        result.relation in (Relation.EQUIVALENT, Relation.NARROWER)
+    )
+    for reason in result.reasons:
+        after_eval = evaluate(new, reason.counterexample)
+        assert after_eval.allowed and not evaluate(old, reason.counterexample).allowed
+        assert reason.statement_index in {m.statement_index for m in after_eval.matched_statements}
+    if result.outcome is Outcome.FAIL:
+        assert result.reasons
+
+
+@st.composite
+def access_cases(draw: st.DrawFn) -> tuple[dict[str, Any], PolicyType, Access]:
+    old, _, kind = draw(policy_pairs())
+    actions = draw(st.lists(st.sampled_from([*ACTION_PATTERNS, "s3:Delete*"]), max_size=2))
+    resources = draw(st.lists(st.sampled_from(RESOURCE_PATTERNS), max_size=2))
+    if not actions and not resources:
+        actions = ["s3:GetObject"]
+    return old, kind, Access(tuple(actions), tuple(resources))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@given(case=access_cases())
+def test_access_not_granted_agrees_with_the_evaluator(
+    solver: str, case: tuple[dict[str, Any], PolicyType, Access]
+) -> None:
+    document, kind, access = case
+    policy = load(document, kind, "p.json")
+    result = check_access_not_granted(policy, access, EngineOptions(solver))
+    actions = [compile_pattern(a, Kind.ACTION) for a in access.actions]
+    resources = [compile_pattern(r, Kind.RESOURCE) for r in access.resources]
+
+    def listed_access(request: Request) -> bool:
+        return (not actions or any(g.matches(request.action) for g in actions)) and (
+            not resources or any(g.matches(request.resource) for g in resources)
+        )
+
+    extra = [*access.actions, *access.resources]
+    space = request_space(document, document, kind, extra)
+    if any(listed_access(r) and evaluate(policy, r).allowed for r in space):
+        assert result.outcome is Outcome.FAIL
+    for reason in result.reasons:
+        assert listed_access(reason.counterexample)
+        evaluation = evaluate(policy, reason.counterexample)
+        assert evaluation.allowed
+        assert reason.statement_index in {m.statement_index for m in evaluation.matched_statements}
+    assert (result.outcome is Outcome.FAIL) == bool(result.reasons)
