@@ -24,13 +24,6 @@ from policy_guard.request import Request
 # --- choosing readable, exact values ---------------------------------------------------------
 
 
-def _in_region(space: StringSpace, vector: frozenset[int], value: str) -> bool:
-    globs = space.globs
-    if not all(globs[i].matches(value) for i in vector):
-        return False
-    return all(not glob.matches(value) for i, glob in enumerate(globs) if i not in vector)
-
-
 def choose_action(space: StringSpace, region: int) -> str:
     """A catalogued action of the region when there is one (readable), else the witness."""
     witness = space.partition.witnesses[region]
@@ -39,14 +32,8 @@ def choose_action(space: StringSpace, region: int) -> str:
         from policy_guard.catalogue import actions_for_service
     except ImportError:  # the catalogue is optional for the engine
         return witness
-    vector = space.vector(region)
-    literal_outside = {
-        g.literal_text for i, g in enumerate(space.globs) if g.is_literal and i not in vector
-    }
     for action in actions_for_service(prefix):
-        if action.lower() in literal_outside:
-            continue
-        if _in_region(space, vector, action):
+        if space.contains(region, action):
             return action
     return witness
 
@@ -72,7 +59,7 @@ def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
         return None
     witness = space.partition.witnesses[model.principal]
     readable = witness.replace("arn::", "arn:aws:", 1)
-    if readable != witness and _in_region(space, space.vector(model.principal), readable):
+    if readable != witness and space.contains(model.principal, readable):
         return readable
     return witness
 

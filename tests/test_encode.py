@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from engine_strategies import load, policy_pairs, request_space
 from hypothesis import given
+from hypothesis import strategies as st
 from pysmt.fnode import FNode
 
 from policy_guard.decode import decode_text
@@ -24,10 +25,15 @@ from policy_guard.encode.domains import (
     number_domain,
 )
 from policy_guard.encode.templates import Template, compile_value
-from policy_guard.encode.vocabulary import Vocabulary, build_vocabulary, principal_globs
+from policy_guard.encode.vocabulary import (
+    Vocabulary,
+    action_glob,
+    build_vocabulary,
+    principal_globs,
+)
 from policy_guard.errors import UndecidedError
 from policy_guard.evaluate import evaluate, statement_matches
-from policy_guard.globs import Glob, Kind
+from policy_guard.globs import Glob, Kind, compile_pattern
 from policy_guard.model import PolicyType, PrincipalEntry, PrincipalKind
 from policy_guard.operators import parse_cidr, parse_date, parse_number
 from policy_guard.parse import load_policy
@@ -191,3 +197,8 @@ def test_every_request_is_encoded_as_the_evaluator_decides(
         for policy, statement, formula in matches:
             expected = statement_matches(policy, statement, request)
             assert decide(analysis, formula, values) == expected, (statement.index, request)
+
+
+@given(text=st.text(alphabet="sS3:GgeEtİı*?x", max_size=12))
+def test_action_shortcut_is_the_general_compiler(text: str) -> None:
+    assert action_glob(text) == compile_pattern(text, Kind.ACTION)

@@ -15,12 +15,7 @@ from pysmt.fnode import FNode
 from policy_guard.encode.conditions import ConditionEncoder
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.templates import Template
-from policy_guard.encode.vocabulary import (
-    action_globs,
-    principal_globs,
-    resource_patterns,
-    statement_principal_entries,
-)
+from policy_guard.encode.vocabulary import principal_globs
 from policy_guard.globs import Glob
 from policy_guard.model import Effect, Policy, PrincipalEntry, Statement
 
@@ -61,15 +56,16 @@ class StatementEncoder:
     def _build(self, policy: Policy, statement: Statement) -> FNode:
         m = self.request.manager
         parts: list[FNode] = []
-        entries = statement_principal_entries(statement)
+        compiled = self.request.vocabulary.compiled(policy, statement)
+        entries = compiled.principals
         if statement.principal is not None:
             parts.append(self.principal_matches(entries))
         elif statement.not_principal is not None:
             parts.append(m.And(self._has_principal(), m.Not(self.principal_matches(entries))))
-        actions = self.action_matches(action_globs(statement))
+        actions = self.action_matches(compiled.actions)
         parts.append(actions if statement.actions is not None else m.Not(actions))
         if statement.resources is not None or statement.not_resources is not None:
-            resources = self.resource_matches(resource_patterns(policy, statement))
+            resources = self.resource_matches(compiled.resources)
             parts.append(resources if statement.resources is not None else m.Not(resources))
         parts.extend(self.conditions.formula(policy, c) for c in statement.conditions)
         return m.And(parts)

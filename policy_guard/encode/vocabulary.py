@@ -15,7 +15,7 @@ No pySMT here.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -41,7 +41,7 @@ from policy_guard.operators import (
     parse_binary,
     parse_cidr,
 )
-from policy_guard.partition import Partition, partition
+from policy_guard.partition import Partition, glob_key, partition
 from policy_guard.request import principal_kind
 
 STRING_FAMILIES = (Family.STRING, Family.ARN)
@@ -57,12 +57,6 @@ _FAMILY_GROUP = {
 }
 
 
-def strict_key(glob: Glob) -> tuple[object, ...]:
-    """Globs compare equal when a literal `*` meets the wildcard `*` (Wild is a str); this
-    key tells them apart."""
-    return (glob.case_insensitive, tuple((isinstance(t, Wild), str(t)) for t in glob.tokens))
-
-
 @dataclass(frozen=True)
 class StringSpace:
     """One string-valued variable: the patterns compared with it and the regions they cut."""
@@ -71,12 +65,12 @@ class StringSpace:
     partition: Partition
 
     @cached_property
-    def _index(self) -> Mapping[tuple[object, ...], int]:
-        return {strict_key(glob): i for i, glob in enumerate(self.globs)}
+    def _index(self) -> Mapping[Hashable, int]:
+        return {glob_key(glob): i for i, glob in enumerate(self.globs)}
 
     def position(self, glob: Glob) -> int:
         """The index of `glob` (one of this space's) in `globs`."""
-        return self._index[strict_key(glob)]
+        return self._index[glob_key(glob)]
 
     @property
     def size(self) -> int:
@@ -95,6 +89,44 @@ class StringSpace:
         """Regions holding exactly one string: those inside a case-sensitive literal pattern."""
         return self.regions(g for g in self.globs if g.is_literal and not g.case_insensitive)
 
+    @cached_property
+    def _lookup(self) -> tuple[dict[tuple[bool, str], list[int]], list[tuple[int, str]]]:
+        """Literal globs by (case-insensitive, text); wildcard globs with their literal prefix."""
+        literals: dict[tuple[bool, str], list[int]] = {}
+        wildcards: list[tuple[int, str]] = []
+        for i, glob in enumerate(self.globs):
+            if glob.is_literal:
+                literals.setdefault((glob.case_insensitive, glob.literal_text), []).append(i)
+                continue
+            prefix = []
+            for token in glob.tokens:
+                if isinstance(token, Wild):
+                    break
+                prefix.append(token)
+            wildcards.append((i, "".join(prefix)))
+        return literals, wildcards
+
+    def contains(self, region: int, value: str) -> bool:
+        """Is `value` in `region`? (Like `partition.region_of(value) == region`, but literal
+        patterns are looked up and wildcard patterns tried only where their prefix fits.)"""
+        vector = self.vector(region)
+        globs = self.globs
+        if not all(globs[i].matches(value) for i in vector):
+            return False
+        literals, wildcards = self._lookup
+        for folded in (False, True):
+            text = value.lower() if folded else value
+            if any(i not in vector for i in literals.get((folded, text), ())):
+                return False
+        lowered = value.lower()
+        for i, prefix in wildcards:
+            if i in vector:
+                continue
+            subject = lowered if globs[i].case_insensitive else value
+            if subject.startswith(prefix) and globs[i].matches(value):
+                return False
+        return True
+
     def vector(self, region: int) -> frozenset[int]:
         """Which of this space's globs contain `region` (the region's identity)."""
         return frozenset(i for i, regions in enumerate(self.partition.members) if region in regions)
@@ -102,9 +134,9 @@ class StringSpace:
 
 def string_space(globs: Iterable[Glob]) -> StringSpace:
     """Distinct globs (in first-seen order) and their partition (PartitionTooLarge: Undecided)."""
-    distinct: dict[tuple[object, ...], Glob] = {}
+    distinct: dict[Hashable, Glob] = {}
     for glob in globs:
-        distinct.setdefault(strict_key(glob), glob)
+        distinct.setdefault(glob_key(glob), glob)
     unique = tuple(distinct.values())
     return StringSpace(unique, partition(unique))
 
@@ -247,6 +279,24 @@ def condition_values(policy: Policy, condition: Condition, spec: OperatorSpec) -
     )
 
 
+@dataclass(frozen=True)
+class CompiledStatement:
+    """A statement's patterns, compiled once per analysis (Action or NotAction, Resource or
+    NotResource, Principal or NotPrincipal entries: the element's kind is the statement's)."""
+
+    actions: tuple[Glob, ...]
+    resources: tuple[Pattern, ...]
+    principals: tuple[PrincipalEntry, ...]
+
+
+def compile_statement(policy: Policy, statement: Statement) -> CompiledStatement:
+    return CompiledStatement(
+        action_globs(statement),
+        resource_patterns(policy, statement),
+        statement_principal_entries(statement),
+    )
+
+
 def resource_patterns(policy: Policy, statement: Statement) -> tuple[Pattern, ...]:
     values = statement.resources if statement.resources is not None else statement.not_resources
     return tuple(
@@ -256,7 +306,15 @@ def resource_patterns(policy: Policy, statement: Statement) -> tuple[Pattern, ..
 
 def action_globs(statement: Statement) -> tuple[Glob, ...]:
     values = statement.actions if statement.actions is not None else statement.not_actions
-    return tuple(compile_pattern(v.text, Kind.ACTION) for v in values or ())
+    return tuple(action_glob(v.text) for v in values or ())
+
+
+def action_glob(text: str) -> Glob:
+    """`compile_pattern(text, Kind.ACTION)`, with a shortcut for the usual wildcard-free name
+    (a folded literal: the same Glob, built without the general compiler)."""
+    if "*" in text or "?" in text:
+        return compile_pattern(text, Kind.ACTION)
+    return Glob(tuple(c.lower() for c in text), True)
 
 
 def statement_principal_entries(statement: Statement) -> tuple[PrincipalEntry, ...]:
@@ -293,6 +351,13 @@ class Vocabulary:
     instances: Mapping[tuple[str | None, Template], tuple[Instance, ...]]
     """Exact readings of each template, by where it stands: a condition key, or None for
     Resource/NotResource."""
+    statements: Mapping[tuple[int, int], CompiledStatement]
+    """By `(id(policy), statement.index)`: see `compiled`."""
+
+    def compiled(self, policy: Policy, statement: Statement) -> CompiledStatement:
+        """The statement's patterns as compiled when the vocabulary was built."""
+        found = self.statements.get((id(policy), statement.index))
+        return found if found is not None else compile_statement(policy, statement)
 
 
 def _key_space(key: str, usage: _KeyUsage) -> KeySpace:
@@ -341,17 +406,20 @@ def build_vocabulary(
 
     for entry in extra_principals:
         principals.extend(principal_globs(entry) or ())
+    compiled: dict[tuple[int, int], CompiledStatement] = {}
     for policy in policies:
         for statement in policy.statements:
-            actions.extend(action_globs(statement))
-            for pattern in resource_patterns(policy, statement):
+            parts = compile_statement(policy, statement)
+            compiled[(id(policy), statement.index)] = parts
+            actions.extend(parts.actions)
+            for pattern in parts.resources:
                 if isinstance(pattern, Template):
                     templates[pattern] = None
                     note_variables(pattern)
                     resources.append(pattern.shape())
                 else:
                     resources.append(pattern)
-            for entry in statement_principal_entries(statement):
+            for entry in parts.principals:
                 principals.extend(principal_globs(entry) or ())
     for policy, condition, spec in _conditions(policies):
         usage = usages.setdefault(condition.key_lower, _KeyUsage(condition.key))
@@ -382,6 +450,7 @@ def build_vocabulary(
         keys=keys,
         resource_templates=tuple(templates),
         instances=instances,
+        statements=compiled,
     )
 
 
