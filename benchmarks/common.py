@@ -193,7 +193,8 @@ def ratio(slow: float | None, fast: float | None, *, at_least: bool = False) -> 
     """`slow / fast` as `12.3x`; `>=` when `slow` is a lower bound (a timeout)."""
     if slow is None or fast is None or fast <= 0:
         return "-"
-    return f"{'>=' if at_least else ''}{slow / fast:.1f}x"
+    value = slow / fast
+    return f"{'>=' if at_least else ''}{value:.1f}x" if value >= 1 else f"{value:.2f}x"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
