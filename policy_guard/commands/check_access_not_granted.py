@@ -15,6 +15,7 @@ from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,
     print_result,
+    time_limit,
 )
 from policy_guard.commands.documents import (
     add_policy_type_argument,
@@ -98,4 +99,6 @@ def run(args: argparse.Namespace) -> int:
     options = engine_options(args)
     access = parse_access(args.access)
     policy = read_policy_argument(args.policy_document, policy_type_from(args))
-    return print_result(args, check_access_not_granted(policy, access, options), policy)
+    with time_limit(options.timeout):
+        result = check_access_not_granted(policy, access, options)
+    return print_result(args, result, policy)
