@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from policy_guard.errors import InputError
 from policy_guard.globs import Kind, compile_pattern
@@ -22,7 +22,9 @@ from policy_guard.request import Request
 from policy_guard.results import CheckResult, Outcome, Reason, Relation
 
 if TYPE_CHECKING:
-    from policy_guard.encode.analysis import Analysis
+    from policy_guard.encode.analysis import Analysis, Verdict
+    from policy_guard.encode.slicing import Slice
+    from policy_guard.encode.vocabulary import StringSpace
 
 NO_NEW_ACCESS = "no-new-access"
 ACCESS_NOT_GRANTED = "access-not-granted"
@@ -35,10 +37,21 @@ NO_NEW_ACCESS_MESSAGE = (
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """`solver`: z3 or cvc5; `timeout`: seconds for the whole check (None: no limit)."""
+    """`solver`: z3 or cvc5; `timeout`: seconds for the whole check (None: no limit);
+    `max_partition_states`: the exact partition's automaton budget per string variable, past
+    which the variable gets the lazy domain (None: the engine's default; 0: always lazy, which
+    tests use to run every check on the lazy domain)."""
 
     solver: str = "z3"
     timeout: float | None = None
+    max_partition_states: int | None = None
+
+    def analysis_options(self) -> dict[str, Any]:
+        """The keyword arguments of `encode.analysis.Analysis` these options set."""
+        chosen: dict[str, Any] = {"solver": self.solver, "timeout": self.timeout}
+        if self.max_partition_states is not None:
+            chosen["max_partition_states"] = self.max_partition_states
+        return chosen
 
 
 @dataclass(frozen=True)
@@ -74,19 +87,24 @@ def _reasons(
 
 
 def _analysis(
-    policies: Sequence[Policy], options: EngineOptions, access: Access = Access()
+    policies: Sequence[Policy],
+    options: EngineOptions,
+    access: Access = Access(),
+    actions: StringSpace | None = None,
 ) -> Analysis:
-    """Resource policies decide for a principal, which is then part of the request."""
+    """Resource policies decide for a principal, which is then part of the request. `actions`:
+    the (exact) action space query slicing built, reused unless every domain is forced lazy."""
     from policy_guard.encode.analysis import Analysis
 
     principal = any(p.policy_type is PolicyType.RESOURCE for p in policies)
+    reuse = actions if options.max_partition_states != 0 else None
     return Analysis(
         policies,
-        solver=options.solver,
-        timeout=options.timeout,
+        **options.analysis_options(),
         principal_in_request=principal,
         extra_actions=access.actions,
         extra_resources=access.resources,
+        action_space=reuse,
     )
 
 
@@ -109,30 +127,56 @@ def check_no_new_access(
             NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), Relation.EQUIVALENT
         )
     from policy_guard.encode.analysis import Holds
+    from policy_guard.encode.slicing import sliced_for_new_access
     from policy_guard.explain import new_access_covers
 
-    with _analysis([existing, new], options) as analysis:
+    wider_slice, narrower_slice = sliced_for_new_access(existing, new)
+    gained = new_access_covers(existing, new)
+    shared = wider_slice.policies == narrower_slice.policies[::-1]
+    with _analysis(wider_slice.policies, options, actions=wider_slice.actions) as analysis:
         m = analysis.session.manager
-        before, after = analysis.allows(existing), analysis.allows(new)
-        gained = new_access_covers(existing, new)
-        lost = new_access_covers(new, existing)
+        old, current = wider_slice.policies
+        before, after = analysis.allows(old), analysis.allows(current)
         wider = analysis.prove(m.And(after, m.Not(before)), lambda r: bool(gained(r)))
-        narrower = analysis.prove(m.And(before, m.Not(after)), lambda r: bool(lost(r)))
-        relation = {
-            (True, True): Relation.EQUIVALENT,
-            (True, False): Relation.NARROWER,
-            (False, True): Relation.WIDER,
-            (False, False): Relation.INCOMPARABLE,
-        }[(isinstance(wider, Holds), isinstance(narrower, Holds))]
-        if isinstance(wider, Holds):
-            return CheckResult(NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), relation)
-        found = analysis.localise(
-            m.And(after, m.Not(before)), _allow_statements(new), gained, known=[wider.request]
-        )
+        narrower: Verdict | None = None
+        if shared:
+            lost = new_access_covers(new, existing)
+            narrower = analysis.prove(m.And(before, m.Not(after)), lambda r: bool(lost(r)))
+        found: dict[int, Request] = {}
+        if not isinstance(wider, Holds):
+            found = analysis.localise(
+                m.And(after, m.Not(before)),
+                _allow_statements(current),
+                gained,
+                known=[wider.request],
+            )
+    if narrower is None:
+        narrower = _gains(narrower_slice, options, new, existing)
+    relation = {
+        (True, True): Relation.EQUIVALENT,
+        (True, False): Relation.NARROWER,
+        (False, True): Relation.WIDER,
+        (False, False): Relation.INCOMPARABLE,
+    }[(isinstance(wider, Holds), isinstance(narrower, Holds))]
+    if isinstance(wider, Holds):
+        return CheckResult(NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), relation)
     reasons = _reasons(
         new, found, lambda s: f"New access in the statement with {statement_reference(s)}."
     )
     return CheckResult(NO_NEW_ACCESS, Outcome.FAIL, NEW_ACCESS, reasons, relation)
+
+
+def _gains(sliced: Slice, options: EngineOptions, existing: Policy, new: Policy) -> Verdict:
+    """Whether some request is allowed by `new` and not by `existing`, on their slice for
+    that direction (`sliced.policies` is the pair `(existing, new)`, sliced)."""
+    from policy_guard.explain import new_access_covers
+
+    gained = new_access_covers(existing, new)
+    with _analysis(sliced.policies, options, actions=sliced.actions) as analysis:
+        m = analysis.session.manager
+        old, current = sliced.policies
+        violation = m.And(analysis.allows(current), m.Not(analysis.allows(old)))
+        return analysis.prove(violation, lambda r: bool(gained(r)))
 
 
 def _access_predicate(access: Access) -> Callable[[Request], bool]:
@@ -159,6 +203,7 @@ def check_access_not_granted(
     if not access.actions and not access.resources:
         raise InputError("the access to check must list `actions`, `resources` or both")
     from policy_guard.encode.analysis import Holds
+    from policy_guard.encode.slicing import sliced_for_access
     from policy_guard.explain import granted_covers
 
     granted = (
@@ -169,18 +214,22 @@ def check_access_not_granted(
         f"{access.listed}."
     )
     covers = granted_covers(policy, _access_predicate(access))
-    with _analysis([policy], options, access) as analysis:
+    sliced = sliced_for_access(policy, access.actions, access.resources)
+    (kept,) = sliced.policies
+    if not any(s.effect is Effect.ALLOW for s in kept.statements):
+        return CheckResult(ACCESS_NOT_GRANTED, Outcome.PASS, not_granted)  # nothing can grant
+    with _analysis([kept], options, access, sliced.actions) as analysis:
         m = analysis.session.manager
         within = m.And(
             analysis.action_in(access.actions) if access.actions else m.TRUE(),
             analysis.resource_in(access.resources) if access.resources else m.TRUE(),
         )
-        violation = m.And(analysis.allows(policy), within)
+        violation = m.And(analysis.allows(kept), within)
         verdict = analysis.prove(violation, lambda r: bool(covers(r)))
         if isinstance(verdict, Holds):
             return CheckResult(ACCESS_NOT_GRANTED, Outcome.PASS, not_granted)
         found = analysis.localise(
-            violation, _allow_statements(policy), covers, known=[verdict.request]
+            violation, _allow_statements(kept), covers, known=[verdict.request]
         )
     reasons = _reasons(
         policy,

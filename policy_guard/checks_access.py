@@ -65,14 +65,17 @@ def _require_resource_policy(policy: Policy, command: str) -> None:
         )
 
 
-def _regions(space: StringSpace, globs: Iterable[Glob]) -> frozenset[int]:
+def _known(space: StringSpace, globs: Iterable[Glob]) -> list[Glob]:
+    """`globs`, each of which the engine compiled for the key (else undecided)."""
+    chosen = list(globs)
     try:
-        return space.regions(globs)
+        space.positions(chosen)
     except KeyError:
         raise UndecidedError(
             "a pattern of the check is missing from the engine's vocabulary; "
             "policy-guard cannot decide this query exactly"
         ) from None
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,7 @@ def _answer(question: _Question, options: EngineOptions | None) -> tuple[Reason,
     covers = granted_covers(policy, question.wanted)
     with Analysis(
         [policy] if question.probe is None else [policy, question.probe],
-        solver=chosen.solver,
-        timeout=chosen.timeout,
+        **chosen.analysis_options(),
         principal_in_request=True,
         extra_actions=question.actions,
         extra_principals=question.principals,
@@ -148,10 +150,8 @@ def _valued(analysis: Analysis, keys: tuple[str, ...]) -> FNode:
     m, request, spaces = analysis.session.manager, analysis.request, analysis.vocabulary.keys
     return m.And(
         [
-            m.Implies(
-                request.keys[key].present, request.has_any(key, frozenset(range(len(space.domain))))
-            )
-            for key, space in spaces.items()
+            m.Implies(request.keys[key].present, analysis.key_nonempty(key))
+            for key in spaces
             if key in keys
         ]
     )
@@ -175,8 +175,8 @@ def _public_violation(analysis: Analysis, policy: Policy, public: PublicAccess) 
         space = keys.get(key)
         if space is None or space.strings is None:
             continue  # (fixed values come from String/Arn conditions: never the case)
-        inside = _regions(space.strings, globs)
-        parts.append(request.has_only(key, frozenset(range(len(space.domain))) - inside))
+        # every value outside the fixed values: none inside
+        parts.append(m.Not(analysis.key_some(key, _known(space.strings, globs))))
     source_ip = keys.get(SOURCE_IP)
     if source_ip is not None and source_ip.family == "ip":
         outside = frozenset(
@@ -274,7 +274,7 @@ def _external_violation(analysis: Analysis, policy: Policy, external: ExternalAc
     from policy_guard.public_access import account_entry, principal_entries
 
     m = analysis.session.manager
-    request, keys = analysis.request, analysis.vocabulary.keys
+    keys = analysis.vocabulary.keys
     named = [e for e in principal_entries(policy) if not e.is_everyone]
     parts = [
         analysis.allows(policy),
@@ -290,7 +290,7 @@ def _external_violation(analysis: Analysis, policy: Policy, external: ExternalAc
                 f"the caller key `{space.name}` is not compared as a string; "
                 "policy-guard cannot decide external access exactly"
             )
-        parts.append(m.Not(request.has_any(key, _regions(space.strings, globs))))
+        parts.append(m.Not(analysis.key_some(key, _known(space.strings, globs))))
     parts.append(_valued(analysis, tuple(external.vouching)))
     return m.And(parts)
 

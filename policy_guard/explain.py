@@ -1,9 +1,10 @@
 """From a decoded model to concrete requests, and the evaluator's verdict on them.
 
 Concretizer (`concretize`): candidate `Request`s for a model (`encode.decoded.RequestModel`):
-the action a real catalogued action of the region when there is one, the resource and principal
-the region's witness, the context only for keys that are present (one witness per region the
-model put a value in; a key that must not be single-valued gets its value twice). Where policy
+the action a real catalogued action of its cell (region, or realized membership vector) when
+there is one, the resource and principal the cell's witness, the context only for keys that are
+present (one witness per class the model put a value in; a key that must not be single-valued
+gets its value twice). Where policy
 variables are involved, `encode.instantiate` proposes values that honour the model's template
 atoms. Verifiers (`new_access_covers`, `granted_covers`): the reference evaluator decides which
 candidate, if any, is a counterexample, and which statements it involves.
@@ -15,8 +16,8 @@ import itertools
 from collections.abc import Callable, Iterable
 
 from policy_guard.encode.decoded import RequestModel
-from policy_guard.encode.instantiate import contexts_and_resources
-from policy_guard.encode.vocabulary import StringSpace, Vocabulary
+from policy_guard.encode.instantiate import contexts_and_resources, value_classes
+from policy_guard.encode.vocabulary import Cell, StringSpace, Vocabulary
 from policy_guard.evaluate import evaluate
 from policy_guard.model import Effect, Policy
 from policy_guard.request import Request
@@ -24,28 +25,28 @@ from policy_guard.request import Request
 # --- choosing readable, exact values ---------------------------------------------------------
 
 
-def choose_action(space: StringSpace, region: int) -> str:
-    """A catalogued action of the region when there is one (readable), else the witness."""
-    witness = space.partition.witnesses[region]
+def choose_action(space: StringSpace, cell: Cell) -> str:
+    """A catalogued action of the cell when there is one (readable), else the witness."""
+    witness = cell.witness
     prefix = witness.split(":", 1)[0]
     try:
         from policy_guard.catalogue import actions_for_service
     except ImportError:  # the catalogue is optional for the engine
         return witness
     for action in actions_for_service(prefix):
-        if space.contains(region, action):
+        if space.vector_of(action) == cell.vector:
             return action
     return witness
 
 
 def _base_context(model: RequestModel, vocabulary: Vocabulary) -> dict[str, tuple[str, ...]]:
-    """The present keys, one witness per region the model put a value in."""
+    """The present keys, one witness per class the model put a value in."""
     context: dict[str, tuple[str, ...]] = {}
     for key, key_model in model.keys.items():
         if not key_model.present:
             continue
         space = vocabulary.keys[key]
-        values = tuple(space.domain.witnesses[r] for r in key_model.regions)
+        values = tuple(c.witness for c in value_classes(space, key_model))
         if key_model.one is False and len(values) == 1:
             values = values * 2  # two values: the key gives a policy variable no value
         context[space.name] = values
@@ -53,13 +54,13 @@ def _base_context(model: RequestModel, vocabulary: Vocabulary) -> dict[str, tupl
 
 
 def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
-    """The region's witness, written with the `aws` partition when that stays in the region."""
+    """The cell's witness, written with the `aws` partition when that stays in the cell."""
     space = vocabulary.principal
     if model.principal is None or space is None:
         return None
-    witness = space.partition.witnesses[model.principal]
+    witness = model.principal.witness
     readable = witness.replace("arn::", "arn:aws:", 1)
-    if readable != witness and space.contains(model.principal, readable):
+    if readable != witness and space.vector_of(readable) == model.principal.vector:
         return readable
     return witness
 
@@ -73,10 +74,10 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
     if model.resource_atoms or model.condition_atoms:
         pairs = itertools.chain(
             contexts_and_resources(model, vocabulary, base),
-            [(base, vocabulary.resource.partition.witnesses[model.resource])],
+            [(base, model.resource.witness)],
         )
     else:
-        pairs = [(base, vocabulary.resource.partition.witnesses[model.resource])]
+        pairs = [(base, model.resource.witness)]
     candidates: list[Request] = []
     for context, resource in pairs:
         request = Request(action, resource, principal, context)

@@ -176,13 +176,17 @@ def decide(analysis: Analysis, formula: FNode, values: dict[FNode, FNode]) -> bo
     return bool(result.is_true())
 
 
+@pytest.mark.parametrize("states", [None, 0], ids=["exact", "lazy"])
 @given(pair=policy_pairs())
 def test_every_request_is_encoded_as_the_evaluator_decides(
-    pair: tuple[dict[str, Any], dict[str, Any], PolicyType],
+    states: int | None, pair: tuple[dict[str, Any], dict[str, Any], PolicyType]
 ) -> None:
+    """Also with every string variable on the lazy domain (`states` 0): there the natural
+    assignment of each request must satisfy the lazy axioms too (they are facts)."""
     old_document, new_document, kind = pair
     policies = [load(old_document, kind, "old.json"), load(new_document, kind, "new.json")]
-    analysis = Analysis(policies, principal_in_request=kind is PolicyType.RESOURCE)
+    budget = {} if states is None else {"max_partition_states": states}
+    analysis = Analysis(policies, principal_in_request=kind is PolicyType.RESOURCE, **budget)
     allows = [analysis.allows(p) for p in policies]
     matches = [(p, s, analysis.matches(p, s)) for p in policies for s in p.statements]
     axioms = analysis.session.manager.And(analysis.request.axioms)

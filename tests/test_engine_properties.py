@@ -4,6 +4,8 @@ For each random pair, every request of a finite space — built from the policie
 (wildcards filled in, variables given values) plus fresh values — is decided by the evaluator.
 If some request is allowed by NEW and not by OLD, the engine must FAIL; whatever it FAILs with
 must replay; and the relation must fit both directions. The same for access-not-granted.
+Each runs on both solvers, with the exact partition and with every string variable forced onto
+the lazy domain (`max_partition_states=0`).
 """
 
 from __future__ import annotations
@@ -34,17 +36,25 @@ from policy_guard.model import PolicyType
 from policy_guard.request import Request
 from policy_guard.results import Outcome, Relation
 
+DOMAINS = {"exact": None, "lazy": 0}
+OPTIONS = [
+    pytest.param(EngineOptions(s, max_partition_states=states), id=f"{s}-{domain}")
+    for s in SOLVERS
+    for domain, states in DOMAINS.items()
+]
+
+
 # --- the properties ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("options", OPTIONS)
 @given(pair=policy_pairs())
 def test_no_new_access_agrees_with_the_evaluator(
-    solver: str, pair: tuple[dict[str, Any], dict[str, Any], PolicyType]
+    options: EngineOptions, pair: tuple[dict[str, Any], dict[str, Any], PolicyType]
 ) -> None:
     old_document, new_document, kind = pair
     old, new = load(old_document, kind, "old.json"), load(new_document, kind, "new.json")
-    result = check_no_new_access(old, new, EngineOptions(solver))
+    result = check_no_new_access(old, new, options)
     gained = lost = False
     for request in request_space(old_document, new_document, kind):
         before, after = evaluate(old, request).allowed, evaluate(new, request).allowed
@@ -77,14 +87,14 @@ def access_cases(draw: st.DrawFn) -> tuple[dict[str, Any], PolicyType, Access]:
     return old, kind, Access(tuple(actions), tuple(resources))
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("options", OPTIONS)
 @given(case=access_cases())
 def test_access_not_granted_agrees_with_the_evaluator(
-    solver: str, case: tuple[dict[str, Any], PolicyType, Access]
+    options: EngineOptions, case: tuple[dict[str, Any], PolicyType, Access]
 ) -> None:
     document, kind, access = case
     policy = load(document, kind, "p.json")
-    result = check_access_not_granted(policy, access, EngineOptions(solver))
+    result = check_access_not_granted(policy, access, options)
     actions = [compile_pattern(a, Kind.ACTION) for a in access.actions]
     resources = [compile_pattern(r, Kind.RESOURCE) for r in access.resources]
 

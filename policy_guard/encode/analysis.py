@@ -7,6 +7,10 @@ property as a formula that is *satisfiable exactly when the property is violated
 - `prove(violation, confirm)`: Holds, or Violated with a concrete request that `confirm`
   (the reference evaluator) accepts. A model that no candidate request confirms raises
   UndecidedError: never an unconfirmed counterexample, never a PASS on a guess.
+  String variables over lazy spaces (`encode.lazy`) are refined on the way (CEGAR): a model
+  whose membership vector has no string is blocked by a core (`encode.cores`) and the solver
+  asked again, in the same incremental session; the blocking clauses are facts about strings,
+  so the final UNSAT is a proof. Past REFINEMENT_LIMIT rounds, or the deadline: undecided.
 - `localise(violation, statements, confirm)`: for each statement, a confirmed request in which
   it takes part (one solver call per statement not already covered by an earlier request).
 
@@ -21,19 +25,26 @@ from types import TracebackType
 
 from pysmt.fnode import FNode
 
-from policy_guard.encode.decoded import read_model
-from policy_guard.encode.request_terms import SymbolicRequest
+from policy_guard.encode.cores import Realizer
+from policy_guard.encode.decoded import Refinement, RequestModel, read_model
+from policy_guard.encode.request_terms import CHECK_OBSERVATIONS, SymbolicRequest
 from policy_guard.encode.statements import StatementEncoder
-from policy_guard.encode.vocabulary import Vocabulary, build_vocabulary
+from policy_guard.encode.vocabulary import (
+    DEFAULT_PARTITION_STATES,
+    StringSpace,
+    Vocabulary,
+    build_vocabulary,
+)
 from policy_guard.errors import UndecidedError
 from policy_guard.explain import concretize
-from policy_guard.globs import Kind, compile_pattern
+from policy_guard.globs import Glob, Kind, compile_pattern
 from policy_guard.model import Policy, PrincipalEntry, Statement
 from policy_guard.request import Request
 from policy_guard.solver import Session
 
 CANDIDATE_LIMIT = 16
 MODEL_LIMIT = 8
+REFINEMENT_LIMIT = 2_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,10 @@ class Analysis:
     `principal_in_request`: resource policies decide for a principal (every request has one,
     `anonymous` included); identity policies for the identity they are attached to (none).
     `extra_*`: patterns the question itself compares the request with (`--access`, ...).
+    `max_partition_states`: the exact partition's automaton budget per string variable; a
+    variable past it gets the lazy domain (0: every string variable lazy, for tests).
+    `action_space`: an action space already built over these policies' actions and the extras
+    (query slicing builds one).
     """
 
     def __init__(
@@ -69,6 +84,8 @@ class Analysis:
         extra_actions: Sequence[str] = (),
         extra_resources: Sequence[str] = (),
         extra_principals: Sequence[PrincipalEntry] = (),
+        max_partition_states: int = DEFAULT_PARTITION_STATES,
+        action_space: StringSpace | None = None,
     ) -> None:
         self.session = Session(solver, timeout)
         self.vocabulary: Vocabulary = build_vocabulary(
@@ -77,11 +94,17 @@ class Analysis:
             extra_actions=extra_actions,
             extra_resources=extra_resources,
             extra_principals=extra_principals,
+            max_states=max_partition_states,
+            action_space=action_space,
         )
         self.session.check_time()
         self.request = SymbolicRequest(self.session, self.vocabulary)
         self.statements = StatementEncoder(self.request)
+        self.realizer = Realizer(self.session.check_time)
+        self.refinements = 0  # blocking rounds of the lazy domain, for figures and tests
+        self.lemmas: list[FNode] = []  # the blocking clauses learnt so far (facts about strings)
         self._asserted = 0
+        self._lemmas_asserted = 0
 
     def __enter__(self) -> Analysis:
         self.session.__enter__()
@@ -105,25 +128,44 @@ class Analysis:
 
     def action_in(self, patterns: Sequence[str]) -> FNode:
         """The action matches one of `patterns` (IAM action wildcards)."""
-        globs = [compile_pattern(p, Kind.ACTION) for p in patterns]
-        return self.request.action_in(self.vocabulary.action.regions(globs))
+        return self.request.action_matches(compile_pattern(p, Kind.ACTION) for p in patterns)
 
     def resource_in(self, patterns: Sequence[str]) -> FNode:
         """The resource matches one of `patterns` (Resource-element wildcards)."""
-        globs = [compile_pattern(p, Kind.RESOURCE) for p in patterns]
-        return self.request.resource_in(self.vocabulary.resource.regions(globs))
+        return self.request.resource_matches(compile_pattern(p, Kind.RESOURCE) for p in patterns)
 
     def principal_in(self, entries: Sequence[PrincipalEntry]) -> FNode:
         """The principal is named by one of `entries` (Principal-element rules)."""
         return self.statements.principal_matches(tuple(entries))
 
+    def key_some(self, key: str, globs: Sequence[Glob]) -> FNode:
+        """Some value of the (string) condition key `key` (lower case) matches one of `globs`
+        (patterns the vocabulary compiled for that key). A check may state at most
+        CHECK_OBSERVATIONS such facts per lazy key (`request_terms.slot_count`)."""
+        count = self.request.check_observations.get(key, 0) + 1
+        self.request.check_observations[key] = count
+        if count > CHECK_OBSERVATIONS and self.vocabulary.keys[key].lazy:
+            raise UndecidedError(
+                f"the check states too many facts about the values of `{key}` for its lazy "
+                "encoding; policy-guard cannot decide this query exactly"
+            )
+        return self.request.some(key, globs)
+
+    def key_nonempty(self, key: str) -> FNode:
+        """The condition key `key` (lower case) has at least one value."""
+        return self.request.nonempty(key)
+
     # --- solving ------------------------------------------------------------------------------
 
     def _sync_axioms(self) -> None:
+        """Assert (at the base level) the axioms and lemmas not asserted there yet."""
         axioms = self.request.axioms
         while self._asserted < len(axioms):
             self.session.add(axioms[self._asserted])
             self._asserted += 1
+        while self._lemmas_asserted < len(self.lemmas):
+            self.session.add(self.lemmas[self._lemmas_asserted])
+            self._lemmas_asserted += 1
 
     def _search(self, formula: FNode, accept: Callable[[Request], bool]) -> Search:
         """A model of `formula` with a concrete request that `accept` confirms.
@@ -141,19 +183,46 @@ class Analysis:
         try:
             self.session.add(simplified)
             for _ in range(MODEL_LIMIT):
-                if not self.session.satisfiable():
+                model = self._next_model()
+                if model is None:
                     break
-                model = read_model(self.session, self.request)
                 candidates = concretize(model, self.vocabulary, limit=CANDIDATE_LIMIT)
                 for request in candidates:
                     if accept(request):
                         return Search(True, request, tuple(rejected))
                 rejected.extend(candidates[:1])
-                self.session.add(self.session.manager.Not(self.request.describes(model)))
+                self.session.add(self.session.manager.Not(self.request.rejected(model)))
                 self.session.check_time()
         finally:
             self.session.pop()
         return Search(bool(rejected), None, tuple(rejected))
+
+    def _next_model(self) -> RequestModel | None:
+        """A model whose lazy values all have strings (None: unsatisfiable). Each round that
+        finds an empty membership vector blocks its core for every value of that space (now,
+        and at the base level for later queries: it is a fact about strings)."""
+        while self.session.satisfiable():
+            found = read_model(self.session, self.request, self.realizer)
+            if isinstance(found, RequestModel):
+                return found
+            self._refine(found)
+        return None
+
+    def _refine(self, refinement: Refinement) -> None:
+        self.refinements += 1
+        if self.refinements > REFINEMENT_LIMIT:
+            raise UndecidedError(
+                f"the lazy string domain needed more than {REFINEMENT_LIMIT} refinements; "
+                "policy-guard cannot decide this query exactly"
+            )
+        self.session.check_time()
+        m = self.session.manager
+        for value, core in refinement.cores:
+            for other in self.request.lazy_values:
+                if other.space is value.space:
+                    clause = other.excludes(m, core.inside, core.outside)
+                    self.session.add(clause)  # in this query's scope; at the base level later
+                    self.lemmas.append(clause)
 
     def prove(self, violation: FNode, confirm: Callable[[Request], bool]) -> Verdict:
         """Holds when `violation` is unsatisfiable; else a request that `confirm` accepts."""

@@ -26,6 +26,7 @@ from typing import Any
 
 from pysmt.fnode import FNode
 
+from policy_guard.encode.lazy import LazyValue
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.vocabulary import (
     INSTANCE_LIMIT,
@@ -77,13 +78,10 @@ def _constants(spec: OperatorSpec, condition: Condition) -> list[Any]:
 
 
 def matching_regions(
-    request: SymbolicRequest, spec: OperatorSpec, condition: Condition, values: ConditionValues
+    request: SymbolicRequest, spec: OperatorSpec, condition: Condition
 ) -> frozenset[int]:
-    """The regions of the key whose values match some (non-templated) policy value."""
+    """The regions of a (non-string) key whose values match some policy constant."""
     space = request.vocabulary.keys[condition.key_lower]
-    if values.kind is not None:
-        assert space.strings is not None
-        return space.strings.regions(values.globs)
     constants = _constants(spec, condition)
     return frozenset(
         region
@@ -104,9 +102,11 @@ class ConditionEncoder:
         request = self.request
         key = condition.key_lower
         values = condition_values(policy, condition, spec)
-        sure = matching_regions(request, spec, condition, values)
-        some = request.has_any(key, sure)
-        every = request.has_only(key, sure)
+        if values.kind is None:
+            sure = matching_regions(request, spec, condition)
+            return request.has_any(key, sure), request.has_only(key, sure)
+        some = request.some(key, values.globs)
+        every = request.every(key, values.globs)
         if not values.templates:
             return some, every
         cached = request.condition_atoms.get((key, values))
@@ -115,48 +115,84 @@ class ConditionEncoder:
         m = request.manager
         space = request.vocabulary.keys[key]
         assert space.strings is not None
-        possible = sure | space.strings.regions(t.shape() for t in values.templates)
+        shapes = [t.shape() for t in values.templates]
+        possible = [*values.globs, *shapes]
         some_atom, every_atom = request.fresh("some"), request.fresh("every")
         resolvable = m.Or([request.resolvable(t) for t in values.templates])
-        has = request.keys[key].has
-        # a value in a region only a template can match: matchable (for one string) or maybe
-        maybe = {
-            r: self._matchable(values, space.domain.witnesses[r], r in space.singletons)
-            for r in sorted(possible - sure)
-        }
+        # a value only a template can match: matchable (for one string) or maybe
+        maybe_some, maybe_every = self._maybe(key, values, possible)
         request.axioms.extend(
             [
                 m.Implies(some, some_atom),
-                m.Implies(
-                    some_atom,
-                    m.Or(some, *(m.And(has[r], needs) for r, needs in maybe.items())),
-                ),
+                m.Implies(some_atom, m.Or(some, maybe_some)),
                 m.Implies(every, every_atom),
-                m.Implies(
-                    every_atom,
-                    m.And(
-                        request.has_only(key, possible),
-                        *(m.Implies(has[r], needs) for r, needs in maybe.items()),
-                    ),
-                ),
+                m.Implies(every_atom, m.And(request.every(key, possible), maybe_every)),
+                # every value matches and there is one: some value matches
+                m.Implies(m.And(every_atom, request.nonempty(key)), some_atom),
                 m.Implies(
                     m.Not(resolvable), m.And(m.Iff(some_atom, some), m.Iff(every_atom, every))
                 ),
             ]
         )
         for states, globs in self._exact_readings(key, values):
-            exact = sure | space.strings.regions(globs)
+            exact = [*values.globs, *globs]
             request.axioms.append(
                 m.Implies(
                     request.in_states(states),
                     m.And(
-                        m.Iff(some_atom, request.has_any(key, exact)),
-                        m.Iff(every_atom, request.has_only(key, exact)),
+                        m.Iff(some_atom, request.some(key, exact)),
+                        m.Iff(every_atom, request.every(key, exact)),
                     ),
                 )
             )
         request.condition_atoms[(key, values)] = (some_atom, every_atom)
         return some_atom, every_atom
+
+    def _maybe(
+        self, key: str, values: ConditionValues, possible: list[Glob]
+    ) -> tuple[FNode, FNode]:
+        """For the values in a template's shape but in no plain value: some such value can be
+        matched by a template, and every such value can. A one-string class can be matched
+        only if `matchable` (exact); any other class maybe."""
+        request = self.request
+        m = request.manager
+        space = request.vocabulary.keys[key]
+        strings = space.strings
+        assert strings is not None
+        sure_globs = values.globs
+        if not space.lazy:
+            sure = strings.regions(sure_globs)
+            candidates = strings.regions(possible) - sure
+            per_region = {
+                r: self._matchable(values, space.domain.witnesses[r], r in space.singletons)
+                for r in sorted(candidates)
+            }
+            has = request.keys[key].has
+            return (
+                m.Or([m.And(has[r], need) for r, need in per_region.items()]),
+                m.And([m.Implies(has[r], need) for r, need in per_region.items()]),
+            )
+        texts = [
+            t
+            for t in space.literal_texts
+            if any(g.matches(t) for g in possible) and not any(g.matches(t) for g in sure_globs)
+        ]
+        requirements = [(Glob(tuple(t), False), self._matchable(values, t, True)) for t in texts]
+
+        def needs(value: LazyValue) -> FNode:
+            return m.And([m.Implies(value.matches(m, [g]), need) for g, need in requirements])
+
+        def candidate(value: LazyValue) -> FNode:
+            inside = value.matches(m, possible)
+            return m.And(inside, m.Not(value.matches(m, sure_globs)), needs(value))
+
+        def no_region(_region: int) -> FNode:  # (a lazy key has no regions)
+            return m.FALSE()
+
+        return (
+            request.exists_value(key, no_region, candidate),
+            request.every_value(key, no_region, needs),
+        )
 
     def _matchable(self, values: ConditionValues, value: str, singleton: bool) -> FNode:
         """Some template of `values` can match `value` (exact for a singleton region)."""
@@ -167,13 +203,13 @@ class ConditionEncoder:
 
     def _exact_readings(
         self, key: str, values: ConditionValues
-    ) -> Iterator[tuple[tuple[tuple[str, int | None], ...], list[Glob]]]:
+    ) -> Iterator[tuple[tuple[tuple[str, str | None], ...], list[Glob]]]:
         """Variable states under which every template of the condition is an exact pattern
         (combining each template's instances; a key must be in one state throughout)."""
         instances = self.request.vocabulary.instances
         per_template = [instances.get((key, t), ()) for t in values.templates]
         for combination in itertools.islice(itertools.product(*per_template), INSTANCE_LIMIT):
-            states: dict[str, int | None] = {}
+            states: dict[str, str | None] = {}
             consistent = True
             for instance in combination:
                 for state_key, region in instance.states:

@@ -6,8 +6,9 @@ fixes each key's regions. Here we look for concrete values that make those state
   the resource or key values a template must match (the template as a regular expression with
   a group per variable), and another member of the region;
 - then, with the variables fixed, the resource (and the values of keys with templated
-  conditions) is chosen inside its model region and inside/outside each instantiated template
-  as the model says, by partitioning again with the instantiated patterns.
+  conditions) is chosen inside its model cell and inside/outside each instantiated template
+  as the model says (`partition.realize` over the space's patterns and the instantiated ones,
+  or for an exact key's values, partitioning again).
 These are candidates; the reference evaluator decides which, if any, is a counterexample.
 """
 
@@ -15,40 +16,39 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
+from policy_guard.encode.cores import realize_lazily
 from policy_guard.encode.decoded import KeyModel, RequestModel
 from policy_guard.encode.templates import Template
-from policy_guard.encode.vocabulary import ConditionValues, StringSpace, Vocabulary
+from policy_guard.encode.vocabulary import Cell, ConditionValues, KeySpace, StringSpace, Vocabulary
 from policy_guard.globs import Glob
 from policy_guard.partition import partition
 from policy_guard.variables import Escaped, Text
 
 SEARCH_LIMIT = 4096
 CHOICE_LIMIT = 4
+SUBSET_LIMIT = 4  # instantiated patterns of a lazy key's condition whose every combination is tried
 EXTENSIONS = ("/", ":", "-", "")
 
 Context = dict[str, tuple[str, ...]]
 
 
 def refine(
-    space: StringSpace, region: int, inside: Sequence[Glob], outside: Sequence[Glob]
+    space: StringSpace, cell: Cell, inside: Sequence[Glob], outside: Sequence[Glob]
 ) -> list[str]:
-    """Strings of `region` that match every glob of `inside` and none of `outside`."""
-    if not inside and not outside:
-        return [space.partition.witnesses[region]]
+    """A string of `cell` that matches every glob of `inside` and none of `outside` (the
+    shortest; empty when there is none)."""
+    witness = cell.witness
+    if all(g.matches(witness) for g in inside) and not any(g.matches(witness) for g in outside):
+        return [witness]
     base = len(space.globs)
-    refined = partition((*space.globs, *inside, *outside))
-    wanted = space.vector(region)
-    found = []
-    for r, vector in enumerate(_vectors(refined.members, len(refined.witnesses))):
-        if frozenset(i for i in vector if i < base) != wanted:
-            continue
-        if all(base + j in vector for j in range(len(inside))) and not any(
-            base + len(inside) + j in vector for j in range(len(outside))
-        ):
-            found.append(refined.witnesses[r])
-    return found
+    globs = (*space.globs, *inside, *outside)
+    extra = frozenset(range(base, base + len(inside)))
+    wanted = cell.vector | extra
+    found = realize_lazily(globs, wanted, frozenset(range(len(globs))) - wanted, extra)
+    return [] if found is None else [found]
 
 
 def _vectors(members: Sequence[frozenset[int]], size: int) -> list[set[int]]:
@@ -57,6 +57,39 @@ def _vectors(members: Sequence[frozenset[int]], size: int) -> list[set[int]]:
         for r in regions:
             vectors[r].add(i)
     return vectors
+
+
+@dataclass(frozen=True)
+class ValueClass:
+    """One of the model's values of a key: a string of it, the test for "in the same class",
+    and (string keys) its cell."""
+
+    witness: str
+    contains: Callable[[str], bool]
+    cell: Cell | None
+
+
+def value_classes(space: KeySpace, key_model: KeyModel) -> list[ValueClass]:
+    """The classes the model put values of the key in: cells of a lazy key, else regions."""
+    strings = space.strings
+    if strings is not None and strings.lazy:
+        return [ValueClass(c.witness, _in_cell(strings, c), c) for c in key_model.cells]
+    return [
+        ValueClass(
+            space.domain.witnesses[r],
+            _in_region(space, r),
+            strings.cell(r) if strings is not None else None,
+        )
+        for r in key_model.regions
+    ]
+
+
+def _in_cell(strings: StringSpace, cell: Cell) -> Callable[[str], bool]:
+    return lambda value: strings.vector_of(value) == cell.vector
+
+
+def _in_region(space: KeySpace, region: int) -> Callable[[str], bool]:
+    return lambda value: space.domain.region_of(value) == region
 
 
 def variable_values(context: Mapping[str, tuple[str, ...]]) -> dict[str, str | None]:
@@ -90,41 +123,88 @@ def _read_back(template: Template, value: str) -> Iterator[tuple[str, str]]:
         yield from zip(keys, match.groups(), strict=True)
 
 
-def _another(space: StringSpace, region: int, value: str) -> list[str]:
-    return [w for w in refine(space, region, [], [Glob(tuple(value), False)]) if w != value]
+def _another(space: StringSpace, cell: Cell, value: str) -> list[str]:
+    return [w for w in refine(space, cell, [], [Glob(tuple(value), False)]) if w != value]
+
+
+def _joint_readings(model: RequestModel) -> list[dict[str, str | None]]:
+    """Variable states under which the model's resource witness matches exactly the resource
+    templates the model says it matches (`Template.assignments`: every way, not one guess).
+    Empty when no template holds, or a holding template's states are not worked out."""
+    resource = model.resource.witness
+    holding = [t for t, holds in model.resource_atoms.items() if holds]
+    if not holding:
+        return []
+    joint: list[dict[str, str | None]] = [{}]
+    for template in holding:
+        found = template.assignments(resource)
+        if found is None:
+            return []
+        merged = []
+        for partial in joint:
+            for states in found:
+                if all(partial.get(k, v) == v for k, v in states):
+                    merged.append({**partial, **dict(states)})
+        joint = merged[:SEARCH_LIMIT]
+    failing = [t for t, holds in model.resource_atoms.items() if not holds]
+
+    def honours(reading: dict[str, str | None]) -> bool:
+        for template in failing:
+            keys = {v.key_lower for v in template.variables}
+            if keys <= reading.keys():
+                present = {k: v for k, v in reading.items() if v is not None}
+                glob = template.instantiate(present)
+                if glob is not None and glob.matches(resource):
+                    return False
+        return True
+
+    return [r for r in joint if honours(r)]
 
 
 def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context) -> list[Context]:
-    """Contexts that differ from `base` in the values of single-valued variable keys."""
-    resource = vocabulary.resource.partition.witnesses[model.resource]
-    read: dict[str, list[str]] = {}
+    """Contexts that differ from `base` in the values of single-valued variable keys: first
+    the joint readings of the resource templates, then per-key choices combined."""
+    resource = model.resource.witness
+    exact: dict[str, list[str]] = {}  # read back from the resource: it must match as it is
+    read: dict[str, list[str]] = {}  # read back from key values (which may be re-chosen)
     for template, holds in model.resource_atoms.items():
         if holds:
             for key, value in _read_back(template, resource):
-                read.setdefault(key, []).append(value)
+                exact.setdefault(key, []).append(value)
     for (key, values), (some, _every) in model.condition_atoms.items():
-        space = vocabulary.keys[key]
+        classes = value_classes(vocabulary.keys[key], model.keys[key])
         for template in values.templates if some else ():
-            for region in model.keys[key].regions:
-                for var, value in _read_back(template, space.domain.witnesses[region]):
+            for value_class in classes:
+                for var, value in _read_back(template, value_class.witness):
                     read.setdefault(var, []).append(value)
     per_key: list[list[tuple[str, str]]] = []
     for key, space in vocabulary.keys.items():
         key_model = model.keys[key]
-        if not (space.variable and key_model.one and len(key_model.regions) == 1):
+        classes = value_classes(space, key_model)
+        if not (space.variable and key_model.one and len(classes) == 1):
             continue
-        (region,) = key_model.regions
-        witness = space.domain.witnesses[region]
-        choices = [witness]
-        for value in read.get(key, []):
-            # a value read back from another region can often be extended into this one (a
+        (value_class,) = classes
+        witness = value_class.witness
+        choices = [v for v in exact.get(key, []) if value_class.contains(v)]
+        choices.append(witness)
+        for value in exact.get(key, []) + read.get(key, []):
+            # a value read back from another class can often be extended into this one (a
             # longer value still fits the template: `alice` -> `alice/x` under `.../${k}/*`)
             extended = [value] + [value + sep + witness for sep in EXTENSIONS]
-            choices += [v for v in extended if space.domain.region_of(v) == region]
-        if space.strings is not None:
-            choices += _another(space.strings, region, witness)[:1]
+            choices += [v for v in extended if value_class.contains(v)]
+        if space.strings is not None and value_class.cell is not None:
+            choices += _another(space.strings, value_class.cell, witness)[:1]
         per_key.append([(space.name, v) for v in dict.fromkeys(choices)][:CHOICE_LIMIT])
     contexts = []
+    for reading in _joint_readings(model)[:CHOICE_LIMIT]:
+        context = dict(base)
+        for key, found in reading.items():
+            name = vocabulary.keys[key].name if key in vocabulary.keys else key
+            if found is None:
+                context.pop(name, None)  # absent: the defaults apply
+            else:
+                context[name] = (found,)
+        contexts.append(context)
     for combination in itertools.islice(itertools.product(*per_key), CHOICE_LIMIT**2):
         context = dict(base)
         context.update({name: (value,) for name, value in combination})
@@ -133,9 +213,9 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
 
 
 def resources(model: RequestModel, vocabulary: Vocabulary, context: Context) -> list[str]:
-    """Resources of the model's region that match the templates the model says they match."""
+    """Resources of the model's cell that match the templates the model says they match."""
     space = vocabulary.resource
-    witness = space.partition.witnesses[model.resource]
+    witness = model.resource.witness
     if not model.resource_atoms:
         return [witness]
     values = variable_values(context)
@@ -166,7 +246,8 @@ def _key_values(
     variables: Mapping[str, str | None],
 ) -> list[str] | None:
     """Values for a key with templated conditions that realise the model's `some`/`every`."""
-    strings = vocabulary.keys[key].strings
+    space = vocabulary.keys[key]
+    strings = space.strings
     assert strings is not None
     base = len(strings.globs)
     extra: list[Glob] = []
@@ -179,26 +260,57 @@ def _key_values(
                 indices.append(base + len(extra))
                 extra.append(glob)
         groups.append((indices, some, every))
-    refined = partition((*strings.globs, *extra))
-    vectors = _vectors(refined.members, len(refined.witnesses))
-    options: list[list[int]] = []
-    for region in key_model.regions:
-        wanted = strings.vector(region)
-        options.append(
-            [r for r, v in enumerate(vectors) if frozenset(i for i in v if i < base) == wanted]
-        )
-    choices = [_subsets(o, bool(key_model.one)) for o in options]
+    # per value of the model: candidate strings of its class, each with its refined vector
+    options = _refined_options(strings, value_classes(space, key_model), extra)
+    choices = [_subsets(range(len(o)), bool(key_model.one)) for o in options]
     for combination in itertools.islice(itertools.product(*choices), SEARCH_LIMIT):
-        chosen = [r for part in combination for r in part]
+        chosen = [options[k][i] for k, part in enumerate(combination) for i in part]
         matched = [
-            [any(i in vectors[r] for i in indices) for r in chosen] for indices, _, _ in groups
+            [any(i in vector for i in indices) for _, vector in chosen] for indices, _, _ in groups
         ]
         if all(
             any(m) == some and all(m) == every
             for m, (_, some, every) in zip(matched, groups, strict=True)
         ):
-            return [refined.witnesses[r] for r in chosen]
+            return [witness for witness, _ in chosen]
     return None
+
+
+def _refined_options(
+    strings: StringSpace, classes: Sequence[ValueClass], extra: Sequence[Glob]
+) -> list[list[tuple[str, frozenset[int]]]]:
+    """For each class, strings of it with their memberships in the space's globs followed by
+    `extra`: every refined region (exact), or every combination of `extra` that
+    `partition.realize` finds (lazy; all of them for up to SUBSET_LIMIT patterns)."""
+    base = len(strings.globs)
+    if not strings.lazy:
+        refined = partition((*strings.globs, *extra))
+        vectors = _vectors(refined.members, len(refined.witnesses))
+        return [
+            [
+                (refined.witnesses[r], frozenset(v))
+                for r, v in enumerate(vectors)
+                if c.cell is not None and frozenset(i for i in v if i < base) == c.cell.vector
+            ]
+            for c in classes
+        ]
+    globs = (*strings.globs, *extra)
+    every = range(len(extra))
+    if len(extra) <= SUBSET_LIMIT:
+        subsets = [set(s) for n in range(len(extra) + 1) for s in itertools.combinations(every, n)]
+    else:
+        subsets = [set(), set(every), *({j} for j in every)]
+    result = []
+    for value_class in classes:
+        assert value_class.cell is not None
+        found = []
+        for subset in subsets:
+            wanted = value_class.cell.vector | {base + j for j in subset}
+            witness = realize_lazily(globs, wanted, frozenset(range(len(globs))) - wanted)
+            if witness is not None:
+                found.append((witness, frozenset(wanted)))
+        result.append(found)
+    return result
 
 
 def _condition_keys(model: RequestModel, vocabulary: Vocabulary, context: Context) -> Context:

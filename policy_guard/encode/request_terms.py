@@ -1,20 +1,25 @@
 """The symbolic request: every request of the query's world as pySMT terms.
 
-- `action`, `resource` and (for resource policies) `principal` are Int symbols ranging over the
-  regions of their `StringSpace`; "matches these patterns" is a disjunction of region runs.
-- Each condition key has `present` and one Boolean per region of its domain ("the request has
-  a value in that region"); a key used as a policy variable also has `one` ("exactly one
-  value"), because only a single-valued key gives a variable a value.
+- `action`, `resource` and (for resource policies) `principal` are `StringTerm`s: over an exact
+  space an Int symbol ranging over its regions ("matches these patterns" is a disjunction of
+  region runs); over a lazy space one Boolean per pattern (`encode.lazy`).
+- Each condition key has `present`; over an exact domain one Boolean per region ("the request
+  has a value in this region"), over a lazy string space a few value *slots* (each a lazy value
+  and a `used` flag, filled in order; see `slot_count` for why that many are enough). A key used
+  as a policy variable also has `one` ("exactly one value"), because only a single-valued key
+  gives a variable a value.
 - Each templated Resource pattern has an atom ("the resource matches the template under the
   request's variable values"); condition templates get atoms in `conditions`. Their defining
   constraints go into `axioms`, which the analysis asserts before every query.
 
-Checks constrain this request further (`in_regions`, the `principal` term) to ask their own
-questions.
+Checks constrain this request further (`matches`, `some`, `every`, the `principal` term) to ask
+their own questions.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,8 +27,17 @@ from pysmt.fnode import FNode
 from pysmt.formula import FormulaManager
 from pysmt.typing import INT
 
+from policy_guard.encode.lazy import LazyValue, lazy_value
 from policy_guard.encode.templates import Template
-from policy_guard.encode.vocabulary import ConditionValues, StringSpace, Vocabulary
+from policy_guard.encode.vocabulary import (
+    Cell,
+    ConditionValues,
+    KeySpace,
+    StringSpace,
+    Vocabulary,
+)
+from policy_guard.errors import UndecidedError
+from policy_guard.globs import Glob
 
 if TYPE_CHECKING:
     from policy_guard.encode.decoded import RequestModel
@@ -31,13 +45,45 @@ if TYPE_CHECKING:
     from policy_guard.solver import Session
 
 SINGLETON_LIMIT = 256
+CHECK_OBSERVATIONS = 2
+"""Facts about a lazy key's value set that a check may add (`Analysis.key_some`) beyond the
+policies' conditions; more make the query undecided (never a guess)."""
+
+
+def slot_count(space: KeySpace) -> int:
+    """Value slots for a lazy key: enough for every value set to have a sub-set with the same
+    meaning. The request's values of the key matter only through each condition's `some`
+    (some value matches) and `every` (every value matches), the check's own such facts, being
+    present, and being single-valued. Keep one value that makes each true `some` true and one
+    that makes each false `every` false, one value if there are any, and a second if there
+    were several: a subset with the same answers, of at most this many values."""
+    return 2 * space.conditions + CHECK_OBSERVATIONS + 2
+
+
+@dataclass(frozen=True)
+class StringTerm:
+    """A single-valued string variable: `symbol` (an Int over the regions of an exact space) or
+    `value` (the pattern Booleans of a lazy space)."""
+
+    space: StringSpace
+    symbol: FNode | None
+    value: LazyValue | None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One value of a lazy key: used (it exists) and what it matches."""
+
+    used: FNode
+    value: LazyValue
 
 
 @dataclass(frozen=True)
 class KeyTerms:
     present: FNode
-    has: tuple[FNode, ...]
+    has: tuple[FNode, ...]  # one per region of an exact domain (none for a lazy key)
     one: FNode | None  # only for keys used as policy variables
+    slots: tuple[Slot, ...] = ()  # a lazy key's values
 
 
 def runs(regions: frozenset[int]) -> list[tuple[int, int]]:
@@ -57,35 +103,62 @@ class SymbolicRequest:
     def __init__(self, session: Session, vocabulary: Vocabulary) -> None:
         self.session = session
         self.manager: FormulaManager = session.manager
-        manager = self.manager
+        m = self.manager
         self.vocabulary = vocabulary
-        m = manager
-        self.action = m.Symbol("action", INT)
-        self.resource = m.Symbol("resource", INT)
-        self.principal = m.Symbol("principal", INT) if vocabulary.principal is not None else None
+        self.axioms: list[FNode] = []
+        self.definitions: list[tuple[FNode, FNode]] = []
+        """Auxiliary symbols and what they stand for, in order (for `assignment`)."""
+        self.lazy_values: list[LazyValue] = []
+        """Every lazy value (single variables and key slots), for refinement."""
+        self.check_observations: dict[str, int] = {}
+        self._fresh = 0
+        self.action = self._string("action", vocabulary.action)
+        self.resource = self._string("resource", vocabulary.resource)
+        self.principal = (
+            self._string("principal", vocabulary.principal)
+            if vocabulary.principal is not None
+            else None
+        )
         self.keys: dict[str, KeyTerms] = {}
         for number, (key, space) in enumerate(vocabulary.keys.items()):
-            self.keys[key] = KeyTerms(
-                m.Symbol(f"present_{number}"),
-                tuple(m.Symbol(f"has_{number}_{r}") for r in range(len(space.domain))),
-                m.Symbol(f"one_{number}") if space.variable else None,
-            )
+            self.keys[key] = self._key(number, space)
         self.resource_atoms: dict[Template, FNode] = {
             template: m.Symbol(f"resource_template_{i}")
             for i, template in enumerate(vocabulary.resource_templates)
         }
         self.condition_atoms: dict[tuple[str, ConditionValues], tuple[FNode, FNode]] = {}
         """`some`/`every` atoms of templated condition values, by key and values (conditions)."""
-        self.axioms: list[FNode] = []
-        self.definitions: list[tuple[FNode, FNode]] = []
-        """Auxiliary symbols and what they stand for, in order (for `assignment`)."""
-        self._fresh = 0
         self._define()
 
     def fresh(self, prefix: str) -> FNode:
         """A new Boolean symbol (for atoms created while encoding)."""
         self._fresh += 1
         return self.manager.Symbol(f"{prefix}_{self._fresh}")
+
+    def _lazy(self, space: StringSpace, name: str) -> LazyValue:
+        value, axioms = lazy_value(space, self.manager, name)
+        self.axioms.extend(axioms)
+        self.lazy_values.append(value)
+        return value
+
+    def _string(self, name: str, space: StringSpace) -> StringTerm:
+        if space.lazy:
+            return StringTerm(space, None, self._lazy(space, name))
+        return StringTerm(space, self.manager.Symbol(name, INT), None)
+
+    def _key(self, number: int, space: KeySpace) -> KeyTerms:
+        m = self.manager
+        present = m.Symbol(f"present_{number}")
+        one = m.Symbol(f"one_{number}") if space.variable else None
+        if not space.lazy:
+            has = tuple(m.Symbol(f"has_{number}_{r}") for r in range(len(space.domain)))
+            return KeyTerms(present, has, one)
+        assert space.strings is not None
+        slots = tuple(
+            Slot(m.Symbol(f"used_{number}_{j}"), self._lazy(space.strings, f"key_{number}_{j}"))
+            for j in range(slot_count(space))
+        )
+        return KeyTerms(present, (), one, slots)
 
     # --- membership ---------------------------------------------------------------------------
 
@@ -113,29 +186,90 @@ class SymbolicRequest:
                 terms.append(m.And(m.LE(m.Int(low), variable), m.LE(variable, m.Int(high))))
         return m.Or(terms)
 
-    def action_in(self, regions: frozenset[int]) -> FNode:
-        return self.in_regions(self.action, self.vocabulary.action.size, regions)
-
-    def resource_in(self, regions: frozenset[int]) -> FNode:
-        return self.in_regions(self.resource, self.vocabulary.resource.size, regions)
-
-    def principal_in(self, regions: frozenset[int]) -> FNode:
-        """False when the request has no principal (identity policies)."""
-        space = self.vocabulary.principal
-        if self.principal is None or space is None:
+    def matches(self, term: StringTerm | None, globs: Iterable[Glob]) -> FNode:
+        """The variable matches one of `globs` (each one of its space's); false without it."""
+        if term is None:
             return self.manager.FALSE()
-        return self.in_regions(self.principal, space.size, regions)
+        if term.value is not None:
+            return term.value.matches(self.manager, globs)
+        assert term.symbol is not None
+        return self.in_regions(term.symbol, term.space.size, term.space.regions(globs))
+
+    def action_matches(self, globs: Iterable[Glob]) -> FNode:
+        return self.matches(self.action, globs)
+
+    def resource_matches(self, globs: Iterable[Glob]) -> FNode:
+        return self.matches(self.resource, globs)
+
+    def principal_matches(self, globs: Iterable[Glob]) -> FNode:
+        """False when the request has no principal (identity policies)."""
+        return self.matches(self.principal, globs)
+
+    # --- condition keys -----------------------------------------------------------------------
 
     def has_any(self, key: str, regions: frozenset[int]) -> FNode:
-        """The key has some value in one of `regions`."""
-        has = self.keys[key].has
+        """The key has some value in one of `regions` (an exact domain's)."""
+        has = self._has(key)
         return self.manager.Or([has[r] for r in sorted(regions)])
 
     def has_only(self, key: str, regions: frozenset[int]) -> FNode:
-        """Every value of the key (there may be none) lies in `regions`."""
-        has = self.keys[key].has
+        """Every value of the key (there may be none) lies in `regions` (an exact domain's)."""
+        has = self._has(key)
         m = self.manager
         return m.And([m.Not(has[r]) for r in range(len(has)) if r not in regions])
+
+    def _has(self, key: str) -> tuple[FNode, ...]:
+        terms = self.keys[key]
+        if terms.slots:
+            raise UndecidedError(f"internal error: regions asked of the lazy key `{key}`")
+        return terms.has
+
+    def _space(self, key: str) -> StringSpace:
+        strings = self.vocabulary.keys[key].strings
+        assert strings is not None, key
+        return strings
+
+    def some(self, key: str, globs: Iterable[Glob]) -> FNode:
+        """Some value of the (string) key matches one of `globs`."""
+        slots = self.keys[key].slots
+        if not slots:
+            return self.has_any(key, self._space(key).regions(globs))
+        m, chosen = self.manager, tuple(globs)
+        return m.Or([m.And(s.used, s.value.matches(m, chosen)) for s in slots])
+
+    def every(self, key: str, globs: Iterable[Glob]) -> FNode:
+        """Every value of the (string) key (there may be none) matches one of `globs`."""
+        slots = self.keys[key].slots
+        if not slots:
+            return self.has_only(key, self._space(key).regions(globs))
+        m, chosen = self.manager, tuple(globs)
+        return m.And([m.Implies(s.used, s.value.matches(m, chosen)) for s in slots])
+
+    def nonempty(self, key: str) -> FNode:
+        """The key has at least one value."""
+        terms = self.keys[key]
+        if terms.slots:
+            return terms.slots[0].used
+        return self.manager.Or(terms.has)
+
+    def exists_value(
+        self, key: str, region: Callable[[int], FNode], slot: Callable[[LazyValue], FNode]
+    ) -> FNode:
+        """Some value of the (string) key has a property: `region(r)` of an exact domain's
+        region, `slot(value)` of a lazy value."""
+        m, terms = self.manager, self.keys[key]
+        if terms.slots:
+            return m.Or([m.And(s.used, slot(s.value)) for s in terms.slots])
+        return m.Or([m.And(h, region(r)) for r, h in enumerate(terms.has)])
+
+    def every_value(
+        self, key: str, region: Callable[[int], FNode], slot: Callable[[LazyValue], FNode]
+    ) -> FNode:
+        """Every value of the (string) key has a property (see `exists_value`)."""
+        m, terms = self.manager, self.keys[key]
+        if terms.slots:
+            return m.And([m.Implies(s.used, slot(s.value)) for s in terms.slots])
+        return m.And([m.Implies(h, region(r)) for r, h in enumerate(terms.has)])
 
     def resolvable(self, template: Template) -> FNode:
         """Every variable of `template` has a value: the key has exactly one value, or it is
@@ -151,46 +285,70 @@ class SymbolicRequest:
                 terms.append(terms_of_key.one)
         return m.And(terms)
 
-    def in_states(self, states: tuple[tuple[str, int | None], ...]) -> FNode:
-        """Each key in its state: `(key, None)` absent; `(key, r)` one value, in region r."""
+    def single_value(self, key: str, value: str) -> FNode:
+        """The key has exactly one value, and that value is in the class of the string `value`
+        (its region; for a lazy key, its memberships): exact for a one-string class."""
+        m = self.manager
+        terms = self.keys[key]
+        assert terms.one is not None
+        space = self.vocabulary.keys[key]
+        if terms.slots:
+            first, strings = terms.slots[0].value, space.strings
+            assert strings is not None
+            if value in strings.literal_set:  # its literal pattern decides every other one
+                return m.And(terms.one, first.matches(m, [Glob(tuple(value), False)]))
+            return m.And(terms.one, first.is_vector(m, strings.vector_of(value)))
+        return m.And(terms.one, terms.has[space.domain.region_of(value)])
+
+    def in_states(self, states: tuple[tuple[str, str | None], ...]) -> FNode:
+        """Each key in its state: `(key, None)` absent; `(key, text)` one value, `text`."""
         m = self.manager
         terms = []
-        for key, region in states:
-            key_terms = self.keys[key]
-            if region is None:
-                terms.append(m.Not(key_terms.present))
+        for key, text in states:
+            if text is None:
+                terms.append(m.Not(self.keys[key].present))
             else:
-                assert key_terms.one is not None
-                terms.append(m.And(key_terms.one, key_terms.has[region]))
+                terms.append(self.single_value(key, text))
         return m.And(terms)
 
     def matchable(self, template: Template, value: str) -> FNode:
-        """What the variables must be for `template` to match the one string `value`: the key
-        has one of the values that solve it (in their regions), or is absent and the defaults
-        solve it. True when that is not worked out (never a wrong False)."""
+        """What the variables must be for `template` to match the one string `value`: the keys
+        in one of the states that solve it (each key absent, its defaults applying, or with one
+        value, in that value's class). True when that is not worked out (never a wrong False)."""
         m = self.manager
-        solutions = template.solutions(value)
-        if solutions is None:
+        found = template.assignments(value)
+        if found is None:
             return m.TRUE()
-        (key,) = {v.key_lower for v in template.variables}
-        domain = self.vocabulary.keys[key].domain
-        states = [(key, None if v is None else domain.region_of(v)) for v in solutions]
-        return m.Or([self.in_states((state,)) for state in dict.fromkeys(states)])
+        return m.Or([self.in_states(states) for states in found])
+
+    # --- models -------------------------------------------------------------------------------
+
+    def _describe_term(self, term: StringTerm, cell: Cell) -> FNode:
+        m = self.manager
+        if term.value is not None:
+            return term.value.is_vector(m, cell.vector)
+        assert term.symbol is not None
+        return m.Equals(term.symbol, m.Int(term.space.exact.region_of(cell.witness)))
 
     def describes(self, model: RequestModel) -> FNode:
         """The conjunction of every term's value in `model` (to block that abstract request)."""
         m = self.manager
         terms = [
-            m.Equals(self.action, m.Int(model.action)),
-            m.Equals(self.resource, m.Int(model.resource)),
+            self._describe_term(self.action, model.action),
+            self._describe_term(self.resource, model.resource),
         ]
         if self.principal is not None and model.principal is not None:
-            terms.append(m.Equals(self.principal, m.Int(model.principal)))
+            terms.append(self._describe_term(self.principal, model.principal))
         for key, key_terms in self.keys.items():
             facts = model.keys[key]
             terms.append(key_terms.present if facts.present else m.Not(key_terms.present))
             regions = set(facts.regions)
             terms += [h if r in regions else m.Not(h) for r, h in enumerate(key_terms.has)]
+            for j, slot in enumerate(key_terms.slots):
+                if j < len(facts.cells):
+                    terms += [slot.used, slot.value.is_vector(m, facts.cells[j].vector)]
+                else:
+                    terms.append(m.Not(slot.used))
             if key_terms.one is not None:
                 terms.append(key_terms.one if facts.one else m.Not(key_terms.one))
         for template, atom in self.resource_atoms.items():
@@ -201,28 +359,56 @@ class SymbolicRequest:
             terms.append(every if every_value else m.Not(every))
         return m.And(terms)
 
+    def rejected(self, model: RequestModel) -> FNode:
+        """What to block after no candidate of `model` was confirmed (the search then moves
+        on; running out of models is "undecided", so this need not be a fact). The whole model;
+        or, when resource templates hold in it, only its resource and their values: those are
+        what candidates most often cannot honour together (`arn:aws:s3:::${b}` and
+        `arn:aws:s3:::${b}/*` both holding: no value of `b` does that)."""
+        m = self.manager
+        if not any(model.resource_atoms.values()):
+            return self.describes(model)
+        terms = [self._describe_term(self.resource, model.resource)]
+        for template, atom in self.resource_atoms.items():
+            terms.append(atom if model.resource_atoms[template] else m.Not(atom))
+        return m.And(terms)
+
+    def _assign_string(self, term: StringTerm, value: str, values: dict[FNode, FNode]) -> None:
+        m = self.manager
+        if term.value is not None:
+            values.update(term.value.natural(m, value))
+        else:
+            assert term.symbol is not None
+            values[term.symbol] = m.Int(term.space.exact.region_of(value))
+
     def assignment(self, request: Request) -> dict[FNode, FNode]:
         """The abstraction of a concrete request: the value of every term (the decoder's
         inverse). Every axiom must hold under it, and every formula must say what the
         reference evaluator says: that is what the encoder's tests check."""
         m = self.manager
         vocabulary = self.vocabulary
-        values: dict[FNode, FNode] = {
-            self.action: m.Int(vocabulary.action.partition.region_of(request.action)),
-            self.resource: m.Int(vocabulary.resource.partition.region_of(request.resource)),
-        }
-        if self.principal is not None and vocabulary.principal is not None:
+        values: dict[FNode, FNode] = {}
+        self._assign_string(self.action, request.action, values)
+        self._assign_string(self.resource, request.resource, values)
+        if self.principal is not None:
             if request.principal is None:
                 raise ValueError("this analysis decides for a principal; the request has none")
-            values[self.principal] = m.Int(
-                vocabulary.principal.partition.region_of(request.principal)
-            )
+            self._assign_string(self.principal, request.principal, values)
         variables: dict[str, str | None] = {}
         for key, terms in self.keys.items():
             found = request.context_values(key)
-            regions = {vocabulary.keys[key].domain.region_of(v) for v in found or ()}
             values[terms.present] = m.Bool(found is not None)
-            values.update((h, m.Bool(r in regions)) for r, h in enumerate(terms.has))
+            if terms.slots:
+                if len(found or ()) > len(terms.slots):
+                    raise ValueError(f"more values of `{key}` than the encoding has slots")
+                filler = found[0] if found else ""
+                for j, slot in enumerate(terms.slots):
+                    used = found is not None and j < len(found)
+                    values[slot.used] = m.Bool(used)
+                    values.update(slot.value.natural(m, found[j] if used and found else filler))
+            else:
+                regions = {vocabulary.keys[key].domain.region_of(v) for v in found or ()}
+                values.update((h, m.Bool(r in regions)) for r, h in enumerate(terms.has))
             single = found is not None and len(found) == 1
             if terms.one is not None:
                 values[terms.one] = m.Bool(single)
@@ -243,33 +429,46 @@ class SymbolicRequest:
 
     # --- well-formedness ----------------------------------------------------------------------
 
-    def _range(self, variable: FNode, space: StringSpace) -> FNode:
-        m = self.manager
-        return m.And(m.LE(m.Int(0), variable), m.LT(variable, m.Int(space.size)))
-
     def _define(self) -> None:
         m = self.manager
         vocabulary = self.vocabulary
-        self.axioms.append(self._range(self.action, vocabulary.action))
-        self.axioms.append(self._range(self.resource, vocabulary.resource))
-        if self.principal is not None and vocabulary.principal is not None:
-            self.axioms.append(self._range(self.principal, vocabulary.principal))
+        for term in (self.action, self.resource, self.principal):
+            if term is not None and term.symbol is not None:
+                self.axioms.append(
+                    m.And(m.LE(m.Int(0), term.symbol), m.LT(term.symbol, m.Int(term.space.size)))
+                )
         for terms in self.keys.values():
             self.axioms.extend(m.Implies(h, terms.present) for h in terms.has)
-            if terms.one is not None:
+            if terms.slots:
+                self._slot_axioms(terms)
+            elif terms.one is not None:
                 self.axioms.append(m.Implies(terms.one, self._exactly_one(terms.has)))
+        space = vocabulary.resource
         for template, atom in self.resource_atoms.items():
-            shape = vocabulary.resource.regions([template.shape()])
-            self.axioms.append(m.Implies(atom, self.resource_in(shape)))
+            for wider, other in self.resource_atoms.items():
+                if wider is not template and template.within(wider):
+                    self.axioms.append(m.Implies(atom, other))
+            self.axioms.append(m.Implies(atom, self.resource_matches([template.shape()])))
             self.axioms.append(m.Implies(atom, self.resolvable(template)))
             for instance in vocabulary.instances.get((None, template), ()):
-                exact = self.resource_in(vocabulary.resource.regions([instance.glob]))
+                exact = self.resource_matches([instance.glob])
                 self.axioms.append(m.Implies(self.in_states(instance.states), m.Iff(atom, exact)))
-            space = vocabulary.resource
-            for region in sorted(shape & space.singletons)[:SINGLETON_LIMIT]:
-                this = m.Equals(self.resource, m.Int(region))
-                needs = self.matchable(template, space.partition.witnesses[region])
+            shape = template.shape()
+            texts = [t for t in space.literal_texts if shape.matches(t)]
+            for text in sorted(texts)[:SINGLETON_LIMIT]:
+                this = self.resource_matches([Glob(tuple(text), False)])
+                needs = self.matchable(template, text)
                 self.axioms.append(m.Implies(m.And(atom, this), needs))
+
+    def _slot_axioms(self, terms: KeyTerms) -> None:
+        """Slots are used in order, only when the key is present; `one` is "exactly the first"."""
+        m = self.manager
+        slots = terms.slots
+        self.axioms.append(m.Implies(slots[0].used, terms.present))
+        for earlier, later in itertools.pairwise(slots):
+            self.axioms.append(m.Implies(later.used, earlier.used))
+        if terms.one is not None:
+            self.axioms.append(m.Iff(terms.one, m.And(slots[0].used, m.Not(slots[1].used))))
 
     def _exactly_one(self, terms: tuple[FNode, ...]) -> FNode:
         """A linear (ladder) encoding: some term, and no term after an earlier one."""

@@ -32,8 +32,7 @@ class StatementEncoder:
         """The request's principal is named by one of `entries` (false without a principal)."""
         request = self.request
         m = request.manager
-        space = request.vocabulary.principal
-        if request.principal is None or space is None:
+        if request.principal is None:
             return m.FALSE()
         globs: list[Glob] = []
         for entry in entries:
@@ -41,17 +40,17 @@ class StatementEncoder:
             if named is None:
                 return m.TRUE()
             globs.extend(named)
-        return request.principal_in(space.regions(globs))
+        return request.principal_matches(globs)
 
     def action_matches(self, globs: tuple[Glob, ...]) -> FNode:
-        return self.request.action_in(self.request.vocabulary.action.regions(globs))
+        return self.request.action_matches(globs)
 
     def resource_matches(self, patterns: tuple[Glob | Template, ...]) -> FNode:
         request = self.request
         m = request.manager
         globs = [p for p in patterns if isinstance(p, Glob)]
         atoms = [request.resource_atoms[p] for p in patterns if isinstance(p, Template)]
-        return m.Or(request.resource_in(request.vocabulary.resource.regions(globs)), *atoms)
+        return m.Or(request.resource_matches(globs), *atoms)
 
     def _build(self, policy: Policy, statement: Statement) -> FNode:
         m = self.request.manager

@@ -10,8 +10,9 @@ rebuilt with real variable values (`instantiate`) and confirmed by the reference
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from policy_guard.globs import Chunk, Glob, Kind, Token, Wild, compile_chunks, compile_pattern
@@ -109,6 +110,92 @@ class Template:
                     found.append(candidate)
         return found
 
+    def within(self, other: Template) -> bool:
+        """A sufficient test that, for every value of the variables, every string `self`
+        matches `other` matches too: `other` is a Resource template `P*` (its text up to a
+        final `*`) and `self` starts with the same `P` (text, escapes and variables alike).
+        Under any values both read `P` alike (the compiled form of a character depends only
+        on the text before it and on whether a `*` ends its segment; `P` may not end in a
+        `*`), and `other`'s final `*` matches any rest (a Resource `*` that ends its segment
+        crosses colons)."""
+        if self.kind is not Kind.RESOURCE or other.kind is not Kind.RESOURCE:
+            return False
+        mine, theirs = self._units(), other._units()
+        if not theirs or theirs[-1] != ("*", "", None):
+            return False
+        prefix = theirs[:-1]
+        literal = [u for u in prefix if u[0] != "var"]
+        if literal and literal[-1] == ("*", "", None):
+            return False
+        return mine[: len(prefix)] == prefix
+
+    def _units(self) -> list[tuple[str, str, str | None]]:
+        """The template as a flat sequence: ("*", "", None) or ("?", "", None) for an active
+        wildcard, ("lit", char, None), ("var", key, default)."""
+        units: list[tuple[str, str, str | None]] = []
+        for part in self.parts:
+            if isinstance(part, Variable):
+                units.append(("var", part.key_lower, part.default))
+            elif isinstance(part, Escaped):
+                units.append(("lit", part.char, None))
+            else:
+                for char in part.text:
+                    wild = self.kind.has_wildcards and char in "*?"
+                    units.append((char, "", None) if wild else ("lit", char, None))
+        return units
+
+    def assignments(self, value: str) -> list[tuple[tuple[str, str | None], ...]] | None:
+        """Every state of the template's keys under which it matches `value`: for each key (in
+        order of first use) its one value, or None (absent: the defaults apply). None: not
+        worked out (a case-insensitive template, or more than ASSIGNMENT_LIMIT states or
+        SEARCH_STEPS steps)."""
+        if self.kind.case_insensitive:
+            return None
+        keys = list(dict.fromkeys(v.key_lower for v in self.variables))
+        if len(keys) == 1:
+            single = self.solutions(value)
+            return None if single is None else [((keys[0], v),) for v in single]
+        optional = [
+            k
+            for k in keys
+            if all(v.default is not None for v in self.variables if v.key_lower == k)
+        ]
+        found: dict[tuple[tuple[str, str | None], ...], None] = {}
+        try:
+            for n in range(len(optional) + 1):
+                for absent in itertools.combinations(optional, n):
+                    for binding in _splits(self._tokens(frozenset(absent)), value):
+                        states = tuple((k, None if k in absent else binding[k]) for k in keys)
+                        present = {k: v for k, v in states if v is not None}
+                        glob = self.instantiate(present)
+                        if glob is not None and glob.matches(value):
+                            found[states] = None
+                            if len(found) > ASSIGNMENT_LIMIT:
+                                return None
+        except _TooMany:
+            return None
+        return list(found)
+
+    def _tokens(self, absent: frozenset[str]) -> list[tuple[str, str]]:
+        """The template as loose tokens: ("lit", char), ("any", ""), ("star", "") — wider than
+        the real wildcards — and ("var", key); an absent key's variables are their defaults."""
+        tokens: list[tuple[str, str]] = []
+        for part in self.parts:
+            if isinstance(part, Variable):
+                if part.key_lower in absent:
+                    tokens += [("lit", c) for c in part.default or ""]
+                else:
+                    tokens.append(("var", part.key_lower))
+            elif isinstance(part, Escaped):
+                tokens.append(("lit", part.char))
+            else:
+                for char in part.text:
+                    if self.kind.has_wildcards and char in "*?":
+                        tokens.append(("star" if char == "*" else "any", ""))
+                    else:
+                        tokens.append(("lit", char))
+        return tokens
+
     def _around_first_variable(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
         """Regular expressions wider than the text before and after the first variable (a
         later occurrence of a variable may be anything)."""
@@ -152,3 +239,46 @@ def compile_value(text: str, kind: Kind, variables: bool) -> Pattern:
         if not isinstance(p, Variable)
     ]
     return compile_chunks(chunks, kind)
+
+
+ASSIGNMENT_LIMIT = 64
+SEARCH_STEPS = 20_000
+
+
+class _TooMany(Exception):
+    """The split search ran over its budget."""
+
+
+def _splits(tokens: list[tuple[str, str]], value: str) -> Iterator[dict[str, str]]:
+    """Every binding of the "var" tokens (one value per key) under which `tokens` match all of
+    `value` (a backtracking search, at most SEARCH_STEPS steps)."""
+    steps = 0
+    n = len(value)
+
+    def walk(i: int, pos: int, binding: dict[str, str]) -> Iterator[dict[str, str]]:
+        nonlocal steps
+        steps += 1
+        if steps > SEARCH_STEPS:
+            raise _TooMany
+        if i == len(tokens):
+            if pos == n:
+                yield binding
+            return
+        kind, text = tokens[i]
+        if kind == "lit":
+            if value.startswith(text, pos):
+                yield from walk(i + 1, pos + 1, binding)
+        elif kind == "any":
+            if pos < n:
+                yield from walk(i + 1, pos + 1, binding)
+        elif kind == "star":
+            for end in range(pos, n + 1):
+                yield from walk(i + 1, end, binding)
+        elif text in binding:
+            if value.startswith(binding[text], pos):
+                yield from walk(i + 1, pos + len(binding[text]), binding)
+        else:
+            for end in range(pos, n + 1):
+                yield from walk(i + 1, end, {**binding, text: value[pos:end]})
+
+    yield from walk(0, 0, {})

@@ -41,7 +41,7 @@ from policy_guard.operators import (
     parse_binary,
     parse_cidr,
 )
-from policy_guard.partition import Partition, glob_key, partition
+from policy_guard.partition import Partition, PartitionTooLarge, glob_key, partition
 from policy_guard.request import principal_kind
 
 STRING_FAMILIES = (Family.STRING, Family.ARN)
@@ -57,12 +57,40 @@ _FAMILY_GROUP = {
 }
 
 
+DEFAULT_PARTITION_STATES = 2_000
+"""The automaton budget of the exact partition; past it a variable gets the lazy domain."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One abstract value of a string variable: which of its space's patterns the value matches
+    (its vector) and a string with exactly those memberships. In an exact space a cell is a
+    region; in a lazy one, a membership vector the solver chose and `partition.realize` proved
+    non-empty."""
+
+    vector: frozenset[int]
+    witness: str
+
+
 @dataclass(frozen=True)
 class StringSpace:
-    """One string-valued variable: the patterns compared with it and the regions they cut."""
+    """One string-valued variable: the patterns compared with it and, when it is affordable,
+    the regions they cut (`partition`). Without a partition the space is *lazy*: the encoder
+    gives each pattern a Boolean and lets `encode.cores` refine (`encode.lazy`)."""
 
     globs: tuple[Glob, ...]
-    partition: Partition
+    partition: Partition | None
+
+    @property
+    def lazy(self) -> bool:
+        return self.partition is None
+
+    @property
+    def exact(self) -> Partition:
+        """The partition of an exact space (a lazy space has none: an internal error)."""
+        if self.partition is None:
+            raise UndecidedError("internal error: regions asked of a lazy string domain")
+        return self.partition
 
     @cached_property
     def _index(self) -> Mapping[Hashable, int]:
@@ -72,14 +100,22 @@ class StringSpace:
         """The index of `glob` (one of this space's) in `globs`."""
         return self._index[glob_key(glob)]
 
+    def positions(self, globs: Iterable[Glob]) -> frozenset[int]:
+        return frozenset(self.position(glob) for glob in globs)
+
     @property
     def size(self) -> int:
-        return len(self.partition.witnesses)
+        return len(self.exact.witnesses)
+
+    @cached_property
+    def everything(self) -> frozenset[int]:
+        """Every region of an exact space."""
+        return frozenset(range(self.size))
 
     def regions(self, globs: Iterable[Glob]) -> frozenset[int]:
         """The regions inside at least one of `globs` (each must be one of this space's)."""
         result: set[int] = set()
-        members = self.partition.members
+        members = self.exact.members
         for glob in globs:
             result |= members[self.position(glob)]
         return frozenset(result)
@@ -88,6 +124,19 @@ class StringSpace:
     def singletons(self) -> frozenset[int]:
         """Regions holding exactly one string: those inside a case-sensitive literal pattern."""
         return self.regions(g for g in self.globs if g.is_literal and not g.case_insensitive)
+
+    @cached_property
+    def literal_texts(self) -> tuple[str, ...]:
+        """The strings of the case-sensitive literal patterns (each a one-string class)."""
+        return tuple(
+            dict.fromkeys(
+                g.literal_text for g in self.globs if g.is_literal and not g.case_insensitive
+            )
+        )
+
+    @cached_property
+    def literal_set(self) -> frozenset[str]:
+        return frozenset(self.literal_texts)
 
     @cached_property
     def _lookup(self) -> tuple[dict[tuple[bool, str], list[int]], list[tuple[int, str]]]:
@@ -106,39 +155,57 @@ class StringSpace:
             wildcards.append((i, "".join(prefix)))
         return literals, wildcards
 
-    def contains(self, region: int, value: str) -> bool:
-        """Is `value` in `region`? (Like `partition.region_of(value) == region`, but literal
-        patterns are looked up and wildcard patterns tried only where their prefix fits.)"""
-        vector = self.vector(region)
-        globs = self.globs
-        if not all(globs[i].matches(value) for i in vector):
-            return False
+    def vector_of(self, value: str) -> frozenset[int]:
+        """The patterns `value` matches (literal patterns looked up, wildcard patterns tried
+        only where their literal prefix fits)."""
         literals, wildcards = self._lookup
-        for folded in (False, True):
-            text = value.lower() if folded else value
-            if any(i not in vector for i in literals.get((folded, text), ())):
-                return False
+        found = set(literals.get((False, value), ()))
+        found.update(literals.get((True, value.lower()), ()))
         lowered = value.lower()
+        globs = self.globs
         for i, prefix in wildcards:
-            if i in vector:
-                continue
             subject = lowered if globs[i].case_insensitive else value
             if subject.startswith(prefix) and globs[i].matches(value):
-                return False
-        return True
+                found.add(i)
+        return frozenset(found)
+
+    def contains(self, region: int, value: str) -> bool:
+        """Is `value` in `region`? (`partition.region_of(value) == region`, faster.)"""
+        return self.vector_of(value) == self.vector(region)
+
+    @cached_property
+    def _vectors(self) -> tuple[frozenset[int], ...]:
+        inside: list[set[int]] = [set() for _ in self.exact.witnesses]
+        for i, regions in enumerate(self.exact.members):
+            for region in regions:
+                inside[region].add(i)
+        return tuple(frozenset(v) for v in inside)
 
     def vector(self, region: int) -> frozenset[int]:
         """Which of this space's globs contain `region` (the region's identity)."""
-        return frozenset(i for i, regions in enumerate(self.partition.members) if region in regions)
+        return self._vectors[region]
+
+    def cell(self, region: int) -> Cell:
+        return Cell(self.vector(region), self.exact.witnesses[region])
+
+    def region_of_cell(self, cell: Cell) -> int:
+        """The region of an exact space's cell."""
+        return self.exact.region_of(cell.witness)
 
 
-def string_space(globs: Iterable[Glob]) -> StringSpace:
-    """Distinct globs (in first-seen order) and their partition (PartitionTooLarge: Undecided)."""
+def string_space(globs: Iterable[Glob], max_states: int = DEFAULT_PARTITION_STATES) -> StringSpace:
+    """Distinct globs (in first-seen order) and their partition; lazy when the partition needs
+    more than `max_states` automaton states (0: always lazy)."""
     distinct: dict[Hashable, Glob] = {}
     for glob in globs:
         distinct.setdefault(glob_key(glob), glob)
     unique = tuple(distinct.values())
-    return StringSpace(unique, partition(unique))
+    if max_states <= 0:
+        return StringSpace(unique, None)
+    try:
+        return StringSpace(unique, partition(unique, max_states=max_states))
+    except PartitionTooLarge:
+        return StringSpace(unique, None)
 
 
 @dataclass(frozen=True)
@@ -149,24 +216,35 @@ class KeySpace:
     key: str
     name: str  # as first written in the policies (context keys are case-insensitive)
     family: str
-    domain: Domain
+    domain: Domain  # for a lazy string space: no regions (`lazy`)
     strings: StringSpace | None = None
     variable: bool = False  # used as a policy variable: the encoder tracks "exactly one value"
+    conditions: int = 0  # distinct value lists the policies compare the key with
+
+    @property
+    def lazy(self) -> bool:
+        """A string key whose values are described per value (slots of pattern Booleans)."""
+        return self.strings is not None and self.strings.lazy
 
     @cached_property
     def singletons(self) -> frozenset[int]:
         """Regions holding exactly one string (inside a case-sensitive literal pattern): a
-        variable whose key has its one value there has a known value."""
+        variable whose key has its one value there has a known value (exact spaces only)."""
         return frozenset() if self.strings is None else self.strings.singletons
+
+    @property
+    def literal_texts(self) -> tuple[str, ...]:
+        """The one-string classes of the key (case-sensitive literal values), sorted."""
+        return () if self.strings is None else tuple(sorted(self.strings.literal_texts))
 
 
 @dataclass(frozen=True)
 class Instance:
     """A template made exact: with each variable's key in the given state — `(key, None)`:
-    absent (the default applies), `(key, r)`: exactly one value, in singleton region `r` —
-    the template is the pattern `glob`."""
+    absent (the default applies), `(key, text)`: exactly one value, the string `text` (one of
+    the key's case-sensitive literal values) — the template is the pattern `glob`."""
 
-    states: tuple[tuple[str, int | None], ...]
+    states: tuple[tuple[str, str | None], ...]
     glob: Glob
 
 
@@ -174,22 +252,22 @@ def template_instances(
     template: Template, keys: Mapping[str, KeySpace], skip: frozenset[str] = frozenset()
 ) -> tuple[Instance, ...]:
     """The exact readings of `template` the encoder can afford (at most INSTANCE_LIMIT)."""
-    options: list[list[tuple[str, int | None, str | None]]] = []
+    options: list[list[tuple[str, str | None]]] = []
     for key in dict.fromkeys(v.key_lower for v in template.variables):
         occurrences = [v for v in template.variables if v.key_lower == key]
-        choices: list[tuple[str, int | None, str | None]] = []
+        choices: list[tuple[str, str | None]] = []
         if all(v.default is not None for v in occurrences):
-            choices.append((key, None, None))
+            choices.append((key, None))
         space = keys.get(key)
         if space is not None and key not in skip:
-            choices += [(key, r, space.domain.witnesses[r]) for r in sorted(space.singletons)]
+            choices += [(key, text) for text in space.literal_texts]
         options.append(choices)
     result = []
     for combination in itertools.islice(itertools.product(*options), INSTANCE_LIMIT):
-        present = {key: value for key, region, value in combination if region is not None}
+        present = {key: value for key, value in combination if value is not None}
         glob = template.instantiate(present)
         if glob is not None:
-            result.append(Instance(tuple((key, r) for key, r, _ in combination), glob))
+            result.append(Instance(tuple(combination), glob))
     return tuple(result)
 
 
@@ -314,6 +392,8 @@ def action_glob(text: str) -> Glob:
     (a folded literal: the same Glob, built without the general compiler)."""
     if "*" in text or "?" in text:
         return compile_pattern(text, Kind.ACTION)
+    if text.isascii():
+        return Glob(tuple(text.lower()), True)
     return Glob(tuple(c.lower() for c in text), True)
 
 
@@ -330,6 +410,7 @@ class _KeyUsage:
     texts: list[str] = field(default_factory=list)
     templates: dict[Template, None] = field(default_factory=dict)
     variable: bool = False
+    conditions: dict[ConditionValues, None] = field(default_factory=dict)
 
 
 def _conditions(policies: Sequence[Policy]) -> Iterator[tuple[Policy, Condition, OperatorSpec]]:
@@ -337,6 +418,13 @@ def _conditions(policies: Sequence[Policy]) -> Iterator[tuple[Policy, Condition,
         for statement in policy.statements:
             for condition in statement.conditions:
                 yield policy, condition, condition_spec(policy, condition)
+
+
+def check_conditions(policies: Sequence[Policy]) -> None:
+    """Refuse what the vocabulary would refuse in any condition of `policies` (so a sliced-off
+    statement is refused just as if it had been encoded)."""
+    for _ in _conditions(policies):
+        pass
 
 
 @dataclass(frozen=True)
@@ -360,7 +448,11 @@ class Vocabulary:
         return found if found is not None else compile_statement(policy, statement)
 
 
-def _key_space(key: str, usage: _KeyUsage) -> KeySpace:
+def _no_regions(value: str) -> int:
+    raise UndecidedError("internal error: a region asked of a lazy string domain")
+
+
+def _key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
     groups = sorted(usage.families)
     if len(groups) > 1:
         operators = " and ".join(f"`{usage.families[g]}`" for g in groups)
@@ -370,10 +462,14 @@ def _key_space(key: str, usage: _KeyUsage) -> KeySpace:
         )
     group = groups[0] if groups else ("string" if usage.variable else "presence")
     if group == "string":
-        strings = string_space(usage.globs)
+        strings = string_space(usage.globs, max_states)
         part = strings.partition
-        domain = Domain(part.witnesses, (None,) * len(part.witnesses), part.region_of)
-        return KeySpace(key, usage.name, group, domain, strings, usage.variable)
+        if part is None:
+            domain = Domain((), (), _no_regions)
+        else:
+            domain = Domain(part.witnesses, (None,) * len(part.witnesses), part.region_of)
+        count = len(usage.conditions)
+        return KeySpace(key, usage.name, group, domain, strings, usage.variable, count)
     domain = {
         "bool": lambda: bool_domain(),
         "number": lambda: number_domain(usage.texts),
@@ -392,8 +488,15 @@ def build_vocabulary(
     extra_actions: Sequence[str] = (),
     extra_resources: Sequence[str] = (),
     extra_principals: Sequence[PrincipalEntry] = (),
+    max_states: int = DEFAULT_PARTITION_STATES,
+    action_space: StringSpace | None = None,
 ) -> Vocabulary:
-    """Compile every pattern of `policies` (plus the extras) and build the domains."""
+    """Compile every pattern of `policies` (plus the extras) and build the domains.
+
+    `max_states`: the partition budget of each string variable (past it, or at 0, the variable
+    is lazy). `action_space`: an action space already built over (at least) these policies'
+    and the extras' actions (query slicing builds one), reused as it is.
+    """
     actions: list[Glob] = [compile_pattern(a, Kind.ACTION) for a in extra_actions]
     resources: list[Glob] = [compile_pattern(r, Kind.RESOURCE) for r in extra_resources]
     principals: list[Glob] = []
@@ -431,6 +534,7 @@ def build_vocabulary(
         if values.kind is None:
             usage.texts.extend(v.text for v in condition.values)
             continue
+        usage.conditions[values] = None
         for pattern in values.patterns:
             if isinstance(pattern, Template):
                 note_variables(pattern)
@@ -438,15 +542,15 @@ def build_vocabulary(
                 usage.globs.append(pattern.shape())
             else:
                 usage.globs.append(pattern)
-    keys, instances = _key_spaces(usages)
+    keys, instances = _key_spaces(usages, max_states)
     for template in templates:
         found = template_instances(template, keys)
         instances[(None, template)] = found
         resources.extend(i.glob for i in found)
     return Vocabulary(
-        action=string_space(actions),
-        resource=string_space(resources),
-        principal=string_space(principals) if principal_in_request else None,
+        action=action_space if action_space is not None else string_space(actions, max_states),
+        resource=string_space(resources, max_states),
+        principal=string_space(principals, max_states) if principal_in_request else None,
         keys=keys,
         resource_templates=tuple(templates),
         instances=instances,
@@ -455,11 +559,11 @@ def build_vocabulary(
 
 
 def _key_spaces(
-    usages: Mapping[str, _KeyUsage],
+    usages: Mapping[str, _KeyUsage], max_states: int
 ) -> tuple[dict[str, KeySpace], dict[tuple[str | None, Template], tuple[Instance, ...]]]:
     """Keys without templated values first; then the others, whose templates are made exact
     where the variables' keys (of the first group) have singleton regions."""
-    plain = {k: _key_space(k, u) for k, u in usages.items() if not u.templates}
+    plain = {k: _key_space(k, u, max_states) for k, u in usages.items() if not u.templates}
     templated = frozenset(k for k, u in usages.items() if u.templates)
     instances: dict[tuple[str | None, Template], tuple[Instance, ...]] = {}
     keys = dict(plain)
@@ -469,5 +573,5 @@ def _key_spaces(
             found = template_instances(template, plain, skip=templated)
             instances[(key, template)] = found
             usage.globs.extend(i.glob for i in found)
-        keys[key] = _key_space(key, usage)
+        keys[key] = _key_space(key, usage, max_states)
     return dict(sorted(keys.items())), instances

@@ -1,0 +1,156 @@
+"""Refinement for the lazy string domain: is a membership vector a string, and if not, why.
+
+The solver picks, for a lazy value, which patterns it matches (a vector). `Realizer.witness`
+asks `partition.realize` for a string with exactly those memberships; when there is none it
+returns a small `Core` — patterns `inside` and `outside` such that no string matches every
+pattern of `inside` and none of `outside` — whose blocking clause (`LazyValue.excludes`) is a
+fact about all strings, so adding it keeps every UNSAT answer a proof.
+
+How the core is kept small (one `realize` per step, answers cached within the analysis):
+1. Reduce: patterns that match everything drop out of `inside`; an `outside` pattern that
+   cannot meet the `inside` intersection (a literal that does not match it, a pattern whose
+   prefix or suffix diverges from one of `inside`) cannot be what empties it, and drops out.
+2. If the `inside` patterns alone have no common string, shrink them (an empty intersection is
+   usually two or three patterns) and stop: the core has no `outside` part.
+3. Otherwise keep the `outside` patterns that meet the `inside` intersection, shrink them, then
+   shrink `inside` against what is left.
+Shrinking is deletion-based: drop a pattern whenever the rest is still empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from policy_guard.encode.lazy import is_universal, provably_disjoint
+from policy_guard.encode.vocabulary import StringSpace
+from policy_guard.globs import Glob
+from policy_guard.partition import realize
+
+REALIZE_STATES = 50_000
+
+
+Search = Callable[[frozenset[int], frozenset[int]], str | None]
+
+
+def lazily(
+    globs: Sequence[Glob],
+    inside: frozenset[int],
+    outside: frozenset[int],
+    search: Search,
+    seed: frozenset[int] = frozenset(),
+) -> tuple[str | None, frozenset[int], frozenset[int]]:
+    """A string matching every glob of `inside` and none of `outside` (indices into `globs`).
+
+    `search(need, avoid)` (`realize` over the named globs) runs on the globs of `seed` and only
+    those others that an earlier candidate got wrong (an automaton over all of them can be as
+    large as the partition). Returns the string (None: there is none) and the globs searched
+    with last — with None, they alone have no string, a starting point for a core."""
+    need, avoid = seed & inside, frozenset[int]()
+    while True:
+        found = search(need, avoid)
+        if found is None:
+            return None, need, avoid
+        missing = frozenset(i for i in inside - need if not globs[i].matches(found))
+        hit = frozenset(o for o in outside - avoid if globs[o].matches(found))
+        if not missing and not hit:
+            return found, need, avoid
+        need, avoid = need | missing, avoid | hit
+
+
+def realize_lazily(
+    globs: Sequence[Glob],
+    inside: frozenset[int],
+    outside: frozenset[int],
+    seed: frozenset[int] = frozenset(),
+) -> str | None:
+    """`partition.realize(globs, inside, outside)`, its globs joining lazily (`lazily`)."""
+    found, _, _ = lazily(globs, inside, outside, lambda i, o: realize(globs, i, o), seed)
+    return found
+
+
+@dataclass(frozen=True)
+class Core:
+    """No string matches every pattern of `inside` and none of `outside` (indices)."""
+
+    inside: frozenset[int]
+    outside: frozenset[int]
+
+
+class Realizer:
+    """Witnesses and cores for the lazy spaces of one analysis (its cache lives as long)."""
+
+    def __init__(self, check_time: Callable[[], None], max_states: int = REALIZE_STATES) -> None:
+        self._check_time = check_time
+        self._max_states = max_states
+        self._cache: dict[tuple[int, frozenset[int], frozenset[int]], str | None] = {}
+        self.calls = 0  # realize() runs (cache misses), for figures and tests
+
+    def witness(self, space: StringSpace, vector: frozenset[int]) -> str | Core:
+        """A string whose memberships in `space.globs` are exactly `vector`, or a core that
+        proves there is none. The `outside` patterns join the search only once a candidate
+        matches them (`lazily`)."""
+        inside, outside = self._reduce(space, vector)
+        found, _, avoided = lazily(
+            space.globs, inside, outside, lambda i, o: self._realize(space, i, o), inside
+        )
+        if found is not None:
+            return found
+        return self._core(space, inside, avoided)
+
+    def _reduce(
+        self, space: StringSpace, vector: frozenset[int]
+    ) -> tuple[frozenset[int], frozenset[int]]:
+        globs = space.globs
+        inside = frozenset(i for i in vector if not is_universal(globs[i]))
+        outside = frozenset(
+            o for o in range(len(globs)) if o not in vector and self._may_meet(space, inside, o)
+        )
+        return inside, outside
+
+    @staticmethod
+    def _may_meet(space: StringSpace, inside: frozenset[int], o: int) -> bool:
+        """False when pattern `o` provably shares no string with the `inside` intersection."""
+        globs = space.globs
+        glob = globs[o]
+        if glob.is_literal and (
+            not glob.case_insensitive or all(globs[i].case_insensitive for i in inside)
+        ):  # one string (or, all folded, one lower-cased string): try it
+            return all(globs[i].matches(glob.literal_text) for i in inside)
+        return not any(provably_disjoint(glob, globs[i]) for i in inside)
+
+    def _realize(
+        self, space: StringSpace, inside: frozenset[int], outside: frozenset[int]
+    ) -> str | None:
+        key = (id(space), inside, outside)
+        if key in self._cache:
+            return self._cache[key]
+        self._check_time()
+        self.calls += 1
+        found = realize(space.globs, inside, outside, max_states=self._max_states)
+        self._cache[key] = found
+        return found
+
+    def _empty(self, space: StringSpace, inside: Iterable[int], outside: Iterable[int]) -> bool:
+        return self._realize(space, frozenset(inside), frozenset(outside)) is None
+
+    def _core(self, space: StringSpace, inside: frozenset[int], outside: frozenset[int]) -> Core:
+        if self._empty(space, inside, ()):
+            return Core(
+                self._shrink(inside, lambda part: self._empty(space, part, ())), frozenset()
+            )
+        meeting = frozenset(o for o in outside if not self._empty(space, inside | {o}, ()))
+        kept_out = self._shrink(meeting, lambda part: self._empty(space, inside, part))
+        kept_in = self._shrink(inside, lambda part: self._empty(space, part, kept_out))
+        return Core(kept_in, kept_out)
+
+    @staticmethod
+    def _shrink(
+        items: frozenset[int], still_empty: Callable[[frozenset[int]], bool]
+    ) -> frozenset[int]:
+        kept = set(items)
+        for item in sorted(items):
+            smaller = frozenset(kept - {item})
+            if still_empty(smaller):
+                kept.discard(item)
+        return frozenset(kept)
