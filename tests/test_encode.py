@@ -26,6 +26,7 @@ from policy_guard.encode.domains import (
 )
 from policy_guard.encode.templates import Template, compile_value
 from policy_guard.encode.vocabulary import (
+    DEFAULT_PARTITION_STATES,
     Vocabulary,
     action_glob,
     build_vocabulary,
@@ -185,8 +186,11 @@ def test_every_request_is_encoded_as_the_evaluator_decides(
     assignment of each request must satisfy the lazy axioms too (they are facts)."""
     old_document, new_document, kind = pair
     policies = [load(old_document, kind, "old.json"), load(new_document, kind, "new.json")]
-    budget = {} if states is None else {"max_partition_states": states}
-    analysis = Analysis(policies, principal_in_request=kind is PolicyType.RESOURCE, **budget)
+    analysis = Analysis(
+        policies,
+        principal_in_request=kind is PolicyType.RESOURCE,
+        max_partition_states=DEFAULT_PARTITION_STATES if states is None else states,
+    )
     allows = [analysis.allows(p) for p in policies]
     matches = [(p, s, analysis.matches(p, s)) for p in policies for s in p.statements]
     axioms = analysis.session.manager.And(analysis.request.axioms)
