@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,14 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 V = "2012-10-17"
 
 
-@pytest.fixture(params=["z3", "cvc5"])
+@pytest.fixture(
+    params=[("z3", None), ("cvc5", None), ("z3", 0), ("cvc5", 0)],
+    ids=["z3", "cvc5", "z3-lazy", "cvc5-lazy"],
+)
 def options(request: pytest.FixtureRequest) -> EngineOptions:
-    return EngineOptions(solver=request.param)
+    """Both solvers, on the exact partition and with every string variable lazy."""
+    solver, states = request.param
+    return EngineOptions(solver=solver, max_partition_states=states)
 
 
 def policy(statements: list[dict[str, Any]], version: str = V, **kind: PolicyType) -> Policy:
@@ -361,6 +367,6 @@ def test_one_key_in_two_families_is_undecided(options: EngineOptions) -> None:
 
 
 def test_timeout_is_undecided(options: EngineOptions) -> None:
-    tiny = EngineOptions(options.solver, timeout=1e-9)
+    tiny = dataclasses.replace(options, timeout=1e-9)
     with pytest.raises(UndecidedError, match="timed out"):
         check_no_new_access(policy([allow("s3:GetObject")]), policy([allow("s3:*")]), tiny)
