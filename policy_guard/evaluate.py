@@ -16,6 +16,7 @@ answer never depends on which statements happened to be looked at.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -311,6 +312,30 @@ def _block_matches(block: PrincipalBlock, principal: str) -> bool:
     return any(_entry_matches(entry, principal) for entry in block.entries)
 
 
+_ROOT = re.compile(r"^arn:[^:]*:iam::(\d{12}):root$")
+
+
+def _not_principal_excludes(block: PrincipalBlock, principal: str) -> bool:
+    """NotPrincipal names identities, not whole accounts (IAM User Guide, NotPrincipal: "all
+    principals except the user named Bob in account 444455556666"): an account entry names only
+    the account's root principal, and an IAM or STS principal is excluded only when it is named
+    itself and its account is named too."""
+    named_accounts = {entry.account for entry in block.entries if entry.account is not None}
+    for entry in block.entries:
+        if entry.is_everyone:
+            return True
+        if entry.account is not None:
+            root = _ROOT.match(principal)
+            if root is not None and root.group(1) == entry.account:
+                return True
+            continue
+        if principal_kind(principal) is entry.kind and principal == entry.text:
+            account = principal_account(principal)
+            if account is None or account in named_accounts:
+                return True
+    return False
+
+
 @dataclass(frozen=True)
 class _Statement:
     source: Statement
@@ -326,7 +351,9 @@ class _Statement:
         if statement.principal is not None:
             return principal is not None and _block_matches(statement.principal, principal)
         if statement.not_principal is not None:
-            return principal is not None and not _block_matches(statement.not_principal, principal)
+            return principal is not None and not _not_principal_excludes(
+                statement.not_principal, principal
+            )
         return True
 
     def action_matches(self, action: str) -> bool:

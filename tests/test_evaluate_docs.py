@@ -527,10 +527,17 @@ CASES: list[Case] = [
         "notprincipal-same-account-user",
         "reference_policies_elements_notprincipal-1.json",
         req("s3:GetObject", BUCKET, f"arn:aws:iam::{ACCT}:user/Alice"),
+        EXPLICIT,
+        "IAM User Guide, NotPrincipal element: \"all principals except the user named Bob in "
+        "AWS account 444455556666 are explicitly denied\": the listed account names the account "
+        "principal, not Alice",
+    ),
+    Case(
+        "notprincipal-account-root-exempt",
+        "reference_policies_elements_notprincipal-1.json",
+        req("s3:GetObject", BUCKET, f"arn:aws:iam::{ACCT}:root"),
         IMPLICIT,
-        "(semantics.md choice) the listed account root stands for every principal of the "
-        "account, so Alice is exempt too; the User Guide's prose for this example says only "
-        "Bob is exempt",
+        "IAM User Guide, NotPrincipal element: the listed account principal itself is exempt",
     ),
     Case(
         "notprincipal-other-resource",

@@ -15,7 +15,7 @@ from pysmt.fnode import FNode
 from policy_guard.encode.conditions import ConditionEncoder
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.templates import Template
-from policy_guard.encode.vocabulary import principal_globs
+from policy_guard.encode.vocabulary import not_principal_globs, principal_globs
 from policy_guard.globs import Glob
 from policy_guard.model import Effect, Policy, PrincipalEntry, Statement
 
@@ -60,7 +60,11 @@ class StatementEncoder:
         if statement.principal is not None:
             parts.append(self.principal_matches(entries))
         elif statement.not_principal is not None:
-            parts.append(m.And(self._has_principal(), m.Not(self.principal_matches(entries))))
+            excluded = not_principal_globs(statement.not_principal)
+            if excluded is None or self.request.principal is None:
+                parts.append(m.FALSE())
+            else:
+                parts.append(m.Not(self.request.principal_matches(excluded)))
         actions = self.action_matches(compiled.actions)
         parts.append(actions if statement.actions is not None else m.Not(actions))
         if statement.resources is not None or statement.not_resources is not None:

@@ -31,7 +31,7 @@ from policy_guard.encode.domains import (
 from policy_guard.encode.templates import Pattern, Template, compile_value
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.globs import Glob, Kind, Wild, compile_pattern
-from policy_guard.model import Condition, Policy, PrincipalEntry, Statement
+from policy_guard.model import Condition, Policy, PrincipalBlock, PrincipalEntry, Statement
 from policy_guard.operators import (
     Comparison,
     Family,
@@ -42,7 +42,7 @@ from policy_guard.operators import (
     parse_cidr,
 )
 from policy_guard.partition import Partition, PartitionTooLarge, glob_key, partition
-from policy_guard.request import principal_kind
+from policy_guard.request import principal_account, principal_kind
 
 STRING_FAMILIES = (Family.STRING, Family.ARN)
 INSTANCE_LIMIT = 32
@@ -397,6 +397,28 @@ def action_glob(text: str) -> Glob:
     return Glob(tuple(c.lower() for c in text), True)
 
 
+def not_principal_globs(block: PrincipalBlock) -> tuple[Glob, ...] | None:
+    """The principals a NotPrincipal block excludes, as globs (None: everyone).
+
+    NotPrincipal names identities, not whole accounts (docs/semantics.md): an account entry
+    names only the account's root principal (any partition); any other entry names exactly its
+    text, and an IAM or STS principal only when its account is named in the block too.
+    """
+    if block.has_everyone:
+        return None
+    accounts = {entry.account for entry in block.entries if entry.account is not None}
+    globs: list[Glob] = []
+    for entry in block.entries:
+        if entry.account is not None:
+            root = (*"arn:", Wild.STAR_IN_SEGMENT, *f":iam::{entry.account}:root")
+            globs.append(Glob(root, False))
+        elif principal_kind(entry.text) is entry.kind:
+            account = principal_account(entry.text)
+            if account is None or account in accounts:
+                globs.append(Glob(tuple(entry.text), False))
+    return tuple(globs)
+
+
 def statement_principal_entries(statement: Statement) -> tuple[PrincipalEntry, ...]:
     block = statement.principal or statement.not_principal
     return block.entries if block is not None else ()
@@ -524,6 +546,8 @@ def build_vocabulary(
                     resources.append(pattern)
             for entry in parts.principals:
                 principals.extend(principal_globs(entry) or ())
+            if statement.not_principal is not None:
+                principals.extend(not_principal_globs(statement.not_principal) or ())
     for policy, condition, spec in _conditions(policies):
         usage = usages.setdefault(condition.key_lower, _KeyUsage(condition.key))
         group = _FAMILY_GROUP.get(spec.family)
