@@ -528,8 +528,8 @@ CASES: list[Case] = [
         "reference_policies_elements_notprincipal-1.json",
         req("s3:GetObject", BUCKET, f"arn:aws:iam::{ACCT}:user/Alice"),
         EXPLICIT,
-        "IAM User Guide, NotPrincipal element: \"all principals except the user named Bob in "
-        "AWS account 444455556666 are explicitly denied\": the listed account names the account "
+        'IAM User Guide, NotPrincipal element: "all principals except the user named Bob in '
+        'AWS account 444455556666 are explicitly denied": the listed account names the account '
         "principal, not Alice",
     ),
     Case(
