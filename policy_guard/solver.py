@@ -11,6 +11,7 @@ cvc5 `tlimit-per`), and a query is refused once it is spent.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -134,3 +135,15 @@ class Session:
     def bool_value(self, symbol: FNode) -> bool:
         """The value of a Bool symbol in the model of the last satisfiable query."""
         return bool(self._active.get_value(symbol).is_true())
+
+    def bool_values(self, symbols: Sequence[FNode]) -> list[bool]:
+        """The values of Bool symbols in the last model, read at once (pySMT's z3 back end
+        fetches the whole model again for every single value)."""
+        if self.solver_name != "z3" or not symbols:
+            return [self.bool_value(symbol) for symbol in symbols]
+        import z3
+
+        solver = self._active
+        model = solver.z3.model()
+        convert = solver.converter.convert
+        return [bool(z3.is_true(model.eval(convert(s), model_completion=True))) for s in symbols]

@@ -54,7 +54,8 @@ class _Reader:
         self.cores: list[tuple[LazyValue, Core]] = []
 
     def lazy(self, value: LazyValue) -> Cell | None:
-        vector = frozenset(i for i, atom in enumerate(value.atoms) if self.session.bool_value(atom))
+        held = self.session.bool_values(value.atoms)
+        vector = frozenset(i for i, holds in enumerate(held) if holds)
         found = self.realizer.witness(value.space, vector)
         if isinstance(found, Core):
             self.cores.append((value, found))
@@ -85,9 +86,10 @@ def read_model(
             cell = reader.lazy(slot.value)
             if cell is not None:
                 cells.append(cell)
+        has = session.bool_values(terms.has)
         keys[key] = KeyModel(
             session.bool_value(terms.present),
-            tuple(r for r, has in enumerate(terms.has) if session.bool_value(has)),
+            tuple(r for r, holds in enumerate(has) if holds),
             session.bool_value(terms.one) if terms.one is not None else None,
             tuple(cells),
         )

@@ -24,7 +24,7 @@ from policy_guard.encode.decoded import KeyModel, RequestModel
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, ConditionValues, KeySpace, StringSpace, Vocabulary
 from policy_guard.globs import Glob
-from policy_guard.partition import partition
+from policy_guard.partition import glob_key, partition
 from policy_guard.variables import Escaped, Text
 
 SEARCH_LIMIT = 4096
@@ -43,6 +43,17 @@ def refine(
     witness = cell.witness
     if all(g.matches(witness) for g in inside) and not any(g.matches(witness) for g in outside):
         return [witness]
+    key = ("refine", cell.vector, *map(glob_key, inside), None, *map(glob_key, outside))
+    if key not in space.memo:
+        space.memo[key] = _refine(space, cell, inside, outside)
+    found = space.memo[key]
+    assert isinstance(found, list)
+    return found
+
+
+def _refine(
+    space: StringSpace, cell: Cell, inside: Sequence[Glob], outside: Sequence[Glob]
+) -> list[str]:
     base = len(space.globs)
     globs = (*space.globs, *inside, *outside)
     extra = frozenset(range(base, base + len(inside)))
@@ -282,6 +293,18 @@ def _refined_options(
     """For each class, strings of it with their memberships in the space's globs followed by
     `extra`: every refined region (exact), or every combination of `extra` that
     `partition.realize` finds (lazy; all of them for up to SUBSET_LIMIT patterns)."""
+    cells = tuple(c.cell for c in classes)
+    key = ("options", cells, *map(glob_key, extra))
+    if key not in strings.memo:
+        strings.memo[key] = _options(strings, classes, extra)
+    found = strings.memo[key]
+    assert isinstance(found, list)
+    return found
+
+
+def _options(
+    strings: StringSpace, classes: Sequence[ValueClass], extra: Sequence[Glob]
+) -> list[list[tuple[str, frozenset[int]]]]:
     base = len(strings.globs)
     if not strings.lazy:
         refined = partition((*strings.globs, *extra))
@@ -325,6 +348,14 @@ def _condition_keys(model: RequestModel, vocabulary: Vocabulary, context: Contex
         if not key_model.present:
             continue
         chosen = _key_values(key, key_model, atoms, vocabulary, variables)
+        if chosen is None and not vocabulary.keys[key].lazy and key_model.one is not False:
+            # the model's classes may be spurious (a template over-approximates): one value
+            # of any class that realises the atoms is still a candidate for the evaluator
+            for region in range(len(vocabulary.keys[key].domain)):
+                single = KeyModel(True, (region,), True)
+                chosen = _key_values(key, single, atoms, vocabulary, variables)
+                if chosen is not None:
+                    break
         if chosen is None:
             continue
         if key_model.one is False and len(chosen) == 1:

@@ -40,7 +40,7 @@ from policy_guard.errors import UndecidedError
 from policy_guard.globs import Glob
 
 if TYPE_CHECKING:
-    from policy_guard.encode.decoded import RequestModel
+    from policy_guard.encode.decoded import KeyModel, RequestModel
     from policy_guard.request import Request
     from policy_guard.solver import Session
 
@@ -330,6 +330,36 @@ class SymbolicRequest:
         assert term.symbol is not None
         return m.Equals(term.symbol, m.Int(term.space.exact.region_of(cell.witness)))
 
+    def _key_facts(self, key: str, facts: KeyModel) -> list[FNode]:
+        m = self.manager
+        key_terms = self.keys[key]
+        terms = [key_terms.present if facts.present else m.Not(key_terms.present)]
+        regions = set(facts.regions)
+        terms += [h if r in regions else m.Not(h) for r, h in enumerate(key_terms.has)]
+        for j, slot in enumerate(key_terms.slots):
+            if j < len(facts.cells):
+                terms += [slot.used, slot.value.is_vector(m, facts.cells[j].vector)]
+            else:
+                terms.append(m.Not(slot.used))
+        if key_terms.one is not None:
+            terms.append(key_terms.one if facts.one else m.Not(key_terms.one))
+        return terms
+
+    def _template_facts(self, model: RequestModel, resource: bool) -> list[FNode]:
+        """The model's template atoms (with the resource's cell, when `resource`) and the
+        facts of the keys of templated conditions."""
+        m = self.manager
+        terms = [self._describe_term(self.resource, model.resource)] if resource else []
+        for template, atom in self.resource_atoms.items():
+            terms.append(atom if model.resource_atoms[template] else m.Not(atom))
+        for index, (some, every) in self.condition_atoms.items():
+            some_value, every_value = model.condition_atoms[index]
+            terms.append(some if some_value else m.Not(some))
+            terms.append(every if every_value else m.Not(every))
+        for key in dict.fromkeys(key for key, _ in self.condition_atoms):
+            terms += self._key_facts(key, model.keys[key])
+        return terms
+
     def describes(self, model: RequestModel) -> FNode:
         """The conjunction of every term's value in `model` (to block that abstract request)."""
         m = self.manager
@@ -339,39 +369,23 @@ class SymbolicRequest:
         ]
         if self.principal is not None and model.principal is not None:
             terms.append(self._describe_term(self.principal, model.principal))
-        for key, key_terms in self.keys.items():
-            facts = model.keys[key]
-            terms.append(key_terms.present if facts.present else m.Not(key_terms.present))
-            regions = set(facts.regions)
-            terms += [h if r in regions else m.Not(h) for r, h in enumerate(key_terms.has)]
-            for j, slot in enumerate(key_terms.slots):
-                if j < len(facts.cells):
-                    terms += [slot.used, slot.value.is_vector(m, facts.cells[j].vector)]
-                else:
-                    terms.append(m.Not(slot.used))
-            if key_terms.one is not None:
-                terms.append(key_terms.one if facts.one else m.Not(key_terms.one))
-        for template, atom in self.resource_atoms.items():
-            terms.append(atom if model.resource_atoms[template] else m.Not(atom))
-        for index, (some, every) in self.condition_atoms.items():
-            some_value, every_value = model.condition_atoms[index]
-            terms.append(some if some_value else m.Not(some))
-            terms.append(every if every_value else m.Not(every))
-        return m.And(terms)
+        for key in self.keys:
+            terms += self._key_facts(key, model.keys[key])
+        return m.And(terms + self._template_facts(model, resource=False))
 
     def rejected(self, model: RequestModel) -> FNode:
         """What to block after no candidate of `model` was confirmed (the search then moves
-        on; running out of models is "undecided", so this need not be a fact). The whole model;
-        or, when resource templates hold in it, only its resource and their values: those are
-        what candidates most often cannot honour together (`arn:aws:s3:::${b}` and
-        `arn:aws:s3:::${b}/*` both holding: no value of `b` does that)."""
-        m = self.manager
-        if not any(model.resource_atoms.values()):
+        on; running out of models is "undecided", so this need not be a fact). Templates are
+        where the encoding over-approximates, so where candidates fail: when the model makes
+        some template hold, only its template facts (the resource's cell, template atoms, the
+        values of keys with templated conditions — e.g. `arn:aws:s3:::${b}` and
+        `arn:aws:s3:::${b}/*` both holding: no value of `b` does that); else the whole model."""
+        templated = any(model.resource_atoms.values()) or any(
+            some or every for some, every in model.condition_atoms.values()
+        )
+        if not templated:
             return self.describes(model)
-        terms = [self._describe_term(self.resource, model.resource)]
-        for template, atom in self.resource_atoms.items():
-            terms.append(atom if model.resource_atoms[template] else m.Not(atom))
-        return m.And(terms)
+        return self.manager.And(self._template_facts(model, resource=True))
 
     def _assign_string(self, term: StringTerm, value: str, values: dict[FNode, FNode]) -> None:
         m = self.manager

@@ -192,6 +192,12 @@ class StringSpace:
         """The region of an exact space's cell."""
         return self.exact.region_of(cell.witness)
 
+    @cached_property
+    def memo(self) -> dict[Hashable, object]:
+        """Answers computed about this space during one analysis (the space lives as long as
+        its vocabulary), e.g. the strings of a cell inside some instantiated templates."""
+        return {}
+
 
 def string_space(globs: Iterable[Glob], max_states: int = DEFAULT_PARTITION_STATES) -> StringSpace:
     """Distinct globs (in first-seen order) and their partition; lazy when the partition needs
