@@ -5,8 +5,11 @@
 
 Everything else — compiling, solving, decoding, confirming each counterexample with the
 reference evaluator, finding the responsible statements — is `encode.analysis.Analysis`,
-shared with every other check built on it. Results use IAM Access Analyzer's wording.
-The engine (and pySMT) is imported only when a question really needs solving.
+shared with every other check built on it. Before it, `encode.slicing` drops the statements
+that cannot change the answer (each direction of no-new-access, and access-not-granted, has
+its own exact rule); reasons and counterexamples still refer to the original policies.
+Results use IAM Access Analyzer's wording. The engine (and pySMT) is imported only when a
+question really needs solving.
 """
 
 from __future__ import annotations

@@ -112,6 +112,87 @@ def test_templates_shape_instantiate_and_solve() -> None:
     assert isinstance(escaped, Glob) and escaped.is_literal
 
 
+def resource_template(text: str) -> Template:
+    template = compile_value(text, Kind.RESOURCE, True)
+    assert isinstance(template, Template)
+    return template
+
+
+@pytest.mark.parametrize(
+    ("narrow", "wide", "within"),
+    [
+        (
+            "arn:aws:logs:*:*:log-group:${aws:a}/output:log-stream:*",
+            "arn:aws:logs:*:*:log-group:${aws:a}/*",
+            True,
+        ),
+        ("arn:aws:s3:::${aws:a}", "arn:aws:s3:::${aws:a}*", True),
+        ("arn:aws:s3:::${aws:a}/x", "arn:aws:s3:::${aws:b}/*", False),  # another variable
+        ("arn:aws:s3:::${aws:a}/x", "arn:aws:s3:::${aws:a}/x", False),  # not a `P*`
+        ("arn:aws:s3:::*${aws:a}", "arn:aws:s3:::*${aws:a}*", False),  # `P` ends in `*`
+    ],
+)
+def test_template_inclusion_for_every_value(narrow: str, wide: str, within: bool) -> None:
+    first, second = resource_template(narrow), resource_template(wide)
+    assert first.within(second) is within
+    if within:  # spot-check the claim on values with separators
+        for value in ("", "a", "a/b", "a:b", "*"):
+            narrow_glob = first.instantiate({"aws:a": value, "aws:b": value})
+            wide_glob = second.instantiate({"aws:a": value, "aws:b": value})
+            assert narrow_glob is not None and wide_glob is not None
+            for suffix in ("", "output:log-stream:x", "/output:log-stream:y"):
+                text = "arn:aws:logs:r:1:log-group:" + value + suffix
+                text2 = "arn:aws:s3:::" + value + suffix
+                for candidate in (text, text2):
+                    if narrow_glob.matches(candidate):
+                        assert wide_glob.matches(candidate)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "disjoint"),
+    [
+        ("arn:aws:s3:::${aws:b}", "arn:aws:s3:::${aws:b}/${aws:d}/*", True),
+        ("arn:aws:s3:::${aws:b}/x/*", "arn:aws:s3:::${aws:b}/y/*", True),
+        ("arn:aws:s3:::${aws:b}", "arn:aws:s3:::${aws:b}*", False),  # `*` may be empty
+        ("arn:aws:s3:::${aws:b}", "arn:aws:s3:::${aws:c}/x", False),  # other variables
+        ("arn:aws:s3:::*${aws:b}", "arn:aws:s3:::*${aws:b}/x", False),  # a wildcard first
+    ],
+)
+def test_template_disjointness_for_every_value(a: str, b: str, disjoint: bool) -> None:
+    first, second = resource_template(a), resource_template(b)
+    assert first.disjoint_from(second) is disjoint
+    assert second.disjoint_from(first) is disjoint
+    if disjoint:
+        for value in ("", "x", "x/y", "a:b"):
+            values = {"aws:b": value, "aws:c": value, "aws:d": value}
+            one, two = first.instantiate(values), second.instantiate(values)
+            assert one is not None and two is not None
+            for rest in ("", "/", "/x/", "/y/z", "//"):
+                text = "arn:aws:s3:::" + value + rest
+                assert not (one.matches(text) and two.matches(text)), text
+
+
+def test_every_reading_of_a_multi_variable_template() -> None:
+    template = compile_value("${aws:a}/${aws:b}/*", Kind.STRING_LIKE, True)
+    assert isinstance(template, Template)
+    assert template.assignments("/") == []
+    readings = template.assignments("x/y/z")
+    assert readings == [(("aws:a", "x"), ("aws:b", "y"))]
+    assert template.assignments("x/y/z/w") == [
+        (("aws:a", "x"), ("aws:b", "y")),
+        (("aws:a", "x"), ("aws:b", "y/z")),
+        (("aws:a", "x/y"), ("aws:b", "z")),
+    ]
+    defaulted = compile_value("${aws:a, 'q'}-${aws:b}", Kind.STRING_LIKE, True)
+    assert isinstance(defaulted, Template)
+    assert set(defaulted.assignments("q-r") or ()) == {
+        (("aws:a", "q"), ("aws:b", "r")),
+        (("aws:a", None), ("aws:b", "r")),
+    }
+    folded = compile_value("${aws:a}-${aws:b}", Kind.STRING_EQUALS_IGNORE_CASE, True)
+    assert isinstance(folded, Template) and folded.assignments("a-b") is None
+
+
 # --- vocabulary -------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from policy_guard.encode.lazy import is_universal, provably_disjoint
 from policy_guard.encode.vocabulary import StringSpace
 from policy_guard.globs import Glob
-from policy_guard.partition import realize
+from policy_guard.partition import PartitionTooLarge, realize
 
 REALIZE_STATES = 50_000
 
@@ -64,8 +64,17 @@ def realize_lazily(
     outside: frozenset[int],
     seed: frozenset[int] = frozenset(),
 ) -> str | None:
-    """`partition.realize(globs, inside, outside)`, its globs joining lazily (`lazily`)."""
-    found, _, _ = lazily(globs, inside, outside, lambda i, o: realize(globs, i, o), seed)
+    """`partition.realize(globs, inside, outside)`, its globs joining lazily (`lazily`), for
+    choosing candidates: None also when the automaton passes REALIZE_STATES (a candidate less,
+    never an answer)."""
+
+    def search(need: frozenset[int], avoid: frozenset[int]) -> str | None:
+        return realize(globs, need, avoid, max_states=REALIZE_STATES)
+
+    try:
+        found, _, _ = lazily(globs, inside, outside, search, seed)
+    except PartitionTooLarge:
+        return None
     return found
 
 

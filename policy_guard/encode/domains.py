@@ -6,7 +6,8 @@ Each domain gives one witness value per region (a string the reference evaluator
 into that region) and `region_of` for any value.
 
 - Strings (String, Arn operators): the regions of `policy_guard.partition` over the query's
-  patterns (built in `vocabulary`; wrapped here).
+  patterns (built in `vocabulary`; wrapped here). Past the partition budget a string key has
+  no regions: its values are slots of pattern Booleans (`request_terms`, `encode.lazy`).
 - Numbers and dates: the query's constants split the line into points and open intervals,
   plus a region of values that do not parse. Dates exist only from year 1 to the largest
   12-digit epoch; an interval without a representable instant (narrower than a microsecond) is

@@ -458,10 +458,15 @@ class SymbolicRequest:
             elif terms.one is not None:
                 self.axioms.append(m.Implies(terms.one, self._exactly_one(terms.has)))
         space = vocabulary.resource
-        for template, atom in self.resource_atoms.items():
-            for wider, other in self.resource_atoms.items():
-                if wider is not template and template.within(wider):
+        atoms = list(self.resource_atoms.items())
+        for n, (template, atom) in enumerate(atoms):
+            for other_template, other in atoms:
+                if other_template is not template and template.within(other_template):
                     self.axioms.append(m.Implies(atom, other))
+            for other_template, other in atoms[n + 1 :]:
+                if template.disjoint_from(other_template):
+                    self.axioms.append(m.Not(m.And(atom, other)))
+        for template, atom in self.resource_atoms.items():
             self.axioms.append(m.Implies(atom, self.resource_matches([template.shape()])))
             self.axioms.append(m.Implies(atom, self.resolvable(template)))
             for instance in vocabulary.instances.get((None, template), ()):

@@ -129,6 +129,25 @@ class Template:
             return False
         return mine[: len(prefix)] == prefix
 
+    def disjoint_from(self, other: Template) -> bool:
+        """A sufficient test that, for every value of the variables, no string matches both:
+        after a common beginning without wildcards (text, escapes and variables alike, so the
+        same string under any values) one template ends where the other still needs a
+        character (a literal or `?`), or both go on with different literal characters."""
+        if self.kind is not other.kind or self.kind.case_insensitive:
+            return False
+        mine, theirs = self._units(), other._units()
+        common = 0
+        while common < min(len(mine), len(theirs)) and mine[common] == theirs[common]:
+            common += 1
+        if any(u[0] in "*?" for u in mine[:common]):
+            return False
+        rest_mine, rest_theirs = mine[common:], theirs[common:]
+        if not rest_mine or not rest_theirs:
+            longer = rest_mine or rest_theirs
+            return any(u[0] in ("lit", "?") for u in longer)
+        return rest_mine[0][0] == "lit" and rest_theirs[0][0] == "lit"
+
     def _units(self) -> list[tuple[str, str, str | None]]:
         """The template as a flat sequence: ("*", "", None) or ("?", "", None) for an active
         wildcard, ("lit", char, None), ("var", key, default)."""

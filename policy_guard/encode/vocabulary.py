@@ -2,7 +2,9 @@
 
 It reads the policies of a question (and any extra patterns the check adds, such as the actions
 of `--access`), compiles every pattern once, and builds:
-- a `StringSpace` (patterns + their `Partition`) for the action, the resource and the principal;
+- a `StringSpace` (patterns + their `Partition`, or none past the partition budget: then the
+  variable is *lazy*, one Boolean per pattern, see `encode.lazy`) for the action, the resource
+  and the principal, and for each string condition key;
 - a `KeySpace` for every condition key (lower-cased): its family and its `Domain`;
 - the policy-variable templates in play.
 It also refuses, before any formula is built, what cannot be decided exactly: an unknown
