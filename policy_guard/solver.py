@@ -55,6 +55,8 @@ class Session:
             raise UndecidedError(f"the solver `{self.solver_name}` is not installed") from None
         except PysmtException as error:
             raise UndecidedError(f"cannot start the solver `{self.solver_name}`: {error}") from None
+        if self.solver_name == "z3":
+            _own_z3_context(self._solver, self.environment)
         return self
 
     def __exit__(
@@ -147,3 +149,18 @@ class Session:
         model = solver.z3.model()
         convert = solver.converter.convert
         return [bool(z3.is_true(model.eval(convert(s), model_completion=True))) for s in symbols]
+
+
+def _own_z3_context(solver: Any, environment: Environment) -> None:
+    """Give a pySMT z3 solver a z3 context of its own. pySMT builds every z3 solver in z3's one
+    global context, so symbols of the same name are shared by all analyses of a process, the
+    context only grows (a sweep runs thousands of analyses), and a solver's answers depend on
+    what ran before it. A fresh context (freed with the solver) makes each analysis stand alone;
+    the pySMT options are applied again to the new solver."""
+    import z3
+    from pysmt.solvers.z3 import Z3Converter
+
+    context = z3.Context()
+    solver.z3 = z3.SolverFor(str(QF_LIA), ctx=context)
+    solver.options(solver)
+    solver.converter = Z3Converter(environment, z3_ctx=context)
