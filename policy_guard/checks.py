@@ -96,11 +96,11 @@ def _analysis(
     actions: StringSpace | None = None,
 ) -> Analysis:
     """Resource policies decide for a principal, which is then part of the request. `actions`:
-    the (exact) action space query slicing built, reused unless every domain is forced lazy."""
+    the action space query slicing built, reused under the default partition budget."""
     from policy_guard.encode.analysis import Analysis
 
     principal = any(p.policy_type is PolicyType.RESOURCE for p in policies)
-    reuse = actions if options.max_partition_states != 0 else None
+    reuse = actions if options.max_partition_states is None else None
     return Analysis(
         policies,
         **options.analysis_options(),

@@ -24,6 +24,12 @@ from policy_guard.encode.domains import (
     ip_domain,
     number_domain,
 )
+from policy_guard.encode.slicing import (
+    covers,
+    may_meet,
+    sliced_for_access,
+    sliced_for_new_access,
+)
 from policy_guard.encode.templates import Template, compile_value
 from policy_guard.encode.vocabulary import (
     DEFAULT_PARTITION_STATES,
@@ -247,6 +253,63 @@ def test_statement_with_thousands_of_actions_is_a_few_ranges() -> None:
     analysis = Analysis([policy])
     formula = analysis.allows(policy)
     assert len(formula.get_atoms()) <= 4
+
+
+# --- query slicing ----------------------------------------------------------------------------
+
+
+def statements_policy(*statements: dict[str, Any]) -> Any:
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    return load_policy(decode_text(json.dumps(document), "s.json"))
+
+
+def kept(policy: Any) -> list[int]:
+    return [s.index for s in policy.statements]
+
+
+def test_new_access_is_sliced_by_the_actions_new_statements_can_allow() -> None:
+    s3 = {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}
+    ec2 = {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}
+    deny_iam = {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}
+    new_s3 = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    old = statements_policy(s3, ec2, deny_iam)
+    new = statements_policy(ec2, deny_iam, s3, new_s3)
+    wider, narrower = sliced_for_new_access(old, new)
+    # only the new s3 statement can allow new access: ec2 and iam statements drop out
+    assert [kept(p) for p in wider.policies] == [[0], [2, 3]]
+    # every old Allow is in the new policy: nothing can be lost, everything drops out
+    assert [kept(p) for p in narrower.policies] == [[], []]
+    # a Deny that the new policy no longer has makes its actions interesting again
+    without_deny = statements_policy(ec2, s3)
+    wider, _ = sliced_for_new_access(old, without_deny)
+    assert [kept(p) for p in wider.policies] == [[2], []]
+
+
+def test_access_is_sliced_by_actions_and_pinned_resources() -> None:
+    policy = statements_policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:Pass*", "Resource": "arn:aws:iam::*:role/x"},
+        {"Effect": "Deny", "Action": "*", "NotResource": "arn:aws:s3:::b/*"},
+    )
+    (sliced,) = sliced_for_access(policy, ["iam:PassRole"], []).policies
+    assert kept(sliced) == [2, 3]
+    (sliced,) = sliced_for_access(policy, ["s3:DeleteBucket"], ["arn:aws:s3:::c"]).policies
+    assert kept(sliced) == [1, 3]  # s3:* is only on b/*; NotResource is not decided here
+    (sliced,) = sliced_for_access(policy, [], ["arn:aws:iam::1:role/x"]).policies
+    assert kept(sliced) == [1, 2, 3]
+
+
+def test_pattern_by_pattern_tests() -> None:
+    action = [compile_pattern(a, Kind.ACTION) for a in ("iam:*", "s3:Get*", "S3:PutObject")]
+    assert covers(action, compile_pattern("IAM:PassRole", Kind.ACTION))
+    assert covers(action, compile_pattern("s3:GetObj*", Kind.ACTION))
+    assert not covers(action, compile_pattern("s3:*", Kind.ACTION))
+    assert covers(action, compile_pattern("s3:putobject", Kind.ACTION))
+    vpc, bucket = (compile_pattern(r, Kind.RESOURCE) for r in ("arn:aws:ec2:*:*:vpc/*", "*/x"))
+    assert may_meet(vpc, bucket)  # arn:aws:ec2:::vpc/x
+    assert not may_meet(vpc, compile_pattern("arn:aws:s3:::*", Kind.RESOURCE))
+    assert not may_meet(compile_pattern("arn:aws:s3:::b", Kind.RESOURCE), bucket)
 
 
 # --- the abstraction, request by request ------------------------------------------------------

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from policy_guard.encode.lazy import provably_disjoint
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import (
+    ACTION_STATES_FACTOR,
+    DEFAULT_PARTITION_STATES,
     StringSpace,
     action_globs,
     check_conditions,
@@ -29,8 +31,10 @@ from policy_guard.encode.vocabulary import (
 )
 from policy_guard.globs import Glob, Kind, compile_pattern
 from policy_guard.model import Effect, Policy, PrincipalBlock, Statement, Value
+from policy_guard.partition import PartitionTooLarge, realize
 
-SLICE_STATES = 20_000  # the action partition's budget for slicing (actions rarely come near it)
+SLICE_STATES = DEFAULT_PARTITION_STATES * ACTION_STATES_FACTOR  # the analysis's action budget
+COVER_STATES = 2_000  # one pattern against a statement's list, when the action space is lazy
 
 Regions = frozenset[int]
 
@@ -38,7 +42,8 @@ Regions = frozenset[int]
 @dataclass(frozen=True)
 class Slice:
     """The policies of a query with only the statements that can matter (same order), and the
-    action space the decision was made on (exact; the analysis may reuse it)."""
+    action space of all their actions at the analysis's action budget (exact, or lazy: then
+    nothing was sliced), which the analysis may reuse rather than build again (None: build)."""
 
     policies: tuple[Policy, ...]
     actions: StringSpace | None
@@ -47,9 +52,13 @@ class Slice:
 class ActionSets:
     """acts(S) of the statements of some policies, as regions of the exact partition of their
     action patterns (and `extra`), each computed once. `space` is lazy when that partition is
-    too large (then nothing is sliced)."""
+    too large, or not `partitioned` (a few listed actions against each statement are cheaper
+    pattern by pattern): then no-new-access is not sliced, and access-not-granted pattern by
+    pattern."""
 
-    def __init__(self, policies: Sequence[Policy], extra: Sequence[str] = ()) -> None:
+    def __init__(
+        self, policies: Sequence[Policy], extra: Sequence[str] = (), *, partitioned: bool = True
+    ) -> None:
         self._globs: dict[int, tuple[Glob, ...]] = {}
         self._regions: dict[int, Regions] = {}
         globs = [compile_pattern(a, Kind.ACTION) for a in extra]
@@ -57,7 +66,7 @@ class ActionSets:
             for statement in policy.statements:
                 own = self._globs[id(statement)] = action_globs(statement)
                 globs.extend(own)
-        self.space = string_space(globs, SLICE_STATES)
+        self.space = string_space(globs, SLICE_STATES if partitioned else 0)
 
     def of(self, statement: Statement) -> Regions:
         """acts(S): the regions of its Action patterns, or their complement for NotAction."""
@@ -69,6 +78,30 @@ class ActionSets:
             found = regions if statement.actions is not None else space.everything - regions
             self._regions[id(statement)] = found
         return found
+
+    def meets(self, statement: Statement, listed: Sequence[Glob]) -> bool:
+        """Does acts(S) meet the actions of `listed`? Exact on an exact space; on a lazy one
+        pattern by pattern (`may_meet`, `covers`), True when that cannot tell."""
+        if not self.space.lazy:
+            return not self.of(statement).isdisjoint(self.space.regions(listed))
+        globs = self._globs.get(id(statement))
+        own = action_globs(statement) if globs is None else globs
+        if statement.actions is not None:
+            return any(may_meet(g, a) for g in own for a in listed)
+        return any(not covers(own, a) for a in listed)
+
+
+def covers(globs: Sequence[Glob], glob: Glob) -> bool:
+    """False unless every string of `glob` matches one of `globs` (a literal is tried; else
+    `partition.realize` looks for a string of `glob` outside them, within a small budget)."""
+    if glob.is_literal:
+        return any(g.matches(glob.literal_text) for g in globs)
+    try:
+        return (
+            realize((glob, *globs), {0}, range(1, len(globs) + 1), max_states=COVER_STATES) is None
+        )
+    except PartitionTooLarge:
+        return False
 
 
 def meaning(policy: Policy, statement: Statement) -> Hashable:
@@ -146,18 +179,18 @@ def slice_access(
     """The statements that matter to "allowed by POLICY, with a listed action (if any are
     listed) on a listed resource (if any are listed)".
 
-    Dropped: a statement whose acts(S) is disjoint from the listed actions, or whose Resource
-    patterns all provably miss every listed resource (`may_meet`; a template by its shape).
+    Dropped: a statement whose acts(S) is disjoint from the listed actions (`ActionSets.meets`),
+    or whose Resource patterns all provably miss every listed resource (`may_meet`; a template
+    by its shape).
     Proof: the query's formula itself requires a listed action and a listed resource, and a
     dropped statement matches no such request, so on every request the query considers the
     sliced policy allows exactly what the policy allows.
     """
-    space = sets.space
-    wanted = space.regions(compile_pattern(a, Kind.ACTION) for a in actions) if actions else None
+    wanted = [compile_pattern(a, Kind.ACTION) for a in actions]
     listed = [compile_pattern(r, Kind.RESOURCE) for r in resources]
 
     def keep(statement: Statement) -> bool:
-        if wanted is not None and sets.of(statement).isdisjoint(wanted):
+        if wanted and not sets.meets(statement, wanted):
             return False
         if not listed or statement.resources is None:
             return True  # NotResource, or no Resource element: not decided here
@@ -165,16 +198,16 @@ def slice_access(
         globs = [p.shape() if isinstance(p, Template) else p for p in patterns]
         return any(may_meet(g, r) for g in globs for r in listed)
 
-    return Slice((_kept(policy, keep),), space)
+    return Slice((_kept(policy, keep),), sets.space)
 
 
 def may_meet(a: Glob, b: Glob) -> bool:
-    """False only when the two patterns share no string (a cheap test: a case-sensitive literal
-    is tried against the other pattern; otherwise literal prefixes or suffixes that diverge)."""
-    if a.is_literal and not a.case_insensitive:
-        return b.matches(a.literal_text)
-    if b.is_literal and not b.case_insensitive:
-        return a.matches(b.literal_text)
+    """False only when the two patterns share no string (a cheap test: a literal is tried
+    against the other pattern — a folded one only against a folded pattern —; otherwise literal
+    prefixes or suffixes that diverge)."""
+    for one, other in ((a, b), (b, a)):
+        if one.is_literal and (not one.case_insensitive or other.case_insensitive):
+            return other.matches(one.literal_text)
     return not provably_disjoint(a, b)
 
 
@@ -184,14 +217,12 @@ def sliced_for_new_access(existing: Policy, new: Policy) -> tuple[Slice, Slice]:
     check_conditions([existing, new])
     sets = ActionSets([existing, new])
     if sets.space.lazy:
-        return Slice((existing, new), None), Slice((new, existing), None)
+        return Slice((existing, new), sets.space), Slice((new, existing), sets.space)
     return slice_new_access(existing, new, sets), slice_new_access(new, existing, sets)
 
 
 def sliced_for_access(policy: Policy, actions: Sequence[str], resources: Sequence[str]) -> Slice:
-    """The slice of access-not-granted; unsliced when the action space is too large."""
+    """The slice of access-not-granted."""
     check_conditions([policy])
-    sets = ActionSets([policy], actions)
-    if sets.space.lazy:
-        return Slice((policy,), None)
-    return slice_access(policy, actions, resources, sets)
+    sliced = slice_access(policy, actions, resources, ActionSets([policy], partitioned=False))
+    return Slice(sliced.policies, None)  # the analysis partitions what is left
