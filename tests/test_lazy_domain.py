@@ -6,6 +6,7 @@ variable forced onto the lazy domain (`max_partition_states=0`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from policy_guard.checks import (
 from policy_guard.decode import decode_text
 from policy_guard.encode import analysis as analysis_module
 from policy_guard.encode.analysis import Analysis, Holds, Violated
-from policy_guard.encode.cores import Core, Realizer, realize_lazily
+from policy_guard.encode.cores import Core, Realizer, Unknown, realize_lazily
 from policy_guard.encode.lazy import lazy_value, provably_disjoint
 from policy_guard.encode.vocabulary import StringSpace, string_space
 from policy_guard.errors import UndecidedError
@@ -235,6 +236,22 @@ def test_running_out_of_refinements_is_undecided(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(analysis_module, "REFINEMENT_LIMIT", 0)
     old, new = policy(allow(EC2_ANY_RESOURCE)), policy(allow(VPC))
     with pytest.raises(UndecidedError, match="refinements"):
+        check_no_new_access(old, new, LAZY["z3"])
+
+
+def test_an_unsettled_vector_is_never_a_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the automaton budget a membership vector is set aside, not blocked as a fact: the
+    UNSAT that follows is "could not decide", never PASS."""
+    space = resources(VPC, EC2_ANY_RESOURCE)
+    vector = frozenset(range(len(space.globs)))
+    assert isinstance(Realizer(lambda: None, max_states=1).witness(space, vector), Unknown)
+
+    def tiny(check_time: Callable[[], None]) -> Realizer:
+        return Realizer(check_time, max_states=1)
+
+    monkeypatch.setattr(analysis_module, "Realizer", tiny)
+    old, new = policy(allow(EC2_ANY_RESOURCE)), policy(allow(VPC))
+    with pytest.raises(UndecidedError, match="too many to check"):
         check_no_new_access(old, new, LAZY["z3"])
 
 

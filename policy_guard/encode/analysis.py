@@ -103,6 +103,7 @@ class Analysis:
         self.realizer = Realizer(self.session.check_time)
         self.refinements = 0  # blocking rounds of the lazy domain, for figures and tests
         self.lemmas: list[FNode] = []  # the blocking clauses learnt so far (facts about strings)
+        self._set_aside = 0  # vectors of the current query set aside unsettled
         self._asserted = 0
         self._lemmas_asserted = 0
 
@@ -179,6 +180,7 @@ class Analysis:
             return Search(False, None, ())
         self._sync_axioms()
         rejected: list[Request] = []
+        self._set_aside = 0
         self.session.push()
         try:
             self.session.add(simplified)
@@ -195,12 +197,15 @@ class Analysis:
                 self.session.check_time()
         finally:
             self.session.pop()
-        return Search(bool(rejected), None, tuple(rejected))
+        guessed = bool(rejected) or self._set_aside > 0
+        return Search(guessed, None, tuple(rejected), self._set_aside)
 
     def _next_model(self) -> RequestModel | None:
         """A model whose lazy values all have strings (None: unsatisfiable). Each round that
         finds an empty membership vector blocks its core for every value of that space (now,
-        and at the base level for later queries: it is a fact about strings)."""
+        and at the base level for later queries: it is a fact about strings). A vector that
+        could not be settled is set aside in this query only (`_set_aside`): then running out
+        of models is no proof."""
         while self.session.satisfiable():
             found = read_model(self.session, self.request, self.realizer)
             if isinstance(found, RequestModel):
@@ -223,6 +228,9 @@ class Analysis:
                     clause = other.excludes(m, core.inside, core.outside)
                     self.session.add(clause)  # in this query's scope; at the base level later
                     self.lemmas.append(clause)
+        for value, vector in refinement.unknown:
+            self._set_aside += 1
+            self.session.add(m.Not(value.is_vector(m, vector)))
 
     def prove(self, violation: FNode, confirm: Callable[[Request], bool]) -> Verdict:
         """Holds when `violation` is unsatisfiable; else a request that `confirm` accepts."""
@@ -230,7 +238,7 @@ class Analysis:
         if not search.satisfiable:
             return Holds()
         if search.request is None:
-            raise UndecidedError(_unconfirmed(search.rejected))
+            raise UndecidedError(_unconfirmed(search))
         return Violated(search.request)
 
     def localise(
@@ -257,7 +265,7 @@ class Analysis:
                 for index in covers(search.request):
                     found.setdefault(index, search.request)
             elif search.satisfiable:
-                raise UndecidedError(_unconfirmed(search.rejected, statement))
+                raise UndecidedError(_unconfirmed(search, statement))
         return dict(sorted(found.items()))
 
 
@@ -269,16 +277,24 @@ def _involving(
 
 @dataclass(frozen=True)
 class Search:
-    """What `_search` found: satisfiable at all; a confirmed request; the rejected ones."""
+    """What `_search` found: satisfiable at all (or not settled); a confirmed request; the
+    rejected ones; how many membership vectors were set aside unsettled."""
 
     satisfiable: bool
     request: Request | None
     rejected: tuple[Request, ...]
+    set_aside: int = 0
 
 
-def _unconfirmed(candidates: Sequence[Request], statement: Statement | None = None) -> str:
+def _unconfirmed(search: Search, statement: Statement | None = None) -> str:
     where = f" (statement {statement.label})" if statement is not None else ""
-    shown = candidates[0].to_json() if candidates else {}
+    if not search.rejected:
+        return (
+            f"the wildcard patterns of a possible counterexample{where} were too many to check "
+            f"together ({search.set_aside} set aside); policy-guard cannot decide this query "
+            "exactly"
+        )
+    shown = search.rejected[0].to_json()
     return (
         f"the solver found a possible counterexample{where} that the reference evaluator does "
         f"not confirm ({shown}); policy-guard cannot decide this query exactly"

@@ -86,6 +86,15 @@ class Core:
     outside: frozenset[int]
 
 
+@dataclass(frozen=True)
+class Unknown:
+    """Whether some string has these memberships was not settled: the automaton passed its
+    budget. The vector may be set aside to look for another model, but then an UNSAT answer is
+    no longer a proof."""
+
+    vector: frozenset[int]
+
+
 class Realizer:
     """Witnesses and cores for the lazy spaces of one analysis (its cache lives as long)."""
 
@@ -95,17 +104,23 @@ class Realizer:
         self._cache: dict[tuple[int, frozenset[int], frozenset[int]], str | None] = {}
         self.calls = 0  # realize() runs (cache misses), for figures and tests
 
-    def witness(self, space: StringSpace, vector: frozenset[int]) -> str | Core:
-        """A string whose memberships in `space.globs` are exactly `vector`, or a core that
-        proves there is none. The `outside` patterns join the search only once a candidate
-        matches them (`lazily`)."""
+    def witness(self, space: StringSpace, vector: frozenset[int]) -> str | Core | Unknown:
+        """A string whose memberships in `space.globs` are exactly `vector`, a core that proves
+        there is none, or Unknown past the automaton budget. The `outside` patterns join the
+        search only once a candidate matches them (`lazily`)."""
         inside, outside = self._reduce(space, vector)
-        found, _, avoided = lazily(
-            space.globs, inside, outside, lambda i, o: self._realize(space, i, o), inside
-        )
+        try:
+            found, _, avoided = lazily(
+                space.globs, inside, outside, lambda i, o: self._realize(space, i, o), inside
+            )
+        except PartitionTooLarge:
+            return Unknown(vector)
         if found is not None:
             return found
-        return self._core(space, inside, avoided)
+        try:
+            return self._core(space, inside, avoided)
+        except PartitionTooLarge:  # the search itself proved (inside, avoided) empty
+            return Core(inside, avoided)
 
     def _reduce(
         self, space: StringSpace, vector: frozenset[int]

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from policy_guard.encode.cores import Core, Realizer
+from pysmt.fnode import FNode
+
+from policy_guard.encode.cores import Core, Realizer, Unknown
 from policy_guard.encode.lazy import LazyValue
 from policy_guard.encode.request_terms import StringTerm, SymbolicRequest
 from policy_guard.encode.templates import Template
@@ -42,9 +44,11 @@ class RequestModel:
 
 @dataclass(frozen=True)
 class Refinement:
-    """The model's memberships for some lazy values have no string: block these cores."""
+    """The model's memberships for some lazy values have no string: block these cores (facts);
+    or could not be settled: set these vectors aside (`unknown`; not facts)."""
 
     cores: tuple[tuple[LazyValue, Core], ...]
+    unknown: tuple[tuple[LazyValue, frozenset[int]], ...] = ()
 
 
 class _Reader:
@@ -52,6 +56,7 @@ class _Reader:
         self.session = session
         self.realizer = realizer
         self.cores: list[tuple[LazyValue, Core]] = []
+        self.unknown: list[tuple[LazyValue, frozenset[int]]] = []
 
     def lazy(self, value: LazyValue) -> Cell | None:
         held = self.session.bool_values(value.atoms)
@@ -59,6 +64,9 @@ class _Reader:
         found = self.realizer.witness(value.space, vector)
         if isinstance(found, Core):
             self.cores.append((value, found))
+            return None
+        if isinstance(found, Unknown):
+            self.unknown.append((value, vector))
             return None
         return Cell(vector, found)
 
@@ -77,33 +85,39 @@ def read_model(
     action = reader.string(request.action)
     resource = reader.string(request.resource)
     principal = reader.string(request.principal) if request.principal is not None else None
+    flags: list[FNode] = []  # every single Boolean the model is read for, at once
+    for terms in request.keys.values():
+        flags += [terms.present, *(slot.used for slot in terms.slots), *terms.has]
+        flags += [terms.one] if terms.one is not None else []
+    flags += request.resource_atoms.values()
+    for some, every in request.condition_atoms.values():
+        flags += [some, every]
+    value = dict(zip(flags, session.bool_values(flags), strict=True))
     keys: dict[str, KeyModel] = {}
     for key, terms in request.keys.items():
         cells: list[Cell] = []
         for slot in terms.slots:
-            if not session.bool_value(slot.used):
+            if not value[slot.used]:
                 break
             cell = reader.lazy(slot.value)
             if cell is not None:
                 cells.append(cell)
-        has = session.bool_values(terms.has)
         keys[key] = KeyModel(
-            session.bool_value(terms.present),
-            tuple(r for r, holds in enumerate(has) if holds),
-            session.bool_value(terms.one) if terms.one is not None else None,
+            value[terms.present],
+            tuple(r for r, has in enumerate(terms.has) if value[has]),
+            value[terms.one] if terms.one is not None else None,
             tuple(cells),
         )
-    if reader.cores:
-        return Refinement(tuple(reader.cores))
+    if reader.cores or reader.unknown:
+        return Refinement(tuple(reader.cores), tuple(reader.unknown))
     assert action is not None and resource is not None
     return RequestModel(
         action=action,
         resource=resource,
         principal=principal,
         keys=keys,
-        resource_atoms={t: session.bool_value(a) for t, a in request.resource_atoms.items()},
+        resource_atoms={t: value[a] for t, a in request.resource_atoms.items()},
         condition_atoms={
-            k: (session.bool_value(some), session.bool_value(every))
-            for k, (some, every) in request.condition_atoms.items()
+            k: (value[some], value[every]) for k, (some, every) in request.condition_atoms.items()
         },
     )

@@ -349,11 +349,11 @@ def _condition_keys(model: RequestModel, vocabulary: Vocabulary, context: Contex
             continue
         chosen = _key_values(key, key_model, atoms, vocabulary, variables)
         if chosen is None and not vocabulary.keys[key].lazy and key_model.one is not False:
-            # the model's classes may be spurious (a template over-approximates): one value
-            # of any class that realises the atoms is still a candidate for the evaluator
+            # the model's classes may be spurious (a template over-approximates): values of
+            # any one class that realise the atoms are still a candidate for the evaluator
             for region in range(len(vocabulary.keys[key].domain)):
-                single = KeyModel(True, (region,), True)
-                chosen = _key_values(key, single, atoms, vocabulary, variables)
+                elsewhere = KeyModel(True, (region,), key_model.one)
+                chosen = _key_values(key, elsewhere, atoms, vocabulary, variables)
                 if chosen is not None:
                     break
         if chosen is None:
