@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from policy_guard.encode.lazy import is_universal, provably_disjoint
 from policy_guard.encode.vocabulary import StringSpace
-from policy_guard.globs import Glob
+from policy_guard.globs import Glob, Wild
 from policy_guard.partition import PartitionTooLarge, realize
 
 REALIZE_STATES = 50_000
@@ -51,11 +51,17 @@ def lazily(
         found = search(need, avoid)
         if found is None:
             return None, need, avoid
-        missing = frozenset(i for i in inside - need if not globs[i].matches(found))
+        missing = [i for i in inside - need if not globs[i].matches(found)]
         hit = frozenset(o for o in outside - avoid if globs[o].matches(found))
         if not missing and not hit:
             return found, need, avoid
-        need, avoid = need | missing, avoid | hit
+        if missing:  # one at a time, the most specific first: the others often follow
+            need |= {max(missing, key=lambda i: (_literal_count(globs[i]), -i))}
+        avoid |= hit
+
+
+def _literal_count(glob: Glob) -> int:
+    return sum(1 for token in glob.tokens if not isinstance(token, Wild))
 
 
 def realize_lazily(
@@ -110,17 +116,17 @@ class Realizer:
         search only once a candidate matches them (`lazily`)."""
         inside, outside = self._reduce(space, vector)
         try:
-            found, _, avoided = lazily(
-                space.globs, inside, outside, lambda i, o: self._realize(space, i, o), inside
+            found, needed, avoided = lazily(
+                space.globs, inside, outside, lambda i, o: self._realize(space, i, o)
             )
         except PartitionTooLarge:
             return Unknown(vector)
         if found is not None:
             return found
         try:
-            return self._core(space, inside, avoided)
-        except PartitionTooLarge:  # the search itself proved (inside, avoided) empty
-            return Core(inside, avoided)
+            return self._core(space, needed, avoided)
+        except PartitionTooLarge:  # the search itself proved (needed, avoided) empty
+            return Core(needed, avoided)
 
     def _reduce(
         self, space: StringSpace, vector: frozenset[int]
