@@ -147,13 +147,19 @@ def test_core_of_an_empty_vector_is_small_and_empty() -> None:
     assert realize(globs, core.inside, core.outside) is None
 
 
-def test_core_of_disjoint_inside_patterns_has_no_outside_part() -> None:
+def test_core_of_disjoint_inside_patterns_is_small() -> None:
     texts = ["arn:aws:iam::*:role/a*", "arn:aws:iam::*:role/*b", "*c", "arn:aws:*"]
     space = resources(*texts)
     a, b, c, _ = (space.position(compile_pattern(t, Kind.RESOURCE)) for t in texts)
-    # a meets b (role/ab) and c (role/ac); b and c end differently
+    # a meets b (role/ab) and c (role/ac); b and c end differently; and all of them outside
+    # arn:aws:* is empty too: a core of two patterns either way
     core = Realizer(lambda: None).witness(space, frozenset({a, b, c}))
-    assert core == Core(frozenset({b, c}), frozenset())
+    assert isinstance(core, Core)
+    assert len(core.inside) + len(core.outside) == 2
+    assert realize(space.globs, core.inside, core.outside) is None
+    alone = resources(*texts[:3])
+    core = Realizer(lambda: None).witness(alone, frozenset({0, 1, 2}))
+    assert core == Core(frozenset({1, 2}), frozenset())
 
 
 def test_lazy_realize_agrees_with_realize() -> None:
