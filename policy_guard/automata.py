@@ -66,7 +66,7 @@ class Alphabet(Enum):
 
 
 @cache
-def _lowercase_table() -> tuple[Mapping[str, tuple[str, ...]], frozenset[str]]:
+def lowercase_preimages() -> tuple[Mapping[str, tuple[str, ...]], frozenset[str]]:
     """Pre-images under `lower()` of single characters (except the character itself), and the
     characters whose lower case is longer than one character. Computed once (about 0.1 s), only
     for calls that mix case modes."""
@@ -305,7 +305,7 @@ class _MixedCase:
         literal = [p for p, k in enumerate(nfa.kind) if k == _LIT]
         sensitive = {nfa.char[p] for p in literal if not nfa.fold[p]}
         folded = {nfa.char[p] for p in literal if nfa.fold[p]}
-        preimages, longer = _lowercase_table()
+        preimages, longer = lowercase_preimages()
         self._preimages = preimages
         self._longer = tuple(sorted(longer))
         self._excluded: frozenset[str] = frozenset()

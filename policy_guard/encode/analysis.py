@@ -19,7 +19,7 @@ The solver is skipped when the violation simplifies to a constant.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -29,6 +29,7 @@ from policy_guard.encode.cores import Realizer
 from policy_guard.encode.decoded import Refinement, RequestModel, read_model
 from policy_guard.encode.request_terms import CHECK_OBSERVATIONS, SymbolicRequest
 from policy_guard.encode.statements import StatementEncoder
+from policy_guard.encode.template_facts import template_facts
 from policy_guard.encode.vocabulary import (
     DEFAULT_PARTITION_STATES,
     StringSpace,
@@ -184,7 +185,8 @@ class Analysis:
         self.session.push()
         try:
             self.session.add(simplified)
-            for _ in range(MODEL_LIMIT):
+            tried = 0
+            while tried < MODEL_LIMIT:
                 model = self._next_model()
                 if model is None:
                     break
@@ -192,12 +194,18 @@ class Analysis:
                 for request in candidates:
                     if accept(request):
                         return Search(True, request, tuple(rejected))
+                facts = template_facts(self.request, model)
+                if facts:  # the model was no request at all: learn why, and ask again
+                    self._count_refinement()
+                    self._learn(facts)
+                    continue
+                tried += 1
                 rejected.extend(candidates[:1])
                 self.session.add(self.session.manager.Not(self.request.rejected(model)))
                 self.session.check_time()
         finally:
             self.session.pop()
-        guessed = bool(rejected) or self._set_aside > 0
+        guessed = tried > 0 or self._set_aside > 0
         return Search(guessed, None, tuple(rejected), self._set_aside)
 
     def _next_model(self) -> RequestModel | None:
@@ -213,24 +221,34 @@ class Analysis:
             self._refine(found)
         return None
 
-    def _refine(self, refinement: Refinement) -> None:
+    def _count_refinement(self) -> None:
         self.refinements += 1
         if self.refinements > REFINEMENT_LIMIT:
             raise UndecidedError(
-                f"the lazy string domain needed more than {REFINEMENT_LIMIT} refinements; "
+                f"the abstraction needed more than {REFINEMENT_LIMIT} refinements; "
                 "policy-guard cannot decide this query exactly"
             )
         self.session.check_time()
+
+    def _refine(self, refinement: Refinement) -> None:
+        self._count_refinement()
         m = self.session.manager
         for value, core in refinement.cores:
-            for other in self.request.lazy_values:
-                if other.space is value.space:
-                    clause = other.excludes(m, core.inside, core.outside)
-                    self.session.add(clause)  # in this query's scope; at the base level later
-                    self.lemmas.append(clause)
+            self._learn(
+                other.excludes(m, core.inside, core.outside)
+                for other in self.request.lazy_values
+                if other.space is value.space
+            )
         for value, vector in refinement.unknown:
             self._set_aside += 1
             self.session.add(m.Not(value.is_vector(m, vector)))
+
+    def _learn(self, facts: Iterable[FNode]) -> None:
+        """Assert facts about every request: in this query's scope now, at the base level for
+        later queries (`_sync_axioms`)."""
+        for fact in facts:
+            self.session.add(fact)
+            self.lemmas.append(fact)
 
     def prove(self, violation: FNode, confirm: Callable[[Request], bool]) -> Verdict:
         """Holds when `violation` is unsatisfiable; else a request that `confirm` accepts."""
@@ -288,6 +306,11 @@ class Search:
 
 def _unconfirmed(search: Search, statement: Statement | None = None) -> str:
     where = f" (statement {statement.label})" if statement is not None else ""
+    if not search.rejected and not search.set_aside:
+        return (
+            f"the solver found a possible counterexample{where} that policy-guard could not make "
+            "concrete; policy-guard cannot decide this query exactly"
+        )
     if not search.rejected:
         return (
             f"the wildcard patterns of a possible counterexample{where} were too many to check "

@@ -330,6 +330,10 @@ class SymbolicRequest:
         assert term.symbol is not None
         return m.Equals(term.symbol, m.Int(term.space.exact.region_of(cell.witness)))
 
+    def describe_resource(self, cell: Cell) -> FNode:
+        """The resource is in `cell` (its region, or its memberships when lazy)."""
+        return self._describe_term(self.resource, cell)
+
     def _key_facts(self, key: str, facts: KeyModel) -> list[FNode]:
         m = self.manager
         key_terms = self.keys[key]

@@ -1,0 +1,86 @@
+"""Facts about resource templates (`encode.template_facts`): a model in which the resource
+matches `arn:aws:s3:::b/${aws:username}` while the resource is `arn:aws:s3:::b/x` and the user
+name is `alice` is no request; the engine learns that and decides, instead of giving up."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from policy_guard.checks import Access, EngineOptions, check_access_not_granted
+from policy_guard.decode import decode_text
+from policy_guard.encode.template_facts import class_strings
+from policy_guard.encode.vocabulary import string_space
+from policy_guard.evaluate import evaluate
+from policy_guard.globs import Glob, Kind, compile_pattern
+from policy_guard.model import Policy, PolicyType
+from policy_guard.parse import load_policy
+from policy_guard.results import Outcome
+
+OPTIONS = [
+    pytest.param(EngineOptions(solver, max_partition_states=states), id=f"{solver}-{domain}")
+    for solver in ("z3", "cvc5")
+    for domain, states in (("exact", None), ("lazy", 0))
+]
+
+# Found by the property test (tests/test_engine_properties.py): a statement on the caller's own
+# object, for the one user `alice` (any case).
+OWN_OBJECT: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "NotAction": ["s3:GetObject", "s3:Get*", "s3:*"],
+            "Resource": ["arn:aws:s3:::b/${aws:username}"],
+            "Condition": {
+                "DateEquals": {"aws:CurrentTime": ["2024-01-01T00:00:00Z"]},
+                "StringEqualsIgnoreCase": {"aws:username": ["alice"]},
+            },
+        }
+    ],
+}
+
+
+def _load(document: dict[str, Any]) -> Policy:
+    return load_policy(decode_text(json.dumps(document), "p.json"), PolicyType.IDENTITY)
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_a_resource_no_user_can_own_is_not_granted(options: EngineOptions) -> None:
+    # `arn:aws:s3:::?/x` within the statement's resource needs the user name `x`: not alice.
+    result = check_access_not_granted(_load(OWN_OBJECT), Access((), ("arn:aws:s3:::?/x",)), options)
+    assert result.outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_the_users_own_object_is_granted_in_any_case(options: EngineOptions) -> None:
+    policy = _load(OWN_OBJECT)
+    result = check_access_not_granted(policy, Access((), ("arn:aws:s3:::b/AL*",)), options)
+    assert result.outcome is Outcome.FAIL
+    (reason,) = result.reasons
+    request = reason.counterexample
+    assert request.resource.startswith("arn:aws:s3:::b/AL")
+    assert request.context["aws:username"][0].lower() == "alice"
+    assert evaluate(policy, request).allowed
+
+
+def test_the_class_of_a_case_sensitive_literal_is_its_text() -> None:
+    space = string_space([Glob(tuple("alice"), False), compile_pattern("a*", Kind.STRING_LIKE)])
+    assert class_strings(space, frozenset({0, 1})) == ("alice",)
+
+
+def test_the_class_of_an_ignore_case_literal_holds_every_string_that_lowers_to_it() -> None:
+    # The Kelvin sign lowers to `k` in Python, as in the evaluator: it is one of the variants.
+    folded = compile_pattern("ok", Kind.STRING_EQUALS_IGNORE_CASE)
+    space = string_space([folded, Glob(tuple("OK"), False)])
+    found = class_strings(space, frozenset({0}))
+    assert found is not None
+    assert set(found) == {"ok", "oK", "Ok", "o\u212a", "O\u212a"}
+    assert all(s.lower() == "ok" for s in found)
+
+
+def test_a_class_without_a_literal_is_not_enumerated() -> None:
+    space = string_space([compile_pattern("a*", Kind.STRING_LIKE)])
+    assert class_strings(space, frozenset({0})) is None
