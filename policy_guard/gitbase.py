@@ -16,55 +16,24 @@ import json
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 import git
 from git.exc import BadName, BadObject, GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
+from policy_guard.comparison import (
+    Change,
+    ChangeStatus,
+    Comparison,
+    NewSide,
+    read_worktree_file,
+)
 from policy_guard.errors import InputError
 
 ZERO_SHA = "0" * 40
 FETCH_HINT = (
     "fetch the history (`fetch-depth: 0` with actions/checkout, or `git fetch --unshallow`)"
 )
-
-
-class NewSide(str, Enum):
-    """Where the new version of a file is read from."""
-
-    WORKTREE = "worktree"
-    INDEX = "index"
-    COMMIT = "commit"
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """What is compared with what: `base` (None when there is nothing to compare against, e.g.
-    a repository without commits) and the new side (`new_commit` when it is a commit)."""
-
-    base: str | None
-    new_side: NewSide
-    new_commit: str | None = None
-    origin: str = "HEAD"  # how the base was chosen, for messages
-    untracked: bool = False  # do untracked files count as added (a manual run)?
-
-
-class ChangeStatus(str, Enum):
-    ADDED = "added"
-    MODIFIED = "modified"
-    RENAMED = "renamed"
-    DELETED = "deleted"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One file that differs between the base and the new side (paths relative to the root)."""
-
-    path: str
-    old_path: str | None
-    status: ChangeStatus
 
 
 class GitRepository:
@@ -286,20 +255,6 @@ class GitRepository:
         if item.type != "blob" or not stat.S_ISREG(item.mode):
             return None  # a folder, a symbolic link or a submodule
         return bytes(item.data_stream.read())
-
-
-def read_worktree_file(root: str, path: str) -> bytes | None:
-    """A regular file of the working tree (symbolic links are not followed), or None."""
-    full = os.path.join(root, path)
-    try:
-        if not stat.S_ISREG(os.lstat(full).st_mode):
-            return None
-        with open(full, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise InputError(f"cannot read the file: {error.strerror}", filename=path) from None
 
 
 def _read_event(path: str) -> dict[str, Any]:

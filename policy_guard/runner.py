@@ -13,19 +13,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
+from typing import TYPE_CHECKING
 
+from policy_guard.comparison import ChangeStatus, Comparison, NewSide, read_worktree_file
 from policy_guard.config import CONFIG_FILE, Config, load_config
 from policy_guard.errors import InputError
 from policy_guard.file_checks import CheckContext, FileTask, check_file
-from policy_guard.gitbase import (
-    ChangeStatus,
-    Comparison,
-    GitRepository,
-    NewSide,
-    read_worktree_file,
-)
 from policy_guard.run_results import FileReport, RunReport
+from policy_guard.staged import staged_paths
 from policy_guard.waivers import expired_waiver_issues
+
+if TYPE_CHECKING:
+    from policy_guard.gitbase import GitRepository
 
 PARALLEL_MIN_FILES = 16  # below this, starting worker processes costs more than it saves
 Progress = Callable[[int, int], None]
@@ -54,12 +53,19 @@ def run(
         raise InputError(
             "`--all` checks every policy file without a base: give no FILES and no `--base` with it"
         )
-    repo = GitRepository.discover(cwd)
-    try:
-        comparison, tasks, config = _plan(options, repo, cwd, environ)
-    finally:
-        if repo is not None:
-            repo.close()
+    quick = _quick_look(options, cwd, environ)
+    comparison: Comparison | None
+    if quick is not None:
+        comparison, tasks, config = quick
+    else:
+        from policy_guard.gitbase import GitRepository  # GitPython: only when git is read
+
+        repo = GitRepository.discover(cwd)
+        try:
+            comparison, tasks, config = _plan(options, repo, cwd, environ)
+        finally:
+            if repo is not None:
+                repo.close()
     context = CheckContext(config, compare=not options.all_files, today=today)
     reports = _check(tasks, context, options.jobs, progress)
     expired = expired_waiver_issues(config, today)
@@ -68,6 +74,30 @@ def run(
     base = comparison.base if comparison else None
     report_only = config.report_only or options.report_only
     return RunReport(tuple(reports), base, report_only=report_only)
+
+
+def _quick_look(
+    options: RunOptions, cwd: str, environ: Mapping[str, str]
+) -> tuple[Comparison, list[FileTask], Config] | None:
+    """The plan of a hook run whose commit touches no candidate policy file (nothing to
+    check), found with plain git (`staged`); None when it is not that simple a run. The same
+    conditions as `GitRepository.compare` choosing HEAD and the index."""
+    if (
+        options.files
+        or options.all_files
+        or options.base
+        or environ.get("PRE_COMMIT") != "1"
+        or environ.get("PRE_COMMIT_FROM_REF")
+        or environ.get("GITHUB_ACTIONS") == "true"
+    ):
+        return None
+    staged = staged_paths(cwd)
+    if staged is None:
+        return None
+    config = _config(options.config, staged.root, cwd)
+    if any(config.selects(path) for path in staged.paths):
+        return None
+    return Comparison(staged.head, NewSide.INDEX, origin="HEAD"), [], config
 
 
 def _plan(

@@ -12,22 +12,37 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import cache
 from types import TracebackType
 from typing import Any
 
 from pysmt.environment import Environment
 from pysmt.exceptions import (
-    NoSolverAvailableError,
+    NoLogicAvailableError,
     PysmtException,
+    SolverAPINotFound,
     SolverReturnedUnknownResultError,
 )
 from pysmt.fnode import FNode
 from pysmt.formula import FormulaManager
-from pysmt.logics import QF_LIA
+from pysmt.logics import QF_LIA, get_closer_logic
 
 from policy_guard.errors import UndecidedError
 
 SOLVERS = ("z3", "cvc5")
+
+
+def _solver_class(name: str) -> Any:
+    """pySMT's class for `name`, imported alone: pySMT's factory would import every back end
+    it knows to list the available ones (cvc5's bindings alone take 10 ms to load)."""
+    try:
+        if name == "z3":
+            return _z3_solver_class()
+        from pysmt.solvers.cvcfive import CVC5Solver
+
+        return CVC5Solver
+    except (ImportError, SolverAPINotFound):
+        raise UndecidedError(f"the solver `{name}` is not installed") from None
 
 
 class Session:
@@ -47,16 +62,24 @@ class Session:
         self.manager: FormulaManager = self.environment.formula_manager
         self._started = time.monotonic()
         self._solver: Any = None
+        self._z3_terms: dict[FNode, Any] = {}  # z3's term of each symbol read (bool_values)
 
     def __enter__(self) -> Session:
+        solver_class = _solver_class(self.solver_name)
         try:
-            self._solver = self.environment.factory.Solver(name=self.solver_name, logic=QF_LIA)
-        except NoSolverAvailableError:
-            raise UndecidedError(f"the solver `{self.solver_name}` is not installed") from None
+            logic = get_closer_logic(solver_class.LOGICS, QF_LIA)
+            self._solver = solver_class(environment=self.environment, logic=logic)
+        except NoLogicAvailableError:
+            raise UndecidedError(f"the solver `{self.solver_name}` cannot do QF_LIA") from None
         except PysmtException as error:
             raise UndecidedError(f"cannot start the solver `{self.solver_name}`: {error}") from None
         if self.solver_name == "z3":
-            _own_z3_context(self._solver, self.environment)
+            # Decide Booleans false first. A lazy string value is a Boolean per pattern, and the
+            # witness search grows with the patterns a model puts it in: with z3's default
+            # phase caching, models matched a resource with six unrelated patterns at once
+            # (SageMakerStudioProjectUserRolePolicy v62->v63: 4 s, 1.5 s with this). Only the
+            # model chosen changes, never an answer.
+            self._solver.z3.set("phase_selection", 0)
         return self
 
     def __exit__(
@@ -139,28 +162,60 @@ class Session:
         return bool(self._active.get_value(symbol).is_true())
 
     def bool_values(self, symbols: Sequence[FNode]) -> list[bool]:
-        """The values of Bool symbols in the last model, read at once (pySMT's z3 back end
-        fetches the whole model again for every single value)."""
+        """The values of Bool symbols in the last model, read at once. On z3, through its C
+        API with each symbol converted once per session: pySMT's back end fetches the whole
+        model again for every single value, and z3's Python layer wraps every answer (a model
+        of a lazy resource space is hundreds of Booleans; this was most of a localisation)."""
         if self.solver_name != "z3" or not symbols:
             return [self.bool_value(symbol) for symbol in symbols]
-        import z3
+        from z3 import z3core
 
         solver = self._active
         model = solver.z3.model()
+        context, handle = model.ctx.ref(), model.model
+        terms = self._z3_terms
         convert = solver.converter.convert
-        return [bool(z3.is_true(model.eval(convert(s), model_completion=True))) for s in symbols]
+        result = (z3core.Ast * 1)()
+        values = []
+        for symbol in symbols:
+            term = terms.get(symbol)
+            if term is None:
+                term = terms[symbol] = convert(symbol)  # kept: it holds the AST's reference
+            if not z3core.Z3_model_eval(context, handle, term.as_ast(), True, result):
+                raise UndecidedError("z3 could not evaluate a model value")
+            values.append(z3core.Z3_get_bool_value(context, result[0]) == _Z3_TRUE)
+        return values
 
 
-def _own_z3_context(solver: Any, environment: Environment) -> None:
-    """Give a pySMT z3 solver a z3 context of its own. pySMT builds every z3 solver in z3's one
-    global context, so symbols of the same name are shared by all analyses of a process, the
-    context only grows (a sweep runs thousands of analyses), and a solver's answers depend on
-    what ran before it. A fresh context (freed with the solver) makes each analysis stand alone;
-    the pySMT options are applied again to the new solver."""
+_Z3_TRUE = 1  # Z3_L_TRUE
+
+
+@cache
+def _z3_solver_class() -> Any:
+    """pySMT's z3 solver, each in a z3 context of its own. pySMT builds every z3 solver in z3's
+    one global context, so symbols of the same name are shared by all analyses of a process,
+    the context only grows (a sweep runs thousands of analyses), and a solver's answers depend
+    on what ran before it. A fresh context (freed with the solver) makes each analysis stand
+    alone. The constructor is pySMT's, with the context passed in (creating the global context
+    first, to throw it away, would cost a hook 6 ms)."""
     import z3
-    from pysmt.solvers.z3 import Z3Converter
+    from pysmt.solvers.solver import IncrementalTrackingSolver
+    from pysmt.solvers.z3 import Z3Converter, Z3Solver
+    from z3.z3core import Z3_mk_solver_for_logic
 
-    context = z3.Context()
-    solver.z3 = z3.SolverFor(str(QF_LIA), ctx=context)
-    solver.options(solver)
-    solver.converter = Z3Converter(environment, z3_ctx=context)
+    class OwnContextZ3Solver(Z3Solver):  # type: ignore[misc]
+        def __init__(self, environment: Environment, logic: Any, **options: Any) -> None:
+            IncrementalTrackingSolver.__init__(
+                self, environment=environment, logic=logic, **options
+            )
+            context = z3.Context()
+            # z3.SolverFor(logic, ctx) would make the global context anyway (for the symbol)
+            symbol = z3.to_symbol(str(logic), context)
+            self.z3 = z3.Solver(Z3_mk_solver_for_logic(context.ref(), symbol), context)
+            self.options(self)
+            self.declarations: set[Any] = set()
+            self.converter = Z3Converter(environment, z3_ctx=context)
+            self.mgr = environment.formula_manager
+            self._name_cnt = 0
+
+    return OwnContextZ3Solver

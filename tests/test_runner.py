@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from gitrepo import commit, git, isolated_git, make_repo, policy, statement, write
 
-from policy_guard import file_checks, gitbase, runner
+from policy_guard import comparison, file_checks, runner
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.model import Policy
 from policy_guard.request import Request
@@ -265,7 +265,7 @@ def test_an_expired_waiver_waives_nothing_and_is_reported_at_its_line(repo: Path
 def test_an_unreadable_file_is_undecided_and_the_others_are_still_checked(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = gitbase.read_worktree_file
+    real = comparison.read_worktree_file
 
     def unreadable_app(root: str, path: str) -> bytes | None:
         if path == "iam/app.json":

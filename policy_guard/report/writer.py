@@ -6,25 +6,33 @@ their text goes. It never prints: text meant for standard output is returned to 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from policy_guard.errors import InputError
-from policy_guard.report.github import github_outputs, render_github, render_step_summary
-from policy_guard.report.json_report import render_json
-from policy_guard.report.sarif import render_sarif
-from policy_guard.report.text import render_text
 from policy_guard.run_results import RunReport
 
 Renderer = Callable[[RunReport, bool], str]
 
-RENDERERS: Mapping[str, Renderer] = {
-    "text": render_text,
-    "json": render_json,
-    "sarif": render_sarif,
-    "github": render_github,
+RENDERERS: Mapping[str, tuple[str, str]] = {
+    "text": ("policy_guard.report.text", "render_text"),
+    "json": ("policy_guard.report.json_report", "render_json"),
+    "sarif": ("policy_guard.report.sarif", "render_sarif"),
+    "github": ("policy_guard.report.github", "render_github"),
 }
+"""Each format's module and function, imported when that format is asked for (a hook prints
+text; it need not load the SARIF and JSON formatters to do so)."""
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
+
+
+def renderer(fmt: str) -> Renderer:
+    """The formatter of `fmt`; InputError for an unknown format."""
+    if fmt not in RENDERERS:
+        raise InputError(f"unknown format `{fmt}`; choose one of: {', '.join(FORMATS)}")
+    module, name = RENDERERS[fmt]
+    found: Renderer = getattr(importlib.import_module(module), name)
+    return found
 
 
 def emit(
@@ -44,12 +52,12 @@ def emit(
     `errors=N`, `warnings=N`, `undecided=N`, `files=N` to GITHUB_OUTPUT, each when set.
     Raises InputError when a file cannot be written or the format is unknown.
     """
-    renderer = RENDERERS.get(fmt)
-    if renderer is None:
-        raise InputError(f"unknown format `{fmt}`; choose one of: {', '.join(FORMATS)}")
+    render = renderer(fmt)
     if sarif:
-        _write(sarif, render_sarif(report, False))
+        _write(sarif, renderer("sarif")(report, False))
     if fmt == "github":
+        from policy_guard.report.github import github_outputs, render_step_summary
+
         summary_file = environ.get("GITHUB_STEP_SUMMARY")
         if summary_file:
             _write(summary_file, render_step_summary(report), append=True)
@@ -58,9 +66,9 @@ def emit(
             lines = "".join(f"{k}={v}\n" for k, v in github_outputs(report).items())
             _write(outputs_file, lines, append=True)
     if output:
-        _write(output, renderer(report, False))
+        _write(output, render(report, False))
         return None
-    return renderer(report, color)
+    return render(report, color)
 
 
 def _write(path: str, text: str, *, append: bool = False) -> None:
