@@ -13,7 +13,7 @@ candidate, if any, is a counterexample, and which statements it involves.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from policy_guard.encode.decoded import RequestModel
 from policy_guard.encode.instantiate import contexts_and_resources, value_classes
@@ -33,7 +33,10 @@ def choose_action(space: StringSpace, cell: Cell) -> str:
         from policy_guard.catalogue import actions_for_service
     except ImportError:  # the catalogue is optional for the engine
         return witness
-    for action in actions_for_service(prefix):
+    actions = actions_for_service(prefix)
+    lowered = witness.lower()
+    spelt = [a for a in actions if a.lower() == lowered]  # the witness itself, as catalogued
+    for action in itertools.chain(spelt, actions):
         if space.vector_of(action) == cell.vector:
             return action
     return witness
@@ -65,8 +68,9 @@ def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
     return witness
 
 
-def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> list[Request]:
-    """Candidate concrete requests for a model, best first (at most `limit`)."""
+def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> Iterator[Request]:
+    """Candidate concrete requests for a model, best first (at most `limit`), each made only
+    when asked for: the first usually confirms, and the later ones cost a search each."""
     action = choose_action(vocabulary.action, model.action)
     principal = _principal(model, vocabulary)
     base = _base_context(model, vocabulary)
@@ -78,14 +82,14 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
         )
     else:
         pairs = [(base, model.resource.witness)]
-    candidates: list[Request] = []
+    seen: list[Request] = []
     for context, resource in pairs:
         request = Request(action, resource, principal, context)
-        if request not in candidates:
-            candidates.append(request)
-            if len(candidates) >= limit:
-                break
-    return candidates
+        if request not in seen:
+            seen.append(request)
+            yield request
+            if len(seen) >= limit:
+                return
 
 
 # --- verifiers: the reference evaluator decides -----------------------------------------------

@@ -62,7 +62,7 @@ class Session:
         self.manager: FormulaManager = self.environment.formula_manager
         self._started = time.monotonic()
         self._solver: Any = None
-        self._z3_terms: dict[FNode, Any] = {}  # z3's term of each symbol read (bool_values)
+        self._terms: dict[FNode, Any] = {}  # the back end's term of each symbol read
 
     def __enter__(self) -> Session:
         solver_class = _solver_class(self.solver_name)
@@ -88,6 +88,7 @@ class Session:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self._terms.clear()
         if self._solver is not None:
             self._solver.exit()
             self._solver = None
@@ -162,29 +163,35 @@ class Session:
         return bool(self._active.get_value(symbol).is_true())
 
     def bool_values(self, symbols: Sequence[FNode]) -> list[bool]:
-        """The values of Bool symbols in the last model, read at once. On z3, through its C
-        API with each symbol converted once per session: pySMT's back end fetches the whole
-        model again for every single value, and z3's Python layer wraps every answer (a model
-        of a lazy resource space is hundreds of Booleans; this was most of a localisation)."""
-        if self.solver_name != "z3" or not symbols:
-            return [self.bool_value(symbol) for symbol in symbols]
+        """The values of Bool symbols in the last model, read at once, each symbol converted
+        once per session. pySMT reads one value per call, and its z3 back end fetches the whole
+        model again for each; z3's Python layer also wraps every answer, so z3 is read through
+        its C API (a model of a lazy resource space is hundreds of Booleans: reading them was
+        most of a localisation)."""
+        if not symbols:
+            return []
+        solver = self._active
+        terms = [self._native(symbol) for symbol in symbols]
+        if self.solver_name == "cvc5":
+            return [bool(v.getBooleanValue()) for v in solver.cvc5.getValue(terms)]
         from z3 import z3core
 
-        solver = self._active
         model = solver.z3.model()
         context, handle = model.ctx.ref(), model.model
-        terms = self._z3_terms
-        convert = solver.converter.convert
         result = (z3core.Ast * 1)()
         values = []
-        for symbol in symbols:
-            term = terms.get(symbol)
-            if term is None:
-                term = terms[symbol] = convert(symbol)  # kept: it holds the AST's reference
+        for term in terms:
             if not z3core.Z3_model_eval(context, handle, term.as_ast(), True, result):
-                raise UndecidedError("z3 could not evaluate a model value")
+                raise UndecidedError("z3 could not evaluate a value of its model")
             values.append(z3core.Z3_get_bool_value(context, result[0]) == _Z3_TRUE)
         return values
+
+    def _native(self, symbol: FNode) -> Any:
+        """The back end's term for `symbol` (kept: for z3 it holds the term's reference)."""
+        term = self._terms.get(symbol)
+        if term is None:
+            term = self._terms[symbol] = self._active.converter.convert(symbol)
+        return term
 
 
 _Z3_TRUE = 1  # Z3_L_TRUE

@@ -190,17 +190,19 @@ class Analysis:
                 model = self._next_model()
                 if model is None:
                     break
-                candidates = concretize(model, self.vocabulary, limit=CANDIDATE_LIMIT)
-                for request in candidates:
+                first: Request | None = None
+                for request in concretize(model, self.vocabulary, limit=CANDIDATE_LIMIT):
                     if accept(request):
                         return Search(True, request, tuple(rejected))
+                    if first is None:
+                        first = request
                 facts = template_facts(self.request, model)
                 if facts:  # the model was no request at all: learn why, and ask again
                     self._count_refinement()
                     self._learn(facts)
                     continue
                 tried += 1
-                rejected.extend(candidates[:1])
+                rejected.extend([first] if first is not None else [])
                 self.session.add(self.session.manager.Not(self.request.rejected(model)))
                 self.session.check_time()
         finally:
@@ -269,6 +271,7 @@ class Analysis:
         """For each statement (by index) that can take part in a violation, a request in which
         it does. `covers(request)`: the statement indices a confirmed violation involves
         (empty when the evaluator does not confirm it); `known`: requests already confirmed."""
+        covers = _remember_last(covers)
         found: dict[int, Request] = {}
         for request in known:
             for index in covers(request):
@@ -285,6 +288,23 @@ class Analysis:
             elif search.satisfiable:
                 raise UndecidedError(_unconfirmed(search, statement))
         return dict(sorted(found.items()))
+
+
+def _remember_last(
+    covers: Callable[[Request], frozenset[int]],
+) -> Callable[[Request], frozenset[int]]:
+    """`covers` that answers again for the request it was last asked about without running the
+    evaluator again (a search confirms a request, then localisation reads what it covers)."""
+    last: list[tuple[Request, frozenset[int]]] = []
+
+    def remembered(request: Request) -> frozenset[int]:
+        if last and last[0][0] is request:
+            return last[0][1]
+        answer = covers(request)
+        last[:] = [(request, answer)]
+        return answer
+
+    return remembered
 
 
 def _involving(

@@ -108,12 +108,21 @@ class Realizer:
         self._check_time = check_time
         self._max_states = max_states
         self._cache: dict[tuple[int, frozenset[int], frozenset[int]], str | None] = {}
+        self._witnesses: dict[tuple[int, frozenset[int]], str | Core | Unknown] = {}
         self.calls = 0  # realize() runs (cache misses), for figures and tests
 
     def witness(self, space: StringSpace, vector: frozenset[int]) -> str | Core | Unknown:
         """A string whose memberships in `space.globs` are exactly `vector`, a core that proves
         there is none, or Unknown past the automaton budget. The `outside` patterns join the
-        search only once a candidate matches them (`lazily`)."""
+        search only once a candidate matches them (`lazily`). Answers are kept per vector:
+        localisation asks for the same vectors statement after statement."""
+        key = (id(space), vector)
+        found = self._witnesses.get(key)
+        if found is None:
+            found = self._witnesses[key] = self._witness(space, vector)
+        return found
+
+    def _witness(self, space: StringSpace, vector: frozenset[int]) -> str | Core | Unknown:
         inside, outside = self._reduce(space, vector)
         try:
             found, needed, avoided = lazily(
