@@ -221,6 +221,15 @@ def sliced_for_new_access(existing: Policy, new: Policy) -> tuple[Slice, Slice]:
     return slice_new_access(existing, new, sets), slice_new_access(new, existing, sets)
 
 
+def sliced_for_gains(existing: Policy, new: Policy) -> Slice:
+    """The slice of one direction of no-new-access (NEW over EXISTING)."""
+    check_conditions([existing, new])
+    sets = ActionSets([existing, new])
+    if sets.space.lazy:
+        return Slice((existing, new), sets.space)
+    return slice_new_access(existing, new, sets)
+
+
 def sliced_for_access(policy: Policy, actions: Sequence[str], resources: Sequence[str]) -> Slice:
     """The slice of access-not-granted."""
     check_conditions([policy])

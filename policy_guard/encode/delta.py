@@ -1,0 +1,146 @@
+"""Pattern-level reduction for no-new-access: only what a version adds is looked at.
+
+Versions of a large policy mostly differ by a few action patterns of one long list
+(ReadOnlyAccess has 2,850). "Allowed by NEW and not by EXISTING" cannot come from a pattern
+that an EXISTING statement also has, so `reduced_for_gains` takes those patterns out of NEW's
+Allow statements, and then every pattern that cannot meet what is left out of every statement.
+The partition, the formulas and the candidates then see a few dozen patterns, not thousands.
+Indices, paths and Sids are kept, so reasons still point at the original statements; every
+counterexample is still confirmed against the original policies.
+
+Notation: S[A] is statement S with its Action list replaced by A (S[A] matches R exactly when
+S matches R with one pattern of A matching R's action, so S = S[A1] or S[A2] for A = A1 + A2).
+A *twin* of a NEW Allow S is an EXISTING Allow that reads the same except for its Action list.
+
+Rule 1 (shared patterns). When every EXISTING Deny has a same-meaning Deny in NEW, a pattern
+of a NEW Allow S that one of S's twins also lists is removed from S (S with nothing left is
+dropped). Proof: the violations are kept — a request R allowed by NEW and not by EXISTING is
+matched by some NEW Allow S through some pattern a and denied by no NEW Deny, hence by no
+EXISTING Deny; if a were shared with a twin T, T[{a}] = S[{a}] would match R and EXISTING
+would allow R; so a is not removed and S still matches R. None is added: NEW only loses
+patterns, so it allows less.
+Rule 2 (patterns that meet nothing). When no NEW Allow left uses NotAction, a pattern (in any
+Action list of either policy) that shares no action with any pattern of NEW's remaining Allow
+statements (`lazy.provably_disjoint`) is removed; a statement left with an empty list matches
+nothing and is dropped. Proof: a violation's action is matched by a pattern of a NEW Allow, so
+no removed pattern matches it, and every statement decides it as before; a request whose
+action no NEW Allow pattern matches is allowed by NEW neither before nor after.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable, Iterable
+
+from policy_guard.encode.slicing import meaning
+from policy_guard.model import Effect, Policy, Statement, Value
+
+
+def reduced_for_gains(existing: Policy, new: Policy) -> tuple[Policy, Policy]:
+    """The pair (EXISTING, NEW) reduced by rules 1 and 2 (the same objects when nothing
+    changed): "some request is allowed by NEW and not by EXISTING" holds for the reduced pair
+    exactly when it holds for the original one."""
+    reduced_new = _without_shared_patterns(existing, new)
+    remaining = [
+        s for s in reduced_new.statements if s.effect is Effect.ALLOW and s.not_actions is None
+    ]
+    if len(remaining) != sum(1 for s in reduced_new.statements if s.effect is Effect.ALLOW):
+        return existing, reduced_new  # a NotAction Allow: its actions are not bounded by a list
+    wanted = _Affixes(v.text for s in remaining for v in s.actions or ())
+    return _kept_patterns(existing, wanted.may_meet), _kept_patterns(reduced_new, wanted.may_meet)
+
+
+def _key(value: Value) -> str:
+    """Action patterns are case-insensitive: the same lower-cased text is the same pattern."""
+    return value.text.lower()
+
+
+def _without_actions(policy: Policy, statement: Statement) -> Hashable:
+    return meaning(policy, dataclasses.replace(statement, actions=()))
+
+
+def _without_shared_patterns(existing: Policy, new: Policy) -> Policy:
+    """Rule 1."""
+    new_denies = {meaning(new, s) for s in new.statements if s.effect is Effect.DENY}
+    if any(
+        s.effect is Effect.DENY and meaning(existing, s) not in new_denies
+        for s in existing.statements
+    ):
+        return new
+    listed: dict[Hashable, set[str]] = {}
+    for statement in existing.statements:
+        if statement.effect is Effect.ALLOW and statement.actions is not None:
+            shape = _without_actions(existing, statement)
+            listed.setdefault(shape, set()).update(_key(v) for v in statement.actions)
+    if not listed:
+        return new
+
+    def kept(statement: Statement) -> tuple[Value, ...] | None:
+        if statement.effect is not Effect.ALLOW or statement.actions is None:
+            return statement.actions
+        shared = listed.get(_without_actions(new, statement))
+        if not shared:
+            return statement.actions
+        return tuple(v for v in statement.actions if _key(v) not in shared)
+
+    return _rebuilt(new, kept)
+
+
+def _kept_patterns(policy: Policy, may_meet: Callable[[str], bool]) -> Policy:
+    """Rule 2."""
+
+    def kept(statement: Statement) -> tuple[Value, ...] | None:
+        if statement.actions is None:
+            return None
+        return tuple(v for v in statement.actions if may_meet(v.text))
+
+    return _rebuilt(policy, kept)
+
+
+def _rebuilt(policy: Policy, kept: Callable[[Statement], tuple[Value, ...] | None]) -> Policy:
+    """`policy` with each statement's Action list as `kept` says (a statement left with an
+    empty list is dropped); the same object when nothing changes."""
+    statements: list[Statement] = []
+    changed = False
+    for statement in policy.statements:
+        actions = kept(statement)
+        if actions is statement.actions or actions == statement.actions:
+            statements.append(statement)
+            continue
+        changed = True
+        if actions:
+            statements.append(dataclasses.replace(statement, actions=actions))
+    if not changed:
+        return policy
+    return dataclasses.replace(policy, statements=tuple(statements))
+
+
+def action_affixes(text: str) -> tuple[str, str]:
+    """The literal prefix and suffix of an action pattern (`lazy.literal_prefix` and
+    `literal_suffix` of `action_glob(text)`), read off the text: an action pattern's only
+    wildcards are `*` and `?`, and each other character is its own lower case."""
+    first = min((i for i in (text.find("*"), text.find("?")) if i >= 0), default=len(text))
+    last = max(text.rfind("*"), text.rfind("?"))
+    head, tail = text[:first], text[last + 1 :] if last >= 0 else text
+    if text.isascii():
+        return head.lower(), tail.lower()
+    return "".join(c.lower() for c in head), "".join(c.lower() for c in tail)
+
+
+class _Affixes:
+    """The literal prefixes and suffixes of some action patterns, for a quick "may this pattern
+    share an action with one of them?" (no when, against each, the prefixes or the suffixes
+    diverge: `lazy.provably_disjoint`)."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.affixes = {action_affixes(text) for text in texts}
+
+    def may_meet(self, text: str) -> bool:
+        prefix, suffix = action_affixes(text)
+        for other_prefix, other_suffix in self.affixes:
+            if not (prefix.startswith(other_prefix) or other_prefix.startswith(prefix)):
+                continue
+            if not (suffix.endswith(other_suffix) or other_suffix.endswith(suffix)):
+                continue
+            return True
+        return False
