@@ -16,6 +16,7 @@ from typing import Any
 
 from policy_guard.decode import Decoded, Path, decode_text
 from policy_guard.errors import InputError
+from policy_guard.resource_types import RESOURCE_TYPES
 from policy_guard.run_results import Severity
 
 CONFIG_FILE = ".policy-guard.yaml"
@@ -246,11 +247,17 @@ def _public_access(r: _Reader, value: Any) -> tuple[tuple[str, str], ...]:
         raise r.fail(
             path, 'must map path globs to resource types (e.g. `"buckets/**": AWS::S3::Bucket`)'
         )
-    kind = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
-    return tuple(
-        (glob, r.string(t, (*path, glob), kind, " (a type like `AWS::S3::Bucket`)"))
-        for glob, t in types.items()
-    )
+    result = []
+    for glob, written in types.items():
+        name = r.string(written, (*path, glob))
+        if name not in RESOURCE_TYPES:
+            raise r.fail(
+                (*path, glob),
+                f"`{name}` is not a resource type of the public-access check "
+                f"(one of: {', '.join(RESOURCE_TYPES)})",
+            )
+        result.append((glob, name))
+    return tuple(result)
 
 
 def _expires(r: _Reader, value: Any, path: Path) -> date:

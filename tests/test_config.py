@@ -130,6 +130,11 @@ def test_absent_file_gives_defaults_unless_required(tmp_path: Path) -> None:
             ["`public_access.resource_types.b/**`", "AWS::S3::Bucket"],
         ),
         (
+            "public_access:\n  resource_types:\n    'b/**': AWS::S3::Buckets\n",
+            3,
+            ["`public_access.resource_types.b/**`", "AWS::S3::Buckets", "AWS::SQS::Queue"],
+        ),
+        (
             "public_access:\n  resource_types: [AWS::S3::Bucket]\n",
             2,
             ["`public_access.resource_types`"],

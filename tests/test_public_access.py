@@ -32,7 +32,7 @@ from policy_guard.errors import InputError
 from policy_guard.evaluate import evaluate
 from policy_guard.model import Policy
 from policy_guard.parse import load_policy
-from policy_guard.public_access import RESOURCE_TYPES
+from policy_guard.resource_types import RESOURCE_TYPES
 from policy_guard.results import CheckResult, Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
