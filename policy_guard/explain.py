@@ -16,10 +16,13 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 
 from policy_guard.encode.decoded import RequestModel
-from policy_guard.encode.instantiate import contexts_and_resources, value_classes
-from policy_guard.encode.vocabulary import Cell, StringSpace, Vocabulary
+from policy_guard.encode.instantiate import contexts_and_resources, value_classes, variable_values
+from policy_guard.encode.lazy import shortest_instance
+from policy_guard.encode.templates import Template
+from policy_guard.encode.vocabulary import Cell, CompiledStatement, StringSpace, Vocabulary
 from policy_guard.evaluate import evaluate
-from policy_guard.model import Effect, Policy
+from policy_guard.globs import Glob
+from policy_guard.model import Effect, Policy, Statement
 from policy_guard.request import Request
 
 # --- choosing readable, exact values ---------------------------------------------------------
@@ -90,6 +93,51 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
             yield request
             if len(seen) >= limit:
                 return
+
+
+NEIGHBOUR_PATTERNS = 2
+
+
+def neighbours(
+    statement: Statement, compiled: CompiledStatement, near: Request
+) -> Iterator[Request]:
+    """Requests that differ from `near` (a confirmed counterexample) only in taking an action
+    and a resource from `statement`'s first patterns: its context and principal often satisfy
+    the statement's conditions too (a policy's statements test the same tags). Candidates for
+    the evaluator, made without the solver; none when the statement uses NotAction or
+    NotResource."""
+    if statement.actions is None or statement.resources is None:
+        return
+    actions = [
+        _named_action(glob, value.text)
+        for glob, value in zip(compiled.actions, statement.actions, strict=True)
+    ][:NEIGHBOUR_PATTERNS]
+    values = variable_values(near.context)
+    resources: list[str] = []
+    for pattern in compiled.resources[:NEIGHBOUR_PATTERNS]:
+        glob = pattern.instantiate(values) if isinstance(pattern, Template) else pattern
+        if glob is not None:
+            resources.append(shortest_instance(glob))
+    for action in actions:
+        for resource in resources:
+            yield Request(action, resource, near.principal, near.context)
+
+
+def _named_action(glob: Glob, text: str) -> str:
+    """The action as written when it has no wildcard, else a catalogued action it matches
+    (else its shortest instance)."""
+    if glob.is_literal:
+        return text
+    prefix = text.split(":", 1)[0]
+    if "*" not in prefix and "?" not in prefix:
+        try:
+            from policy_guard.catalogue import actions_for_service
+        except ImportError:  # the catalogue is optional for the engine
+            return shortest_instance(glob)
+        for action in actions_for_service(prefix):
+            if glob.matches(action):
+                return action
+    return shortest_instance(glob)
 
 
 # --- verifiers: the reference evaluator decides -----------------------------------------------

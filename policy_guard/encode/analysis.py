@@ -12,14 +12,16 @@ property as a formula that is *satisfiable exactly when the property is violated
   asked again, in the same incremental session; the blocking clauses are facts about strings,
   so the final UNSAT is a proof. Past REFINEMENT_LIMIT rounds, or the deadline: undecided.
 - `localise(violation, statements, confirm)`: for each statement, a confirmed request in which
-  it takes part (one solver call per statement not already covered by an earlier request).
+  it takes part: first a neighbour of a request already confirmed (its context, the
+  statement's action and resource: `explain.neighbours`), else one solver call (the violation
+  asserted once, the statement in a scope of its own) per statement not yet covered.
 
 The solver is skipped when the violation simplifies to a constant.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -32,12 +34,13 @@ from policy_guard.encode.statements import StatementEncoder
 from policy_guard.encode.template_facts import template_facts
 from policy_guard.encode.vocabulary import (
     DEFAULT_PARTITION_STATES,
+    CompiledStatement,
     StringSpace,
     Vocabulary,
     build_vocabulary,
 )
 from policy_guard.errors import UndecidedError
-from policy_guard.explain import concretize
+from policy_guard.explain import concretize, neighbours
 from policy_guard.globs import Glob, Kind, compile_pattern
 from policy_guard.model import Policy, PrincipalEntry, Statement
 from policy_guard.request import Request
@@ -46,6 +49,7 @@ from policy_guard.solver import Session
 CANDIDATE_LIMIT = 16
 MODEL_LIMIT = 8
 REFINEMENT_LIMIT = 2_000
+NEIGHBOURS = 3
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ class Analysis:
         self._set_aside = 0  # vectors of the current query set aside unsettled
         self._asserted = 0
         self._lemmas_asserted = 0
+        self._scope: list[int] | None = None  # axioms, lemmas asserted in localise's scope
 
     def __enter__(self) -> Analysis:
         self.session.__enter__()
@@ -160,8 +165,18 @@ class Analysis:
     # --- solving ------------------------------------------------------------------------------
 
     def _sync_axioms(self) -> None:
-        """Assert (at the base level) the axioms and lemmas not asserted there yet."""
+        """Assert the axioms and lemmas not asserted yet: at the base level, or, while
+        `localise` holds its violation in a scope, in that scope (the base level gets them
+        once the scope is closed)."""
         axioms = self.request.axioms
+        if self._scope is not None:
+            while self._scope[0] < len(axioms):
+                self.session.add(axioms[self._scope[0]])
+                self._scope[0] += 1
+            while self._scope[1] < len(self.lemmas):
+                self.session.add(self.lemmas[self._scope[1]])
+                self._scope[1] += 1
+            return
         while self._asserted < len(axioms):
             self.session.add(axioms[self._asserted])
             self._asserted += 1
@@ -270,24 +285,61 @@ class Analysis:
     ) -> dict[int, Request]:
         """For each statement (by index) that can take part in a violation, a request in which
         it does. `covers(request)`: the statement indices a confirmed violation involves
-        (empty when the evaluator does not confirm it); `known`: requests already confirmed."""
+        (empty when the evaluator does not confirm it); `known`: requests already confirmed.
+        Every request kept is confirmed by `covers`; a statement left out has no model."""
         covers = _remember_last(covers)
         found: dict[int, Request] = {}
         for request in known:
             for index in covers(request):
                 found.setdefault(index, request)
-        for policy, statement in statements:
-            if statement.index in found:
-                continue
-            self.session.check_time()
-            formula = self.session.manager.And(violation, self.matches(policy, statement))
-            search = self._search(formula, _involving(covers, statement.index))
-            if search.request is not None:
-                for index in covers(search.request):
-                    found.setdefault(index, search.request)
-            elif search.satisfiable:
-                raise UndecidedError(_unconfirmed(search, statement))
+        self._sync_axioms()
+        self.session.push()  # the violation is asserted once, each statement in a scope of its own
+        self._scope = [self._asserted, self._lemmas_asserted]
+        try:
+            self.session.add(self.session.simplify(violation))
+            for policy, statement in statements:
+                if statement.index in found:
+                    continue
+                self.session.check_time()
+                compiled = self.vocabulary.compiled(policy, statement)
+                near = _neighbour(compiled, statement, found, covers)
+                if near is not None:
+                    for index in covers(near):
+                        found.setdefault(index, near)
+                    continue
+                search = self._search(
+                    self.matches(policy, statement), _involving(covers, statement.index)
+                )
+                if search.request is not None:
+                    for index in covers(search.request):
+                        found.setdefault(index, search.request)
+                elif search.satisfiable:
+                    raise UndecidedError(_unconfirmed(search, statement))
+        finally:
+            self._scope = None
+            self.session.pop()
         return dict(sorted(found.items()))
+
+
+def _neighbour(
+    compiled: CompiledStatement,
+    statement: Statement,
+    found: Mapping[int, Request],
+    covers: Callable[[Request], frozenset[int]],
+) -> Request | None:
+    """A confirmed request in which `statement` takes part, made from the last one found
+    (`explain.neighbours`), without the solver; None when no neighbour is confirmed."""
+    tried: list[Request] = []
+    for near in reversed(found.values()):
+        if near in tried:
+            continue
+        tried.append(near)
+        for request in neighbours(statement, compiled, near):
+            if statement.index in covers(request):
+                return request
+        if len(tried) >= NEIGHBOURS:
+            break
+    return None
 
 
 def _remember_last(

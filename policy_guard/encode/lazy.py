@@ -105,6 +105,16 @@ def literal_suffix(glob: Glob) -> str:
     return "".join(reversed(text))
 
 
+def shortest_instance(glob: Glob) -> str:
+    """A shortest string the pattern matches: `*` empty, `?` one letter."""
+    return "".join(
+        ("" if token in (Wild.STAR, Wild.STAR_IN_SEGMENT) else "x")
+        if isinstance(token, Wild)
+        else token
+        for token in glob.tokens
+    )
+
+
 def provably_disjoint(a: Glob, b: Glob) -> bool:
     """A cheap sufficient test: two patterns of one case mode whose literal prefixes or
     suffixes diverge (neither extends the other) share no string."""
