@@ -21,7 +21,7 @@ The solver is skipped when the violation simplifies to a constant.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -324,7 +324,7 @@ class Analysis:
 def _neighbour(
     compiled: CompiledStatement,
     statement: Statement,
-    found: Mapping[int, Request],
+    found: dict[int, Request],
     covers: Callable[[Request], frozenset[int]],
 ) -> Request | None:
     """A confirmed request in which `statement` takes part, made from the last one found
