@@ -5,15 +5,14 @@ against the slow way it replaces, on both solvers and on the exact and forced-la
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
+from engine_strategies import load
 from hypothesis import given
 from hypothesis import strategies as st
 
 from policy_guard.checks import EngineOptions, check_no_new_access
-from policy_guard.decode import decode_text
 from policy_guard.encode import analysis as analysis_module
 from policy_guard.encode.analysis import Analysis, Holds
 from policy_guard.encode.cores import Core, Realizer
@@ -21,8 +20,7 @@ from policy_guard.encode.vocabulary import StringSpace, action_glob, string_spac
 from policy_guard.evaluate import evaluate
 from policy_guard.explain import choose_action, neighbours, new_access_covers
 from policy_guard.globs import Kind, compile_pattern
-from policy_guard.model import Effect, Policy
-from policy_guard.parse import load_policy
+from policy_guard.model import Effect, Policy, PolicyType
 from policy_guard.partition import realize
 from policy_guard.request import Request
 from policy_guard.results import Outcome
@@ -50,8 +48,7 @@ def resources(*patterns: str) -> StringSpace:
 
 
 def policy(*statements: dict[str, Any]) -> Policy:
-    document = {"Version": "2012-10-17", "Statement": list(statements)}
-    return load_policy(decode_text(json.dumps(document), "p.json"))
+    return load({"Version": "2012-10-17", "Statement": list(statements)}, PolicyType.IDENTITY, "p")
 
 
 # --- model Booleans read at once -------------------------------------------------------------
