@@ -13,6 +13,7 @@ import bisect
 import json
 import json.decoder
 import json.scanner
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,9 +74,10 @@ class Decoded:
 class _LineIndex:
     def __init__(self, text: str) -> None:
         self._starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                self._starts.append(i + 1)
+        found = text.find("\n")
+        while found >= 0:
+            self._starts.append(found + 1)
+            found = text.find("\n", found + 1)
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset)
@@ -88,6 +90,7 @@ class _LineIndex:
 
 
 _WHITESPACE = " \t\n\r"
+_SPACES = re.compile(r"[ \t\n\r]*")
 _scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009  (untyped in typeshed)
 _CONSTANTS = {"true": True, "false": False, "null": None}
 
@@ -111,8 +114,10 @@ class _JsonParser:
         )
 
     def skip(self, i: int) -> int:
-        while i < len(self.text) and self.text[i] in _WHITESPACE:
-            i += 1
+        if i < len(self.text) and self.text[i] in _WHITESPACE:
+            spaces = _SPACES.match(self.text, i)
+            assert spaces is not None  # `*`: it always matches
+            return spaces.end()
         return i
 
     def parse(self) -> Any:

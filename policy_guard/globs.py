@@ -65,11 +65,11 @@ class Glob:
     tokens: tuple[Token, ...]
     case_insensitive: bool
 
-    @property
+    @cached_property  # asked of every pattern of every list, often several times
     def is_literal(self) -> bool:
         return not any(isinstance(t, Wild) for t in self.tokens)
 
-    @property
+    @cached_property
     def literal_text(self) -> str:
         """The one string a literal Glob matches (lower case when case-insensitive)."""
         return "".join(t for t in self.tokens if not isinstance(t, Wild))

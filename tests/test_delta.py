@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 from engine_strategies import load, policy_pairs, request_space
 from hypothesis import given
+from hypothesis import strategies as st
 
 from policy_guard.checks import EngineOptions, check_no_new_access
 from policy_guard.decode import decode_text, read_document
-from policy_guard.encode.delta import reduced_for_gains
+from policy_guard.encode.delta import AffixIndex, reduced_for_gains
+from policy_guard.encode.lazy import provably_disjoint
+from policy_guard.encode.vocabulary import action_glob
 from policy_guard.evaluate import evaluate
 from policy_guard.model import Policy, PolicyType
 from policy_guard.parse import load_policy
@@ -51,6 +54,17 @@ def test_the_reduced_pair_gains_exactly_what_the_pair_gains(
             assert not evaluate(reduced_old, request).allowed
         elif evaluate(reduced_new, request).allowed:
             assert evaluate(reduced_old, request).allowed
+
+
+ACTION_TEXT = st.text(alphabet="aAbs3:*?İΣ", min_size=0, max_size=7)
+
+
+@given(pattern=ACTION_TEXT, others=st.lists(ACTION_TEXT, min_size=1, max_size=4))
+def test_the_affix_index_agrees_with_the_disjointness_test(pattern: str, others: list[str]) -> None:
+    expected = any(
+        not provably_disjoint(action_glob(pattern), action_glob(other)) for other in others
+    )
+    assert AffixIndex(others).may_meet(pattern) == expected
 
 
 def test_shared_patterns_leave_new_and_unrelated_patterns_leave_both() -> None:

@@ -29,7 +29,9 @@ action no NEW Allow pattern matches is allowed by NEW neither before nor after.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 from collections.abc import Callable, Hashable, Iterable
 
 from policy_guard.encode.slicing import meaning
@@ -46,7 +48,7 @@ def reduced_for_gains(existing: Policy, new: Policy) -> tuple[Policy, Policy]:
     ]
     if len(remaining) != sum(1 for s in reduced_new.statements if s.effect is Effect.ALLOW):
         return existing, reduced_new  # a NotAction Allow: its actions are not bounded by a list
-    wanted = _Affixes(v.text for s in remaining for v in s.actions or ())
+    wanted = AffixIndex(v.text for s in remaining for v in s.actions or ())
     return _kept_patterns(existing, wanted.may_meet), _kept_patterns(reduced_new, wanted.may_meet)
 
 
@@ -127,20 +129,39 @@ def action_affixes(text: str) -> tuple[str, str]:
     return "".join(c.lower() for c in head), "".join(c.lower() for c in tail)
 
 
-class _Affixes:
+class AffixIndex:
     """The literal prefixes and suffixes of some action patterns, for a quick "may this pattern
     share an action with one of them?" (no when, against each, the prefixes or the suffixes
-    diverge: `lazy.provably_disjoint`)."""
+    diverge: `lazy.provably_disjoint`). Prefixes are indexed: those of which a pattern's prefix
+    is an extension are looked up one by one, those that extend it are a range of the sorted
+    list."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        self.affixes = {action_affixes(text) for text in texts}
+        self.suffixes: dict[str, set[str]] = {}
+        for text in texts:
+            prefix, suffix = action_affixes(text)
+            self.suffixes.setdefault(prefix, set()).add(suffix)
+        self.prefixes = sorted(self.suffixes)
+        self.lengths = sorted({len(prefix) for prefix in self.prefixes})
 
     def may_meet(self, text: str) -> bool:
         prefix, suffix = action_affixes(text)
-        for other_prefix, other_suffix in self.affixes:
-            if not (prefix.startswith(other_prefix) or other_prefix.startswith(prefix)):
-                continue
-            if not (suffix.endswith(other_suffix) or other_suffix.endswith(suffix)):
-                continue
-            return True
+        suffixes = self.suffixes
+        for length in self.lengths:  # shorter prefixes that `prefix` extends
+            if length >= len(prefix):
+                break
+            shorter = prefix[:length]
+            if shorter in suffixes and self._meets(shorter, suffix):
+                return True
+        start = bisect.bisect_left(self.prefixes, prefix)  # `prefix` itself, and its extensions
+        for other in itertools.islice(self.prefixes, start, None):
+            if not other.startswith(prefix):
+                break
+            if self._meets(other, suffix):
+                return True
         return False
+
+    def _meets(self, prefix: str, suffix: str) -> bool:
+        return any(
+            suffix.endswith(other) or other.endswith(suffix) for other in self.suffixes[prefix]
+        )
