@@ -22,7 +22,7 @@ The solver is skipped when the violation simplifies to a constant.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 
 from pysmt.fnode import FNode
@@ -327,19 +327,30 @@ def _neighbour(
     found: dict[int, Request],
     covers: Callable[[Request], frozenset[int]],
 ) -> Request | None:
-    """A confirmed request in which `statement` takes part, made from the last one found
-    (`explain.neighbours`), without the solver; None when no neighbour is confirmed."""
-    tried: list[Request] = []
+    """A confirmed request in which `statement` takes part, made without the solver from the
+    last NEIGHBOURS requests found, or from all their contexts together (`explain.neighbours`);
+    None when no such request is confirmed."""
+    nears: list[Request] = []
     for near in reversed(found.values()):
-        if near in tried:
-            continue
-        tried.append(near)
+        if len(nears) == NEIGHBOURS:
+            break
+        if near not in nears:
+            nears.append(near)
+    if len(found) > 1:
+        nears.append(replace(nears[0], context=_merged(found.values())))
+    for near in nears:
         for request in neighbours(statement, compiled, near):
             if statement.index in covers(request):
                 return request
-        if len(tried) >= NEIGHBOURS:
-            break
     return None
+
+
+def _merged(requests: Iterable[Request]) -> dict[str, tuple[str, ...]]:
+    """The context keys of all `requests`, each with its value in the last one that has it."""
+    merged: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for request in requests:
+        merged.update((name.lower(), (name, values)) for name, values in request.context.items())
+    return dict(merged.values())
 
 
 def _remember_last(
