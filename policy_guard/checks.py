@@ -131,7 +131,7 @@ def check_no_new_access(
         )
     from policy_guard.encode.analysis import Holds
     from policy_guard.encode.delta import reduced_for_gains
-    from policy_guard.encode.slicing import sliced_for_gains, sliced_for_new_access
+    from policy_guard.encode.slicing import sliced_for_new_access, sliced_for_pairs
     from policy_guard.explain import new_access_covers
 
     wider_pair = reduced_for_gains(existing, new)
@@ -139,10 +139,7 @@ def check_no_new_access(
     if wider_pair == (existing, new) and narrower_pair == (new, existing):
         wider_slice, narrower_slice = sliced_for_new_access(existing, new)
     else:  # each direction on what it adds (encode.delta), then sliced
-        wider_slice, narrower_slice = (
-            sliced_for_gains(*wider_pair),
-            sliced_for_gains(*narrower_pair),
-        )
+        wider_slice, narrower_slice = sliced_for_pairs(wider_pair, narrower_pair)
     gained = new_access_covers(existing, new)
     shared = wider_slice.policies == narrower_slice.policies[::-1]
     with _analysis(wider_slice.policies, options, actions=wider_slice.actions) as analysis:

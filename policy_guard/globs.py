@@ -22,7 +22,7 @@ condition operators):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
@@ -73,6 +73,16 @@ class Glob:
     def literal_text(self) -> str:
         """The one string a literal Glob matches (lower case when case-insensitive)."""
         return "".join(t for t in self.tokens if not isinstance(t, Wild))
+
+    @cached_property
+    def key(self) -> Hashable:
+        """What makes two globs the same pattern. `__eq__` is not it: `Wild` is a `str`, so
+        the wildcard `*` equals a literal `*` (from `${*}`). The glob itself for the usual
+        glob with neither character, else a tuple that tells wildcards from literals."""
+        tokens = self.tokens
+        if "*" not in tokens and "?" not in tokens:
+            return self
+        return self.case_insensitive, tuple((isinstance(t, Wild), str.__str__(t)) for t in tokens)
 
     @cached_property
     def _regex(self) -> re.Pattern[str]:

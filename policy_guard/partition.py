@@ -100,12 +100,8 @@ _WILD_VALUES = tuple(w.value for w in Wild)
 
 
 def glob_key(glob: Glob) -> Hashable:
-    """What makes two globs the same pattern. `Glob.__eq__` is not it: `Wild` is a `str`, so the
-    wildcard `*` equals a literal `*` (from `${*}`). Fast for the usual glob without either."""
-    tokens = glob.tokens
-    if "*" not in tokens and "?" not in tokens:
-        return glob
-    return glob.case_insensitive, tuple((isinstance(t, Wild), str.__str__(t)) for t in tokens)
+    """What makes two globs the same pattern (`Glob.key`, computed once per glob)."""
+    return glob.key
 
 
 def _has_wildcard(glob: Glob) -> bool:

@@ -221,13 +221,17 @@ def sliced_for_new_access(existing: Policy, new: Policy) -> tuple[Slice, Slice]:
     return slice_new_access(existing, new, sets), slice_new_access(new, existing, sets)
 
 
-def sliced_for_gains(existing: Policy, new: Policy) -> Slice:
-    """The slice of one direction of no-new-access (NEW over EXISTING)."""
-    check_conditions([existing, new])
-    sets = ActionSets([existing, new])
+def sliced_for_pairs(
+    wider: tuple[Policy, Policy], narrower: tuple[Policy, Policy]
+) -> tuple[Slice, Slice]:
+    """The slices of the two directions of no-new-access when each direction has a pair of its
+    own (`encode.delta`): (EXISTING, NEW) and (NEW, EXISTING) reduced; one action space for
+    both (the partition of all their patterns: finer than either needs, so exact for both)."""
+    check_conditions([*wider, *narrower])
+    sets = ActionSets([*wider, *narrower])
     if sets.space.lazy:
-        return Slice((existing, new), sets.space)
-    return slice_new_access(existing, new, sets)
+        return Slice(wider, sets.space), Slice(narrower, sets.space)
+    return slice_new_access(*wider, sets), slice_new_access(*narrower, sets)
 
 
 def sliced_for_access(policy: Policy, actions: Sequence[str], resources: Sequence[str]) -> Slice:
