@@ -1,7 +1,9 @@
 """The engine's shortcuts keep its answers: model Booleans read at once, lazy witnesses from
 pattern instances and kept per vector, localisation by neighbours of confirmed requests and
-with the violation asserted once, catalogued spellings of actions. Each shortcut is checked
-against the slow way it replaces, on both solvers and on the exact and forced-lazy domains."""
+with the violation asserted once, catalogued spellings of actions; and a candidate the slow
+SageMaker pairs needed (template variables read from a resource where none is empty). Each
+shortcut is checked against the slow way it replaces, on both solvers and on the exact and
+forced-lazy domains."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from policy_guard.checks import EngineOptions, check_no_new_access
 from policy_guard.encode import analysis as analysis_module
-from policy_guard.encode.analysis import Analysis, Holds
+from policy_guard.encode.analysis import Analysis, Holds, Violated
 from policy_guard.encode.cores import Core, Realizer
 from policy_guard.encode.vocabulary import StringSpace, action_glob, string_space
 from policy_guard.evaluate import evaluate
@@ -262,6 +264,37 @@ def test_lemmas_learnt_while_localising_serve_later_queries(solver: str) -> None
         assert learnt > 0
         assert isinstance(analysis.prove(violation, lambda r: bool(covers(r))), Holds)
         assert analysis.refinements == learnt
+
+
+# --- candidates for templated resources -------------------------------------------------------
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_variables_guarded_against_empty_values_are_read_from_another_resource(
+    options: EngineOptions,
+) -> None:
+    """A resource cell inside `arn:aws:s3::://*` (the template with both keys empty) whose
+    keys must not be empty: its shortest witness reads both variables as empty, yet `b=/` fits.
+    Before, no candidate was confirmed and the check was undecided."""
+    new = policy(
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::${aws:PrincipalTag/b}/${aws:PrincipalTag/d}/*",
+            "Condition": {"StringNotEquals": {"aws:PrincipalTag/b": "", "aws:PrincipalTag/d": ""}},
+        }
+    )
+    old = policy({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"})
+    covers = new_access_covers(old, new)
+    with Analysis([old, new], **options.analysis_options()) as analysis:
+        m = analysis.session.manager
+        inside = analysis.resource_in(["arn:aws:s3::://*"])
+        violation = m.And(analysis.allows(new), m.Not(analysis.allows(old)), inside)
+        verdict = analysis.prove(violation, lambda r: bool(covers(r)))
+    assert isinstance(verdict, Violated)
+    request = verdict.request
+    assert request.resource.startswith("arn:aws:s3::://") and covers(request) == {0}
+    assert all(request.context_values(f"aws:PrincipalTag/{k}") != ("",) for k in "bd")
 
 
 # --- readable actions -------------------------------------------------------------------------

@@ -134,6 +134,17 @@ def _read_back(template: Template, value: str) -> Iterator[tuple[str, str]]:
         yield from zip(keys, match.groups(), strict=True)
 
 
+def _readable_resources(space: StringSpace, cell: Cell, template: Template) -> list[str]:
+    """Resources of the cell to read a holding template's variables back from: the witness,
+    and when that reads a variable as empty, a resource of the cell where none is (policies
+    guard templated resources with `StringNotEquals: {key: ""}`, and a shortest witness reads
+    `arn:aws:s3::://` under `arn:aws:s3:::${b}/${d}/*` as two empty values)."""
+    witness = cell.witness
+    if all(value for _, value in _read_back(template, witness)):
+        return [witness]
+    return [witness, *refine(space, cell, [template.shape(filled=True)], [])]
+
+
 def _another(space: StringSpace, cell: Cell, value: str) -> list[str]:
     return [w for w in refine(space, cell, [], [Glob(tuple(value), False)]) if w != value]
 
@@ -175,13 +186,13 @@ def _joint_readings(model: RequestModel) -> list[dict[str, str | None]]:
 def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context) -> list[Context]:
     """Contexts that differ from `base` in the values of single-valued variable keys: first
     the joint readings of the resource templates, then per-key choices combined."""
-    resource = model.resource.witness
-    exact: dict[str, list[str]] = {}  # read back from the resource: it must match as it is
+    exact: dict[str, list[str]] = {}  # read back from a resource: it must match as it is
     read: dict[str, list[str]] = {}  # read back from key values (which may be re-chosen)
     for template, holds in model.resource_atoms.items():
         if holds:
-            for key, value in _read_back(template, resource):
-                exact.setdefault(key, []).append(value)
+            for text in _readable_resources(vocabulary.resource, model.resource, template):
+                for key, value in _read_back(template, text):
+                    exact.setdefault(key, []).append(value)
     for (key, values), (some, _every) in model.condition_atoms.items():
         classes = value_classes(vocabulary.keys[key], model.keys[key])
         for template in values.templates if some else ():

@@ -44,13 +44,14 @@ class Template:
                 pieces.append("${" + part.key + default + "}")
         return "".join(pieces)
 
-    def shape(self) -> Glob:
-        """Every string the template can match under some variable values (a superset)."""
+    def shape(self, filled: bool = False) -> Glob:
+        """Every string the template can match under some variable values (a superset);
+        `filled`: under values that are none of them empty."""
         fold = self.kind.case_insensitive
         tokens: list[Token] = []
         for part in self.parts:
             if isinstance(part, Variable):
-                tokens.append(Wild.STAR)
+                tokens += [Wild.ANY, Wild.STAR] if filled else [Wild.STAR]
             elif isinstance(part, Escaped):
                 tokens.append(part.char.lower() if fold else part.char)
             else:
