@@ -62,13 +62,20 @@ class Session:
         self.manager: FormulaManager = self.environment.formula_manager
         self._started = time.monotonic()
         self._solver: Any = None
+        self._entered = False
         self._terms: dict[FNode, Any] = {}  # the back end's term of each symbol read
 
     def __enter__(self) -> Session:
+        self._entered = True
+        return self
+
+    def _start(self) -> Any:
+        """The back end, started on first use: a question that simplifies to a constant never
+        loads or starts a solver (a z3 context alone costs 5 ms)."""
         solver_class = _solver_class(self.solver_name)
         try:
             logic = get_closer_logic(solver_class.LOGICS, QF_LIA)
-            self._solver = solver_class(environment=self.environment, logic=logic)
+            solver = solver_class(environment=self.environment, logic=logic)
         except NoLogicAvailableError:
             raise UndecidedError(f"the solver `{self.solver_name}` cannot do QF_LIA") from None
         except PysmtException as error:
@@ -79,8 +86,8 @@ class Session:
             # phase caching, models matched a resource with six unrelated patterns at once
             # (SageMakerStudioProjectUserRolePolicy v62->v63: 4 s, 1.5 s with this). Only the
             # model chosen changes, never an answer.
-            self._solver.z3.set("phase_selection", 0)
-        return self
+            solver.z3.set("phase_selection", 0)
+        return solver
 
     def __exit__(
         self,
@@ -89,14 +96,17 @@ class Session:
         traceback: TracebackType | None,
     ) -> None:
         self._terms.clear()
+        self._entered = False
         if self._solver is not None:
             self._solver.exit()
             self._solver = None
 
     @property
     def _active(self) -> Any:
-        if self._solver is None:
+        if not self._entered:
             raise RuntimeError("Session used outside its `with` block")
+        if self._solver is None:
+            self._solver = self._start()
         return self._solver
 
     def check_time(self) -> None:
