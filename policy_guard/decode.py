@@ -14,7 +14,7 @@ import json
 import json.decoder
 import json.scanner
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,25 @@ class _LineIndex:
         return Span(line, column, end_line, end_column)
 
 
+class _Spans(Mapping[Path, Span]):
+    """Spans kept as offsets, turned into lines and columns when one is asked for: a policy
+    of thousands of actions has thousands of elements, and a report names a few."""
+
+    def __init__(self, lines: _LineIndex) -> None:
+        self.lines = lines
+        self.offsets: dict[Path, tuple[int, int]] = {}
+
+    def __getitem__(self, path: Path) -> Span:
+        start, end = self.offsets[path]
+        return self.lines.span(start, end)
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+
 _WHITESPACE = " \t\n\r"
 _SPACES = re.compile(r"[ \t\n\r]*")
 _scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009  (untyped in typeshed)
@@ -102,8 +121,8 @@ class _JsonParser:
         self.text = text
         self.filename = filename
         self.lines = _LineIndex(text)
-        self.spans: dict[Path, Span] = {}
-        self.key_spans: dict[Path, Span] = {}
+        self.spans = _Spans(self.lines)
+        self.key_spans = _Spans(self.lines)
         self.duplicates: list[Path] = []
         self.number = json.scanner.NUMBER_RE
 
@@ -165,7 +184,7 @@ class _JsonParser:
                         break
                 else:
                     raise self.fail(i, f"unexpected character {ch!r}, a value was expected")
-        self.spans[path] = self.lines.span(start, i)
+        self.spans.offsets[path] = (start, i)
         return result, i
 
     def object(self, i: int, path: Path) -> tuple[dict[str, Any], int]:
@@ -181,7 +200,7 @@ class _JsonParser:
             member: Path = (*path, key)
             if key in result:
                 self.duplicates.append(member)
-            self.key_spans[member] = self.lines.span(key_start, i)
+            self.key_spans.offsets[member] = (key_start, i)
             i = self.skip(i)
             if i >= len(self.text) or self.text[i] != ":":
                 raise self.fail(i, "':' was expected after the key")
