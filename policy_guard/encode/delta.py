@@ -33,6 +33,7 @@ import bisect
 import dataclasses
 import itertools
 from collections.abc import Callable, Hashable, Iterable
+from functools import lru_cache
 
 from policy_guard.encode.slicing import meaning
 from policy_guard.model import Effect, Policy, Statement, Value
@@ -117,6 +118,7 @@ def _rebuilt(policy: Policy, kept: Callable[[Statement], tuple[Value, ...] | Non
     return dataclasses.replace(policy, statements=tuple(statements))
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of the text; each text is asked for several times
 def action_affixes(text: str) -> tuple[str, str]:
     """The literal prefix and suffix of an action pattern (`lazy.literal_prefix` and
     `literal_suffix` of `action_glob(text)`), read off the text: an action pattern's only
