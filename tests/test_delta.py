@@ -68,12 +68,28 @@ def test_the_affix_index_agrees_with_the_disjointness_test(pattern: str, others:
 
 
 def test_shared_patterns_leave_new_and_unrelated_patterns_leave_both() -> None:
-    old = identity(allow("s3:GetObject", "ec2:Describe*", "s3:Put*"))
+    old = identity(allow("s3:GetObject", "ec2:Describe*", "s3:*Object"))
     new = identity(allow("s3:GetObject", "ec2:Describe*", "s3:PutObject"))
     reduced_old, reduced_new = reduced_for_gains(old, new)
     assert actions_of(reduced_new) == [["s3:PutObject"]]
-    assert actions_of(reduced_old) == [["s3:Put*"]]  # the only one that may meet s3:PutObject
+    assert actions_of(reduced_old) == [["s3:*Object"]]  # the only one that may meet s3:PutObject
     assert reduced_new.statements[0].index == new.statements[0].index
+
+
+def test_a_pattern_within_a_twins_prefix_pattern_leaves_new() -> None:
+    old = identity(allow("s3:Get*", "ec2:*"))
+    new = identity(allow("s3:GetObject*", "S3:GETBUCKETPOLICY", "ec2:DescribeInstances", "*:Get*"))
+    _, reduced_new = reduced_for_gains(old, new)
+    assert actions_of(reduced_new) == [["*:Get*"]]  # the one pattern old may not cover
+
+
+def test_a_narrowed_statement_leaves_new_and_its_untwinned_neighbour_stays() -> None:
+    old = identity(allow("s3:Get*", "ec2:Describe*"), allow("iam:Get*", resource="arn:aws:iam::*"))
+    new = identity(allow("s3:GetObject*", "ec2:DescribeInstances"), allow("iam:GetRole"))
+    assert [s.index for s in reduced_for_gains(old, new)[1].statements] == [1]
+    result = check_no_new_access(old, new, EngineOptions("z3"))
+    assert result.outcome is Outcome.FAIL  # iam:GetRole on any resource: not a twin
+    assert [r.statement_index for r in result.reasons] == [1]
 
 
 def test_an_existing_deny_that_new_lacks_keeps_every_pattern() -> None:

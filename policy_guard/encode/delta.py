@@ -12,13 +12,16 @@ Notation: S[A] is statement S with its Action list replaced by A (S[A] matches R
 S matches R with one pattern of A matching R's action, so S = S[A1] or S[A2] for A = A1 + A2).
 A *twin* of a NEW Allow S is an EXISTING Allow that reads the same except for its Action list.
 
-Rule 1 (shared patterns). When every EXISTING Deny has a same-meaning Deny in NEW, a pattern
-of a NEW Allow S that one of S's twins also lists is removed from S (S with nothing left is
-dropped). Proof: the violations are kept — a request R allowed by NEW and not by EXISTING is
-matched by some NEW Allow S through some pattern a and denied by no NEW Deny, hence by no
-EXISTING Deny; if a were shared with a twin T, T[{a}] = S[{a}] would match R and EXISTING
-would allow R; so a is not removed and S still matches R. None is added: NEW only loses
-patterns, so it allows less.
+Rule 1 (covered patterns). When every EXISTING Deny has a same-meaning Deny in NEW, a pattern
+a of a NEW Allow S whose actions a twin T of S also allows is removed from S (S with nothing
+left is dropped). "Also allows" is decided cheaply and only one way: T lists a itself (same
+text up to case), or T lists a pattern `P*` (P without wildcards) and a's literal prefix
+starts with P, so every action of a starts with P. Proof: the violations are kept — a request
+R allowed by NEW and not by EXISTING is matched by some NEW Allow S through some pattern a and
+denied by no NEW Deny, hence by no EXISTING Deny; if a were covered by a twin T, T would match
+R (it reads as S but for its actions) and EXISTING would allow R; so a is not removed and S
+still matches R. None is added: NEW only loses patterns, so it allows less. (A least-privilege
+refactor, `s3:Get*` narrowed to `s3:GetObject*`, is settled here without any solving.)
 Rule 2 (patterns that meet nothing). When no NEW Allow left uses NotAction, a pattern (in any
 Action list of either policy) that shares no action with any pattern of NEW's remaining Allow
 statements (`lazy.provably_disjoint`) is removed; a statement left with an empty list matches
@@ -54,8 +57,14 @@ def reduced_for_gains(existing: Policy, new: Policy) -> tuple[Policy, Policy]:
 
 
 def _key(value: Value) -> str:
-    """Action patterns are case-insensitive: the same lower-cased text is the same pattern."""
-    return value.text.lower()
+    return _key_of(value.text)
+
+
+def _key_of(text: str) -> str:
+    """Action patterns are case-insensitive: the same text, each character lower-cased (as
+    `action_glob` does; `str.lower` of a whole string may differ, for a final sigma), is the
+    same pattern."""
+    return text.lower() if text.isascii() else "".join(c.lower() for c in text)
 
 
 def _without_actions(policy: Policy, statement: Statement) -> Hashable:
@@ -70,23 +79,48 @@ def _without_shared_patterns(existing: Policy, new: Policy) -> Policy:
         for s in existing.statements
     ):
         return new
-    listed: dict[Hashable, set[str]] = {}
+    twins: dict[Hashable, _TwinActions] = {}
     for statement in existing.statements:
         if statement.effect is Effect.ALLOW and statement.actions is not None:
             shape = _without_actions(existing, statement)
-            listed.setdefault(shape, set()).update(_key(v) for v in statement.actions)
-    if not listed:
+            twins.setdefault(shape, _TwinActions()).add(statement.actions)
+    if not twins:
         return new
 
     def kept(statement: Statement) -> tuple[Value, ...] | None:
         if statement.effect is not Effect.ALLOW or statement.actions is None:
             return statement.actions
-        shared = listed.get(_without_actions(new, statement))
-        if not shared:
+        twin = twins.get(_without_actions(new, statement))
+        if twin is None:
             return statement.actions
-        return tuple(v for v in statement.actions if _key(v) not in shared)
+        return tuple(v for v in statement.actions if not twin.covers(v.text))
 
     return _rebuilt(new, kept)
+
+
+class _TwinActions:
+    """The Action lists of the twins of one statement shape: their texts, and the prefixes P of
+    their patterns `P*` (for "every action of this pattern is one of theirs")."""
+
+    def __init__(self) -> None:
+        self.texts: set[str] = set()
+        self.starred: set[str] = set()
+        self.lengths: set[int] = set()
+
+    def add(self, values: Iterable[Value]) -> None:
+        for value in values:
+            text = _key(value)
+            self.texts.add(text)
+            prefix, _ = action_affixes(value.text)
+            if text == prefix + "*":
+                self.starred.add(prefix)
+                self.lengths.add(len(prefix))
+
+    def covers(self, text: str) -> bool:
+        if _key_of(text) in self.texts:
+            return True
+        prefix, _ = action_affixes(text)
+        return any(prefix[:n] in self.starred for n in self.lengths if n <= len(prefix))
 
 
 def _kept_patterns(policy: Policy, may_meet: Callable[[str], bool]) -> Policy:
