@@ -14,7 +14,7 @@ question really needs solving.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -133,34 +133,33 @@ def check_no_new_access(
     from policy_guard.encode.delta import reduced_for_gains
     from policy_guard.encode.slicing import sliced_for_new_access, sliced_for_pairs
     from policy_guard.explain import new_access_covers
+    from policy_guard.witnesses import quick_witnesses
 
     wider_pair = reduced_for_gains(existing, new)
     narrower_pair = reduced_for_gains(new, existing)
-    if wider_pair == (existing, new) and narrower_pair == (new, existing):
-        wider_slice, narrower_slice = sliced_for_new_access(existing, new)
-    else:  # each direction on what it adds (encode.delta), then sliced
-        wider_slice, narrower_slice = sliced_for_pairs(wider_pair, narrower_pair)
-    gained = new_access_covers(existing, new)
-    shared = wider_slice.policies == narrower_slice.policies[::-1]
-    with _analysis(wider_slice.policies, options, actions=wider_slice.actions) as analysis:
-        m = analysis.session.manager
-        old, current = wider_slice.policies
-        before, after = analysis.allows(old), analysis.allows(current)
-        wider = analysis.prove(m.And(after, m.Not(before)), lambda r: bool(gained(r)))
-        narrower: Verdict | None = None
-        if shared:
-            lost = new_access_covers(new, existing)
-            narrower = analysis.prove(m.And(before, m.Not(after)), lambda r: bool(lost(r)))
-        found: dict[int, Request] = {}
-        if not isinstance(wider, Holds):
-            found = analysis.localise(
-                m.And(after, m.Not(before)),
-                _allow_statements(current),
+    gained, lost = new_access_covers(existing, new), new_access_covers(new, existing)
+    # Each direction may be settled before any partition or solver: a reduced policy with no
+    # Allow left gains nothing; confirmed requests found without solving (`witnesses`) settle
+    # the wider direction when every Allow statement left has one, the narrower one by any.
+    wider, found = _settled(wider_pair[1], quick_witnesses(wider_pair[1], gained), every=True)
+    narrower, _ = _settled(narrower_pair[1], quick_witnesses(narrower_pair[1], lost), every=False)
+    if wider is None or narrower is None:
+        if wider_pair == (existing, new) and narrower_pair == (new, existing):
+            wider_slice, narrower_slice = sliced_for_new_access(existing, new)
+        else:  # each direction on what it adds (encode.delta), then sliced
+            wider_slice, narrower_slice = sliced_for_pairs(wider_pair, narrower_pair)
+        if wider is None:
+            wider, found, narrower_too = _wider(
+                wider_slice,
+                options,
                 gained,
-                known=[wider.request],
+                lost if narrower is None else None,
+                narrower_slice.policies[::-1],
+                found,
             )
-    if narrower is None:
-        narrower = _gains(narrower_slice, options, new, existing)
+            narrower = narrower or narrower_too
+        if narrower is None:
+            narrower = _gains(narrower_slice, options, lost)
     relation = {
         (True, True): Relation.EQUIVALENT,
         (True, False): Relation.NARROWER,
@@ -175,12 +174,59 @@ def check_no_new_access(
     return CheckResult(NO_NEW_ACCESS, Outcome.FAIL, NEW_ACCESS, reasons, relation)
 
 
-def _gains(sliced: Slice, options: EngineOptions, existing: Policy, new: Policy) -> Verdict:
-    """Whether some request is allowed by `new` and not by `existing`, on their slice for
-    that direction (`sliced.policies` is the pair `(existing, new)`, sliced)."""
-    from policy_guard.explain import new_access_covers
+def _settled(
+    policy: Policy, witnesses: dict[int, Request], *, every: bool
+) -> tuple[Verdict | None, dict[int, Request]]:
+    """A direction decided without solving: Holds when `policy` (a reduced candidate) has no
+    Allow statement left; Violated when `witnesses` has a request for every Allow statement
+    (`every`) or for any; else None (the solver decides). With the witnesses found."""
+    from policy_guard.encode.analysis import Holds, Violated
 
-    gained = new_access_covers(existing, new)
+    allows = [s.index for s in policy.statements if s.effect is Effect.ALLOW]
+    if not allows:
+        return Holds(), {}
+    if witnesses and (not every or all(i in witnesses for i in allows)):
+        return Violated(next(iter(witnesses.values()))), witnesses
+    return None, witnesses
+
+
+def _wider(
+    sliced: Slice,
+    options: EngineOptions,
+    gained: Callable[[Request], frozenset[int]],
+    lost: Callable[[Request], frozenset[int]] | None,
+    narrower_pair: tuple[Policy, ...],
+    known: Mapping[int, Request],
+) -> tuple[Verdict, dict[int, Request], Verdict | None]:
+    """The wider direction on its slice, localised (each Allow statement of NEW taking part,
+    with a confirmed request; `known` ones first). With `lost`, the narrower direction too in
+    the same analysis, when its slice is the mirror image (`narrower_pair`): else None."""
+    from policy_guard.encode.analysis import Holds
+
+    with _analysis(sliced.policies, options, actions=sliced.actions) as analysis:
+        m = analysis.session.manager
+        old, current = sliced.policies
+        before, after = analysis.allows(old), analysis.allows(current)
+        wider = analysis.prove(m.And(after, m.Not(before)), lambda r: bool(gained(r)))
+        narrower: Verdict | None = None
+        if lost is not None and sliced.policies == narrower_pair:
+            narrower = analysis.prove(m.And(before, m.Not(after)), lambda r: bool(lost(r)))
+        found: dict[int, Request] = {}
+        if not isinstance(wider, Holds):
+            found = analysis.localise(
+                m.And(after, m.Not(before)),
+                _allow_statements(current),
+                gained,
+                known=[wider.request, *known.values()],
+            )
+    return wider, found, narrower
+
+
+def _gains(
+    sliced: Slice, options: EngineOptions, gained: Callable[[Request], frozenset[int]]
+) -> Verdict:
+    """Whether some request is allowed by the second policy of `sliced.policies` and not by
+    the first (`gained` confirms on the original policies)."""
     with _analysis(sliced.policies, options, actions=sliced.actions) as analysis:
         m = analysis.session.manager
         old, current = sliced.policies
