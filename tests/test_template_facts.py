@@ -9,15 +9,16 @@ from typing import Any
 
 import pytest
 
-from policy_guard.checks import Access, EngineOptions, check_access_not_granted
+from policy_guard.checks import Access, EngineOptions, check_access_not_granted, check_no_new_access
 from policy_guard.decode import decode_text
 from policy_guard.encode.template_facts import class_strings
 from policy_guard.encode.vocabulary import string_space
+from policy_guard.errors import UndecidedError
 from policy_guard.evaluate import evaluate
 from policy_guard.globs import Glob, Kind, compile_pattern
 from policy_guard.model import Policy, PolicyType
 from policy_guard.parse import load_policy
-from policy_guard.results import Outcome
+from policy_guard.results import Outcome, Relation
 
 OPTIONS = [
     pytest.param(EngineOptions(solver, max_partition_states=states), id=f"{solver}-{domain}")
@@ -84,3 +85,52 @@ def test_the_class_of_an_ignore_case_literal_holds_every_string_that_lowers_to_i
 def test_a_class_without_a_literal_is_not_enumerated() -> None:
     space = string_space([compile_pattern("a*", Kind.STRING_LIKE)])
     assert class_strings(space, frozenset({0})) is None
+
+
+# Found by the `dev` hypothesis profile. The narrower direction needs every value of the
+# multi-valued key to equal `${aws:username}-x` under the request's user name (the user name
+# itself the literal text `${aws:username}`, which the 2008 version compares as plain text).
+# The exact domain finds it; on the forced-lazy domain the candidates keep mixing values of two
+# classes and the search ends undecided (exit 2, never a PASS). Strict: it must start failing
+# to pass, the day the candidates learn it.
+TAG_OLD: dict[str, Any] = {
+    "Version": "2008-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:Get*"],
+            "NotResource": ["arn:aws:s3:::b/*"],
+            "Condition": {
+                "StringEquals": {"aws:TagKeys": ["${aws:username}-x"]},
+                "StringNotEquals": {"aws:TagKeys": ["team"]},
+            },
+        }
+    ],
+}
+TAG_NEW: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:Get*"],
+            "NotResource": ["arn:aws:s3:::b/*"],
+            "Condition": {"StringNotEquals": {"aws:TagKeys": ["${aws:username}-x"]}},
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("solver", ["z3", "cvc5"])
+def test_a_templated_condition_on_a_multi_valued_key_is_decided_on_the_exact_domain(
+    solver: str,
+) -> None:
+    old, new = _load(TAG_OLD), _load(TAG_NEW)
+    result = check_no_new_access(old, new, EngineOptions(solver))
+    assert result.relation is Relation.INCOMPARABLE
+
+
+@pytest.mark.xfail(strict=True, raises=UndecidedError, reason="lazy candidates: see above")
+def test_a_templated_condition_on_a_multi_valued_key_on_the_lazy_domain() -> None:
+    old, new = _load(TAG_OLD), _load(TAG_NEW)
+    result = check_no_new_access(old, new, EngineOptions("cvc5", max_partition_states=0))
+    assert result.relation is Relation.INCOMPARABLE
