@@ -8,7 +8,9 @@ fixes each key's regions. Here we look for concrete values that make those state
 - then, with the variables fixed, the resource (and the values of keys with templated
   conditions) is chosen inside its model cell and inside/outside each instantiated template
   as the model says (`partition.realize` over the space's patterns and the instantiated ones,
-  or for an exact key's values, partitioning again).
+  or for an exact key's values, partitioning again); when no values of the model's classes
+  realise a key's atoms under the chosen variables (the model may mix classes that no one
+  instantiation fits), values of some of the classes, leaving the others out.
 These are candidates; the reference evaluator decides which, if any, is a counterexample.
 """
 
@@ -209,10 +211,14 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
         witness = value_class.witness
         choices = [v for v in exact.get(key, []) if value_class.contains(v)]
         choices.append(witness)
-        for value in exact.get(key, []) + read.get(key, []):
+        readings = exact.get(key, []) + read.get(key, [])
+        # every value read back as it is before any extension: the slots of a multi-valued
+        # key read back several values, and the one that fits may not be the first
+        choices += [v for v in readings if value_class.contains(v)]
+        for value in readings:
             # a value read back from another class can often be extended into this one (a
             # longer value still fits the template: `alice` -> `alice/x` under `.../${k}/*`)
-            extended = [value] + [value + sep + witness for sep in EXTENSIONS]
+            extended = [value + sep + witness for sep in EXTENSIONS]
             choices += [v for v in extended if value_class.contains(v)]
         if space.strings is not None and value_class.cell is not None:
             choices += _another(space.strings, value_class.cell, witness)[:1]
@@ -266,8 +272,15 @@ def _key_values(
     atoms: Mapping[ConditionValues, tuple[bool, bool]],
     vocabulary: Vocabulary,
     variables: Mapping[str, str | None],
+    leave_out: bool = False,
 ) -> list[str] | None:
-    """Values for a key with templated conditions that realise the model's `some`/`every`."""
+    """Values for a key with templated conditions that realise the model's `some`/`every`.
+
+    `leave_out`: only combinations that leave out some of the model's classes (but not all).
+    The model's atoms and classes may not fit together under the chosen variable values
+    (`every` holds while the slots are in two classes, and the instantiated template's one
+    string is in only one of them): the classes that can take part still give a candidate.
+    """
     space = vocabulary.keys[key]
     strings = space.strings
     assert strings is not None
@@ -285,8 +298,14 @@ def _key_values(
     # per value of the model: candidate strings of its class, each with its refined vector
     options = _refined_options(strings, value_classes(space, key_model), extra)
     choices = [_subsets(range(len(o)), bool(key_model.one)) for o in options]
+    if leave_out:
+        choices = [[(), *c] for c in choices]
     for combination in itertools.islice(itertools.product(*choices), SEARCH_LIMIT):
+        if leave_out and all(combination):
+            continue
         chosen = [options[k][i] for k, part in enumerate(combination) for i in part]
+        if not chosen:
+            continue
         matched = [
             [any(i in vector for i in indices) for _, vector in chosen] for indices, _, _ in groups
         ]
@@ -367,6 +386,8 @@ def _condition_keys(model: RequestModel, vocabulary: Vocabulary, context: Contex
                 chosen = _key_values(key, elsewhere, atoms, vocabulary, variables)
                 if chosen is not None:
                     break
+        if chosen is None:
+            chosen = _key_values(key, key_model, atoms, vocabulary, variables, leave_out=True)
         if chosen is None:
             continue
         if key_model.one is False and len(chosen) == 1:
