@@ -130,3 +130,41 @@ def test_a_templated_condition_on_a_multi_valued_key_is_decided(options: EngineO
         assert evaluate(old, request).allowed and not evaluate(new, request).allowed
         (user,) = request.context["aws:username"]
         assert set(request.context["aws:TagKeys"]) == {user + "-x"}
+
+
+# Found by the `dev` hypothesis profile: NEW needs some value of `aws:TagKeys` equal to the user
+# name + `-x` and some value not equal to it; EXISTING (2008: plain text) denies only when every
+# value is the literal `${aws:username}-x`. A request NEW gains would need every value to be that
+# one string and yet to differ in matching: no request does, whatever the user name. The models
+# that claim it are refuted by a fact (`template_facts`), and the answer is a proof.
+SPLIT_OLD: dict[str, Any] = {
+    "Version": "2008-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "NotResource": "arn:aws:s3:::b/*",
+            "Condition": {"StringNotEquals": {"aws:TagKeys": ["${aws:username}-x"]}},
+        }
+    ],
+}
+SPLIT_NEW: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "NotResource": "arn:aws:s3:::b/*",
+            "Condition": {
+                "StringEquals": {"aws:TagKeys": ["${aws:username}-x"]},
+                "StringNotEquals": {"aws:TagKeys": ["${aws:username}-x"]},
+            },
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_some_and_not_every_value_of_one_string_is_refuted(options: EngineOptions) -> None:
+    result = check_no_new_access(_load(SPLIT_OLD), _load(SPLIT_NEW), options)
+    assert (result.outcome, result.relation) == (Outcome.PASS, Relation.NARROWER)

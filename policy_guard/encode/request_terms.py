@@ -334,6 +334,10 @@ class SymbolicRequest:
         """The resource is in `cell` (its region, or its memberships when lazy)."""
         return self._describe_term(self.resource, cell)
 
+    def key_facts(self, key: str, facts: KeyModel) -> list[FNode]:
+        """The key's model facts: presence, regions or slots with their vectors, one value."""
+        return self._key_facts(key, facts)
+
     def _key_facts(self, key: str, facts: KeyModel) -> list[FNode]:
         m = self.manager
         key_terms = self.keys[key]

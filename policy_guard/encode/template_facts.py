@@ -18,6 +18,7 @@ every request, asserted like a lazy-domain core: an UNSAT answer stays a proof.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pysmt.fnode import FNode
@@ -26,7 +27,7 @@ from policy_guard.automata import lowercase_preimages
 from policy_guard.encode.decoded import KeyModel, RequestModel
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.templates import Template
-from policy_guard.encode.vocabulary import Cell, StringSpace
+from policy_guard.encode.vocabulary import Cell, ConditionValues, StringSpace
 from policy_guard.globs import Glob
 from policy_guard.partition import PartitionTooLarge, realize
 
@@ -109,19 +110,39 @@ def _can_give(space: StringSpace, cell: Cell, glob: Glob | None, holds: bool) ->
     True also when that is not settled (automaton budget): only a settled "no" is a fact."""
     if glob is None:
         return not holds  # a variable without a value: the template matches nothing
-    if glob.matches(cell.witness) == holds:
+    return _can_match_any(space, cell, [glob]) if holds else _can_miss_all(space, cell, [glob])
+
+
+def _can_match_any(space: StringSpace, cell: Cell, globs: Sequence[Glob]) -> bool:
+    """Does some string of `cell` match one of `globs`? (True when not settled.)"""
+    return any(_realizable(space, cell, glob, None) for glob in globs)
+
+
+def _can_miss_all(space: StringSpace, cell: Cell, globs: Sequence[Glob]) -> bool:
+    """Does some string of `cell` match none of `globs`? (True when not settled.)"""
+    return _realizable(space, cell, None, globs)
+
+
+def _realizable(
+    space: StringSpace, cell: Cell, wanted: Glob | None, unwanted: Sequence[Glob] | None
+) -> bool:
+    extra = (wanted,) if wanted is not None else tuple(unwanted or ())
+    if wanted is not None and wanted.matches(cell.witness):
         return True
-    globs = (*space.globs, glob)
-    extra = len(space.globs)
-    inside, outside = cell.vector, frozenset(range(extra)) - cell.vector
-    if holds:
-        inside = inside | {extra}
+    if unwanted is not None and not any(g.matches(cell.witness) for g in unwanted):
+        return True
+    base = len(space.globs)
+    inside, outside = cell.vector, frozenset(range(base)) - cell.vector
+    added = frozenset(range(base, base + len(extra)))
+    if wanted is not None:
+        inside = inside | added
     else:
-        outside = outside | {extra}
+        outside = outside | added
     try:
-        return realize(globs, inside, outside, max_states=REALIZE_STATES) is not None
+        found = realize((*space.globs, *extra), inside, outside, max_states=REALIZE_STATES)
     except PartitionTooLarge:
         return True
+    return found is not None
 
 
 def template_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]:
@@ -155,7 +176,99 @@ def template_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]
             atom if holds else m.Not(atom),
         ]
         facts.append(m.Not(m.And(stated)))
+    for (key, values), (some, every) in model.condition_atoms.items():
+        fact = _condition_fact(request, model, key, values, some, every)
+        if fact is not None:
+            facts.append(fact)
     return facts
+
+
+def _condition_fact(
+    request: SymbolicRequest,
+    model: RequestModel,
+    key: str,
+    values: ConditionValues,
+    some: bool,
+    every: bool,
+) -> FNode | None:
+    """The fact that rules out the model's `some`/`every` pair for a templated condition on
+    `key`, when no values of the model's classes of `key` (and of the variables' classes) can
+    give it; None when some can, or when that is not worked out. `some`: some value of the key
+    matches one of the (instantiated) values; `every`: every value does."""
+    m = request.manager
+    space = request.vocabulary.keys.get(key)
+    facts = model.keys.get(key)
+    if space is None or space.strings is None or facts is None or not facts.present:
+        return None
+    strings = space.strings
+    if request.keys[key].slots:
+        cells, one_each = list(facts.cells), True
+    else:
+        cells = [strings.cell(r) for r in facts.regions]
+        one_each = bool(facts.one)
+    some_atom, every_atom = request.condition_atoms[(key, values)]
+    if some and not every and _one_string(strings, cells):
+        # every value is the same string: it matches, or it does not, whatever the variables
+        return m.Not(m.And([*request.key_facts(key, facts), some_atom, m.Not(every_atom)]))
+    variables: dict[str, _KeyClass] = {}
+    for template in values.templates:
+        found = _classes(request, model, template)
+        if found is None or key in found:
+            return None  # a class not enumerable, or the key is its own variable
+        variables.update(found)
+    names = list(variables)
+    combinations = list(
+        itertools.islice(itertools.product(*(variables[k].values for k in names)), CLASS_LIMIT + 1)
+    )
+    if len(combinations) > CLASS_LIMIT:
+        return None
+    for combination in combinations:
+        chosen = {k: v for k, v in zip(names, combination, strict=True) if v is not None}
+        patterns = [*values.globs]
+        patterns += [g for t in values.templates if (g := t.instantiate(chosen)) is not None]
+        match = [_can_match_any(strings, c, patterns) for c in cells]
+        miss = [_can_miss_all(strings, c, patterns) for c in cells]
+        if _pair_possible(match, miss, some, every, one_each=one_each):
+            return None
+    stated = [
+        *request.key_facts(key, facts),
+        *(variables[k].term for k in names),
+        some_atom if some else m.Not(some_atom),
+        every_atom if every else m.Not(every_atom),
+    ]
+    return m.Not(m.And(stated))
+
+
+def _one_string(strings: StringSpace, cells: Sequence[Cell]) -> bool:
+    """Do the classes `cells` hold, together, exactly one string?"""
+    texts: set[str] = set()
+    for cell in cells:
+        found = class_strings(strings, cell.vector)
+        if found is None or len(found) != 1:
+            return False
+        texts.update(found)
+    return len(texts) == 1
+
+
+def _pair_possible(
+    match: Sequence[bool], miss: Sequence[bool], some: bool, every: bool, *, one_each: bool
+) -> bool:
+    """Can values in these classes make "some value matches" `some` and "every value
+    matches" `every`? Class i can give a matching value (`match[i]`) or a missing one
+    (`miss[i]`); each class holds exactly one value (`one_each`: lazy slots, or a key with one
+    value), or at least one (regions of a multi-valued key)."""
+    if not match:  # no value at all
+        return not some and every
+    if some and every:
+        return all(match)
+    if not some and not every:
+        return all(miss)
+    if not some and every:
+        return False  # every value matches, and there is one: some value matches
+    # some value matches, and some value does not
+    if not one_each:
+        return any(match) and any(miss)
+    return any(match[i] and miss[j] for i in range(len(match)) for j in range(len(miss)) if i != j)
 
 
 def _classes(
