@@ -168,3 +168,15 @@ SPLIT_NEW: dict[str, Any] = {
 def test_some_and_not_every_value_of_one_string_is_refuted(options: EngineOptions) -> None:
     result = check_no_new_access(_load(SPLIT_OLD), _load(SPLIT_NEW), options)
     assert (result.outcome, result.relation) == (Outcome.PASS, Relation.NARROWER)
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_more_value_classes_than_templates_cannot_all_match(options: EngineOptions) -> None:
+    # Also from the dev profile: EXISTING (2008) allows when some value is the literal text and
+    # some is not; NEW denies only when every value equals the one instantiated text. NEW gains
+    # (one value, any text but that one), and never loses: a loss needs two different values
+    # that both equal the one text. Before the fact, that claim kept the check undecided.
+    existing = dict(SPLIT_NEW, Version="2008-10-17")
+    new = dict(SPLIT_OLD, Version="2012-10-17")
+    result = check_no_new_access(_load(existing), _load(new), options)
+    assert (result.outcome, result.relation) == (Outcome.FAIL, Relation.WIDER)

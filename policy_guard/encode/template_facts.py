@@ -28,7 +28,7 @@ from policy_guard.encode.decoded import KeyModel, RequestModel
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, ConditionValues, StringSpace
-from policy_guard.globs import Glob
+from policy_guard.globs import Glob, Kind
 from policy_guard.partition import PartitionTooLarge, realize
 
 CLASS_LIMIT = 64
@@ -210,6 +210,11 @@ def _condition_fact(
     if some and not every and _one_string(strings, cells):
         # every value is the same string: it matches, or it does not, whatever the variables
         return m.Not(m.And([*request.key_facts(key, facts), some_atom, m.Not(every_atom)]))
+    if every and _too_many_classes(values, cells):
+        # each value equals one of the instantiated texts, one string each, and a string is
+        # in one class only: more classes than texts cannot all match, whatever the variables
+        # (the fact names just that many values in distinct classes, so it blocks them all)
+        return m.Not(m.And([*_distinct_values(request, key, facts, values), every_atom]))
     variables: dict[str, _KeyClass] = {}
     for template in values.templates:
         found = _classes(request, model, template)
@@ -237,6 +242,35 @@ def _condition_fact(
         every_atom if every else m.Not(every_atom),
     ]
     return m.Not(m.And(stated))
+
+
+def _distinct_values(
+    request: SymbolicRequest, key: str, facts: KeyModel, values: ConditionValues
+) -> list[FNode]:
+    """Terms saying the key has values in one class more than there are templates, each class
+    as the model has it (a lazy key's slots, an exact key's regions)."""
+    m = request.manager
+    terms = request.keys[key]
+    wanted = len(values.templates) + 1
+    if terms.slots:
+        chosen: dict[frozenset[int], int] = {}
+        for j, cell in enumerate(facts.cells):
+            chosen.setdefault(cell.vector, j)
+        picked = sorted(chosen.values())[:wanted]
+        return [
+            m.And(terms.slots[j].used, terms.slots[j].value.is_vector(m, facts.cells[j].vector))
+            for j in picked
+        ]
+    return [terms.has[r] for r in facts.regions[:wanted]]
+
+
+def _too_many_classes(values: ConditionValues, cells: Sequence[Cell]) -> bool:
+    """For StringEquals values that are all templates (each instantiates to one string, case
+    and all): are the values' classes more than the templates? (Distinct cells of one key are
+    disjoint: a string has one membership vector.)"""
+    if values.kind is not Kind.STRING_EQUALS or values.globs:
+        return False
+    return len({cell.vector for cell in cells}) > len(values.templates)
 
 
 def _one_string(strings: StringSpace, cells: Sequence[Cell]) -> bool:
