@@ -20,7 +20,7 @@ from policy_guard.config import CONFIG_FILE, Config, load_config
 from policy_guard.errors import InputError
 from policy_guard.file_checks import CheckContext, FileTask, check_file
 from policy_guard.run_results import FileReport, RunReport
-from policy_guard.staged import staged_paths
+from policy_guard.staged import Staged, staged_paths
 from policy_guard.waivers import expired_waiver_issues
 
 if TYPE_CHECKING:
@@ -53,16 +53,18 @@ def run(
         raise InputError(
             "`--all` checks every policy file without a base: give no FILES and no `--base` with it"
         )
-    quick = _quick_look(options, cwd, environ)
     comparison: Comparison | None
-    if quick is not None:
-        comparison, tasks, config = quick
+    tasks: list[FileTask]
+    staged = _staged_for_hook(options, cwd, environ)
+    config = _config(options.config, staged.root, cwd) if staged is not None else None
+    if staged is not None and config is not None and not any(map(config.selects, staged.paths)):
+        comparison, tasks = Comparison(staged.head, NewSide.INDEX, origin="HEAD"), []
     else:
         from policy_guard.gitbase import GitRepository  # GitPython: only when git is read
 
         repo = GitRepository.discover(cwd)
         try:
-            comparison, tasks, config = _plan(options, repo, cwd, environ)
+            comparison, tasks, config = _plan(options, repo, cwd, environ, config)
         finally:
             if repo is not None:
                 repo.close()
@@ -76,12 +78,10 @@ def run(
     return RunReport(tuple(reports), base, report_only=report_only)
 
 
-def _quick_look(
-    options: RunOptions, cwd: str, environ: Mapping[str, str]
-) -> tuple[Comparison, list[FileTask], Config] | None:
-    """The plan of a hook run whose commit touches no candidate policy file (nothing to
-    check), found with plain git (`staged`); None when it is not that simple a run. The same
-    conditions as `GitRepository.compare` choosing HEAD and the index."""
+def _staged_for_hook(options: RunOptions, cwd: str, environ: Mapping[str, str]) -> Staged | None:
+    """What a hook run compares, read with plain git (`staged`), when the run compares the
+    index with HEAD (the same conditions as `GitRepository.compare` choosing them); None
+    otherwise. A commit that stages no candidate policy file then needs nothing more."""
     if (
         options.files
         or options.all_files
@@ -91,21 +91,21 @@ def _quick_look(
         or environ.get("GITHUB_ACTIONS") == "true"
     ):
         return None
-    staged = staged_paths(cwd)
-    if staged is None:
-        return None
-    config = _config(options.config, staged.root, cwd)
-    if any(config.selects(path) for path in staged.paths):
-        return None
-    return Comparison(staged.head, NewSide.INDEX, origin="HEAD"), [], config
+    return staged_paths(cwd)
 
 
 def _plan(
-    options: RunOptions, repo: GitRepository | None, cwd: str, environ: Mapping[str, str]
+    options: RunOptions,
+    repo: GitRepository | None,
+    cwd: str,
+    environ: Mapping[str, str],
+    config: Config | None = None,
 ) -> tuple[Comparison | None, list[FileTask], Config]:
-    """What to compare with, the files to check (contents read), and the configuration."""
+    """What to compare with, the files to check (contents read), and the configuration (loaded
+    here unless the hook's quick look already did)."""
     root = repo.root if repo is not None else os.path.abspath(cwd)
-    config = _config(options.config, root, cwd)
+    if config is None:
+        config = _config(options.config, root, cwd)
     if options.all_files:
         return None, list(_all_tasks(repo, root, config)), config
     if repo is None:
