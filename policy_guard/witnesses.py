@@ -11,8 +11,10 @@ a FAIL can come from here, a PASS never does.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 
+from policy_guard.catalogue import actions_for_service
 from policy_guard.globs import Kind, compile_pattern
 from policy_guard.model import Effect, Policy, PolicyType, Statement, Value
 from policy_guard.request import Request
@@ -65,7 +67,7 @@ def _plain_resource(statement: Statement) -> str | None:
 
 def _candidate_actions(values: Sequence[Value]) -> Iterator[str]:
     """A few actions per pattern: the pattern itself when it has no wildcard, else catalogued
-    actions it matches (when its service has no wildcard and the catalogue is there)."""
+    actions it matches (when its service has no wildcard)."""
     for value in values[:PATTERNS_PER_STATEMENT]:
         text = value.text
         if "*" not in text and "?" not in text:
@@ -74,11 +76,6 @@ def _candidate_actions(values: Sequence[Value]) -> Iterator[str]:
         service, sep, _ = text.partition(":")
         if not sep or "*" in service or "?" in service:
             continue
-        try:
-            from policy_guard.catalogue import actions_for_service
-        except ImportError:  # the catalogue is optional for the engine
-            return
         glob = compile_pattern(text, Kind.ACTION)
         matching = (a for a in actions_for_service(service) if glob.matches(a))
-        for _, action in zip(range(ACTIONS_PER_PATTERN), matching, strict=False):
-            yield action
+        yield from itertools.islice(matching, ACTIONS_PER_PATTERN)

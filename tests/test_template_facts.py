@@ -92,31 +92,29 @@ def test_a_class_without_a_literal_is_not_enumerated() -> None:
 # On the lazy domain the models put the key's slots in two classes (`-x` and
 # `${aws:username}-x`) while saying every value equals the instantiated template: the
 # candidates must read the user name back from the right slot and leave the other class out.
-TAG_OLD: dict[str, Any] = {
-    "Version": "2008-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:Get*"],
-            "NotResource": ["arn:aws:s3:::b/*"],
-            "Condition": {
-                "StringEquals": {"aws:TagKeys": ["${aws:username}-x"]},
-                "StringNotEquals": {"aws:TagKeys": ["team"]},
-            },
-        }
-    ],
-}
-TAG_NEW: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:Get*"],
-            "NotResource": ["arn:aws:s3:::b/*"],
-            "Condition": {"StringNotEquals": {"aws:TagKeys": ["${aws:username}-x"]}},
-        }
-    ],
-}
+TAG = "${aws:username}-x"
+NOT_TAG: dict[str, Any] = {"StringNotEquals": {"aws:TagKeys": [TAG]}}
+TAG_AND_NOT_TAG: dict[str, Any] = {"StringEquals": {"aws:TagKeys": [TAG]}, **NOT_TAG}
+
+
+def _tag_policy(version: str, actions: Any, condition: dict[str, Any]) -> dict[str, Any]:
+    """One Allow statement outside `arn:aws:s3:::b/*`, under `condition` on `aws:TagKeys`."""
+    statement = {
+        "Effect": "Allow",
+        "Action": actions,
+        "NotResource": "arn:aws:s3:::b/*",
+        "Condition": condition,
+    }
+    return {"Version": version, "Statement": [statement]}
+
+
+GET = ["s3:GetObject", "s3:Get*"]
+TAG_OLD = _tag_policy(
+    "2008-10-17",
+    GET,
+    {"StringEquals": {"aws:TagKeys": [TAG]}, "StringNotEquals": {"aws:TagKeys": ["team"]}},
+)
+TAG_NEW = _tag_policy("2012-10-17", GET, NOT_TAG)
 
 
 @pytest.mark.parametrize("options", OPTIONS)
@@ -137,31 +135,8 @@ def test_a_templated_condition_on_a_multi_valued_key_is_decided(options: EngineO
 # value is the literal `${aws:username}-x`. A request NEW gains would need every value to be that
 # one string and yet to differ in matching: no request does, whatever the user name. The models
 # that claim it are refuted by a fact (`template_facts`), and the answer is a proof.
-SPLIT_OLD: dict[str, Any] = {
-    "Version": "2008-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": "s3:GetObject",
-            "NotResource": "arn:aws:s3:::b/*",
-            "Condition": {"StringNotEquals": {"aws:TagKeys": ["${aws:username}-x"]}},
-        }
-    ],
-}
-SPLIT_NEW: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": "s3:GetObject",
-            "NotResource": "arn:aws:s3:::b/*",
-            "Condition": {
-                "StringEquals": {"aws:TagKeys": ["${aws:username}-x"]},
-                "StringNotEquals": {"aws:TagKeys": ["${aws:username}-x"]},
-            },
-        }
-    ],
-}
+SPLIT_OLD = _tag_policy("2008-10-17", "s3:GetObject", NOT_TAG)
+SPLIT_NEW = _tag_policy("2012-10-17", "s3:GetObject", TAG_AND_NOT_TAG)
 
 
 @pytest.mark.parametrize("options", OPTIONS)
@@ -176,7 +151,7 @@ def test_more_value_classes_than_templates_cannot_all_match(options: EngineOptio
     # some is not; NEW denies only when every value equals the one instantiated text. NEW gains
     # (one value, any text but that one), and never loses: a loss needs two different values
     # that both equal the one text. Before the fact, that claim kept the check undecided.
-    existing = dict(SPLIT_NEW, Version="2008-10-17")
-    new = dict(SPLIT_OLD, Version="2012-10-17")
+    existing = _tag_policy("2008-10-17", "s3:GetObject", TAG_AND_NOT_TAG)
+    new = _tag_policy("2012-10-17", "s3:GetObject", NOT_TAG)
     result = check_no_new_access(_load(existing), _load(new), options)
     assert (result.outcome, result.relation) == (Outcome.FAIL, Relation.WIDER)

@@ -109,9 +109,8 @@ class Analysis:
         self.refinements = 0  # blocking rounds of the lazy domain, for figures and tests
         self.lemmas: list[FNode] = []  # the blocking clauses learnt so far (facts about strings)
         self._set_aside = 0  # vectors of the current query set aside unsettled
-        self._asserted = 0
-        self._lemmas_asserted = 0
-        self._scope: list[int] | None = None  # axioms, lemmas asserted in localise's scope
+        self._base = [0, 0]  # axioms, lemmas asserted at the base level
+        self._scope: list[int] | None = None  # the same in localise's scope, while it is open
 
     def __enter__(self) -> Analysis:
         self.session.__enter__()
@@ -168,21 +167,11 @@ class Analysis:
         """Assert the axioms and lemmas not asserted yet: at the base level, or, while
         `localise` holds its violation in a scope, in that scope (the base level gets them
         once the scope is closed)."""
-        axioms = self.request.axioms
-        if self._scope is not None:
-            while self._scope[0] < len(axioms):
-                self.session.add(axioms[self._scope[0]])
-                self._scope[0] += 1
-            while self._scope[1] < len(self.lemmas):
-                self.session.add(self.lemmas[self._scope[1]])
-                self._scope[1] += 1
-            return
-        while self._asserted < len(axioms):
-            self.session.add(axioms[self._asserted])
-            self._asserted += 1
-        while self._lemmas_asserted < len(self.lemmas):
-            self.session.add(self.lemmas[self._lemmas_asserted])
-            self._lemmas_asserted += 1
+        asserted = self._scope if self._scope is not None else self._base
+        for i, terms in enumerate((self.request.axioms, self.lemmas)):
+            while asserted[i] < len(terms):
+                self.session.add(terms[asserted[i]])
+                asserted[i] += 1
 
     def _search(self, formula: FNode, accept: Callable[[Request], bool]) -> Search:
         """A model of `formula` with a concrete request that `accept` confirms.
@@ -294,7 +283,7 @@ class Analysis:
                 found.setdefault(index, request)
         self._sync_axioms()
         self.session.push()  # the violation is asserted once, each statement in a scope of its own
-        self._scope = [self._asserted, self._lemmas_asserted]
+        self._scope = list(self._base)
         try:
             self.session.add(self.session.simplify(violation))
             for policy, statement in statements:

@@ -47,20 +47,14 @@ def reduced_for_gains(existing: Policy, new: Policy) -> tuple[Policy, Policy]:
     changed): "some request is allowed by NEW and not by EXISTING" holds for the reduced pair
     exactly when it holds for the original one."""
     reduced_new = _without_shared_patterns(existing, new)
-    remaining = [
-        s for s in reduced_new.statements if s.effect is Effect.ALLOW and s.not_actions is None
-    ]
-    if len(remaining) != sum(1 for s in reduced_new.statements if s.effect is Effect.ALLOW):
+    allows = [s for s in reduced_new.statements if s.effect is Effect.ALLOW]
+    if any(s.not_actions is not None for s in allows):
         return existing, reduced_new  # a NotAction Allow: its actions are not bounded by a list
-    wanted = AffixIndex(v.text for s in remaining for v in s.actions or ())
+    wanted = AffixIndex(v.text for s in allows for v in s.actions or ())
     return _kept_patterns(existing, wanted.may_meet), _kept_patterns(reduced_new, wanted.may_meet)
 
 
-def _key(value: Value) -> str:
-    return _key_of(value.text)
-
-
-def _key_of(text: str) -> str:
+def _folded(text: str) -> str:
     """Action patterns are case-insensitive: the same text, each character lower-cased (as
     `action_glob` does; `str.lower` of a whole string may differ, for a final sigma), is the
     same pattern."""
@@ -109,7 +103,7 @@ class _TwinActions:
 
     def add(self, values: Iterable[Value]) -> None:
         for value in values:
-            text = _key(value)
+            text = _folded(value.text)
             self.texts.add(text)
             prefix, _ = action_affixes(value.text)
             if text == prefix + "*":
@@ -117,7 +111,7 @@ class _TwinActions:
                 self.lengths.add(len(prefix))
 
     def covers(self, text: str) -> bool:
-        if _key_of(text) in self.texts:
+        if _folded(text) in self.texts:
             return True
         prefix, _ = action_affixes(text)
         return any(prefix[:n] in self.starred for n in self.lengths if n <= len(prefix))
@@ -159,10 +153,7 @@ def action_affixes(text: str) -> tuple[str, str]:
     wildcards are `*` and `?`, and each other character is its own lower case."""
     first = min((i for i in (text.find("*"), text.find("?")) if i >= 0), default=len(text))
     last = max(text.rfind("*"), text.rfind("?"))
-    head, tail = text[:first], text[last + 1 :] if last >= 0 else text
-    if text.isascii():
-        return head.lower(), tail.lower()
-    return "".join(c.lower() for c in head), "".join(c.lower() for c in tail)
+    return _folded(text[:first]), _folded(text[last + 1 :] if last >= 0 else text)
 
 
 class AffixIndex:

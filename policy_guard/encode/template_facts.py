@@ -1,18 +1,21 @@
-"""Facts that tie a resource template's atom to the resource's cell and the variables' values.
+"""Facts that tie template atoms to the model's cells and the variables' values.
 
 The encoder gives each resource template (`arn:aws:s3:::b/${aws:username}`) one Boolean,
-"the resource matches the template under the request's values", tied to the rest only by
-sound axioms (`request_terms`). So a model can claim the resource `arn:aws:s3:::b/x` matches it
-while `aws:username` is in the class of `alice`: no request does that, no candidate confirms,
-and blocking the model would not be a proof.
+"the resource matches the template under the request's values", and each templated condition
+a pair, "some / every value of the key matches the instantiated values", tied to the rest
+only by sound axioms (`request_terms`, `conditions`). So a model can claim the resource
+`arn:aws:s3:::b/x` matches while `aws:username` is in the class of `alice`: no request does
+that, no candidate confirms, and blocking the model would not be a proof.
 
-When a model's candidates all fail, `template_facts` looks, for each template atom, at the
-model's resource cell and the classes of the template's keys. When every key's class is finite
-and small (it holds a literal pattern: one string, or the case variants of an IgnoreCase
-literal), each combination of values instantiates the template to one pattern, and
-`partition.realize` says whether the cell meets it (or lies inside it). If no combination can
-give the model's atom value, "this cell, these classes -> not this atom value" is a fact about
-every request, asserted like a lazy-domain core: an UNSAT answer stays a proof.
+When a model's candidates all fail, `template_facts` looks at each atom with the model's cells
+(the resource's, the condition key's values) and the classes of the template's keys. When every
+key's class is finite and small (it holds a literal pattern: one string, or the case variants of
+an IgnoreCase literal), each combination of values instantiates the templates to patterns, and
+`partition.realize` says what the cells can give. If no combination can give the model's atom
+values, "these cells, these classes -> not these values" is a fact about every request,
+asserted like a lazy-domain core: an UNSAT answer stays a proof. Two condition rules need no
+enumeration: values that are all one string match alike, and values in more classes than a
+StringEquals condition has templates cannot all match it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from pysmt.fnode import FNode
 
 from policy_guard.automata import lowercase_preimages
+from policy_guard.encode.cores import REALIZE_STATES
 from policy_guard.encode.decoded import KeyModel, RequestModel
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.templates import Template
@@ -33,7 +37,6 @@ from policy_guard.partition import PartitionTooLarge, realize
 
 CLASS_LIMIT = 64
 """At most this many strings in one key's class, and combinations per template."""
-REALIZE_STATES = 50_000
 
 
 def class_strings(space: StringSpace, vector: frozenset[int]) -> tuple[str, ...] | None:
@@ -155,24 +158,16 @@ def template_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]
         classes = _classes(request, model, template)
         if classes is None:
             continue
-        keys = list(classes)
-        combinations = list(
-            itertools.islice(itertools.product(*(classes[k].values for k in keys)), CLASS_LIMIT + 1)
-        )
-        if len(combinations) > CLASS_LIMIT:
-            continue
-        if any(
+        readings = _readings(classes)
+        if readings is None or any(
             _can_give(resource_space, model.resource, template.instantiate(values), holds)
-            for values in (
-                {k: v for k, v in zip(keys, combination, strict=True) if v is not None}
-                for combination in combinations
-            )
+            for values in readings
         ):
             continue
         atom = request.resource_atoms[template]
         stated = [
             request.describe_resource(model.resource),
-            *(classes[k].term for k in keys),
+            *(c.term for c in classes.values()),
             atom if holds else m.Not(atom),
         ]
         facts.append(m.Not(m.And(stated)))
@@ -221,14 +216,10 @@ def _condition_fact(
         if found is None or key in found:
             return None  # a class not enumerable, or the key is its own variable
         variables.update(found)
-    names = list(variables)
-    combinations = list(
-        itertools.islice(itertools.product(*(variables[k].values for k in names)), CLASS_LIMIT + 1)
-    )
-    if len(combinations) > CLASS_LIMIT:
+    readings = _readings(variables)
+    if readings is None:
         return None
-    for combination in combinations:
-        chosen = {k: v for k, v in zip(names, combination, strict=True) if v is not None}
+    for chosen in readings:
         patterns = [*values.globs]
         patterns += [g for t in values.templates if (g := t.instantiate(chosen)) is not None]
         match = [_can_match_any(strings, c, patterns) for c in cells]
@@ -237,7 +228,7 @@ def _condition_fact(
             return None
     stated = [
         *request.key_facts(key, facts),
-        *(variables[k].term for k in names),
+        *(c.term for c in variables.values()),
         some_atom if some else m.Not(some_atom),
         every_atom if every else m.Not(every_atom),
     ]
@@ -303,6 +294,20 @@ def _pair_possible(
     if not one_each:
         return any(match) and any(miss)
     return any(match[i] and miss[j] for i in range(len(match)) for j in range(len(miss)) if i != j)
+
+
+def _readings(classes: dict[str, _KeyClass]) -> list[dict[str, str]] | None:
+    """Every combination of the classes' values, as the values `Template.instantiate` takes
+    (a key absent is left out: the defaults apply); None past CLASS_LIMIT combinations."""
+    keys = list(classes)
+    combinations = itertools.islice(
+        itertools.product(*(classes[k].values for k in keys)), CLASS_LIMIT + 1
+    )
+    readings = [
+        {k: v for k, v in zip(keys, combination, strict=True) if v is not None}
+        for combination in combinations
+    ]
+    return None if len(readings) > CLASS_LIMIT else readings
 
 
 def _classes(
