@@ -42,14 +42,15 @@ from common import (
     timed,
 )
 
-from policy_guard.catalogue import all_actions
-from policy_guard.checks import EngineOptions, check_no_new_access
-from policy_guard.decode import read_document
+from policy_guard.checks.common import EngineOptions
+from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.document.read import read_document
 from policy_guard.errors import PolicyGuardError
-from policy_guard.evaluate import evaluate
-from policy_guard.model import Policy
-from policy_guard.parse import load_policy
-from policy_guard.request import Request
+from policy_guard.policy.catalogue import all_actions
+from policy_guard.policy.model import Policy
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.request import Request
 
 PEER = Path(__file__).resolve().parent / "strings_peer.py"
 TARGET_SECONDS = 1.0

@@ -1,4 +1,4 @@
-"""Figures for `policy_guard.partition` on real AWS managed policies (prints; asserts nothing).
+"""Figures for `policy_guard.encode.partition` on real AWS managed policies (prints only).
 
 Run: `python benchmarks/partition_bench.py [--repeat N]`. Reads ../shared/data (beside the
 repository); without it, says so and exits 0.
@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from policy_guard.globs import Glob, Kind, compile_pattern
-from policy_guard.partition import Partition, PartitionTooLarge, partition, realize
+from policy_guard.encode.partition import Partition, PartitionTooLarge, partition, realize
+from policy_guard.policy.globs import Glob, Kind, compile_pattern
 
 MANAGED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "managed-policies"
 

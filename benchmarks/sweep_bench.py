@@ -27,10 +27,11 @@ from typing import NamedTuple
 
 from common import MANAGED, arguments, missing_data, percentile, seconds, table
 
-from policy_guard.checks import EngineOptions, check_no_new_access
-from policy_guard.decode import read_document
+from policy_guard.checks.common import EngineOptions
+from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.document.read import read_document
 from policy_guard.errors import PolicyGuardError
-from policy_guard.parse import load_policy
+from policy_guard.policy.parse import load_policy
 
 TARGET_SECONDS = 1.0
 QUICK_PAIRS = 20
@@ -196,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pairs = quick_sample(pairs)
     if _FORK:  # imported once here, inherited by every (re)started worker
         importlib.import_module("policy_guard.encode.analysis")
-        importlib.import_module("policy_guard.explain")
+        importlib.import_module("policy_guard.encode.concretize")
     worker = Worker(pairs[0], args.timeout)
     start = time.perf_counter()
     try:

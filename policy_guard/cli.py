@@ -8,10 +8,9 @@ imported only when chosen, so the hook does not pay for the solver when nothing 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 
 from policy_guard import __version__
@@ -28,43 +27,88 @@ class CommandModule(Protocol):
 
 class Command(NamedTuple):
     name: str
-    module: str
+    load: Callable[[], CommandModule]  # imports the command's module when it is chosen
     summary: str
+
+
+# Each command module is imported inside a function, so that `policy-guard` loads only the one
+# it runs (the hook never pays for the solver's imports when nothing needs solving).
+
+
+def _check_no_new_access() -> CommandModule:
+    from policy_guard.commands import check_no_new_access
+
+    return check_no_new_access
+
+
+def _check_access_not_granted() -> CommandModule:
+    from policy_guard.commands import check_access_not_granted
+
+    return check_access_not_granted
+
+
+def _check_no_public_access() -> CommandModule:
+    from policy_guard.commands import check_no_public_access
+
+    return check_no_public_access
+
+
+def _check_no_external_access() -> CommandModule:
+    from policy_guard.commands import check_no_external_access
+
+    return check_no_external_access
+
+
+def _validate_policy() -> CommandModule:
+    from policy_guard.commands import validate_policy
+
+    return validate_policy
+
+
+def _simulate() -> CommandModule:
+    from policy_guard.commands import simulate
+
+    return simulate
+
+
+def _workflow() -> CommandModule:
+    from policy_guard.commands import workflow
+
+    return workflow
 
 
 COMMANDS: tuple[Command, ...] = (
     Command(
         "check-no-new-access",
-        "policy_guard.commands.check_no_new_access",
+        _check_no_new_access,
         "does the new policy grant any access the existing one does not?",
     ),
     Command(
         "check-access-not-granted",
-        "policy_guard.commands.check_access_not_granted",
+        _check_access_not_granted,
         "does the policy grant any of the listed actions or resources?",
     ),
     Command(
         "check-no-public-access",
-        "policy_guard.commands.check_no_public_access",
+        _check_no_public_access,
         "does the resource policy grant public access?",
     ),
     Command(
         "check-no-external-access",
-        "policy_guard.commands.check_no_external_access",
+        _check_no_external_access,
         "can a principal outside the trusted accounts get access?",
     ),
     Command(
         "validate-policy",
-        "policy_guard.commands.validate_policy",
+        _validate_policy,
         "findings about the policy document itself (like IAM Access Analyzer)",
     ),
     Command(
         "simulate",
-        "policy_guard.commands.simulate",
+        _simulate,
         "decide one concrete request with the reference evaluator",
     ),
 )
-WORKFLOW_MODULE = "policy_guard.commands.workflow"
 
 
 def _top_level_help() -> str:
@@ -103,10 +147,10 @@ def _dispatch(argv: list[str]) -> int:
     by_name = {c.name: c for c in COMMANDS}
     if argv and argv[0] in by_name:
         command = by_name[argv[0]]
-        module: CommandModule = importlib.import_module(command.module)
+        module = command.load()
         parser = _build_parser(f"policy-guard {command.name}", module, command.summary)
         return module.run(parser.parse_args(argv[1:]))
-    workflow: CommandModule = importlib.import_module(WORKFLOW_MODULE)
+    workflow = _workflow()
     rest = ["--help" if a == "--help-workflow" else a for a in argv]
     parser = _build_parser("policy-guard", workflow, "check changed IAM policy files")
     return workflow.run(parser.parse_args(rest))

@@ -1,7 +1,7 @@
 """Shared by the public/external access tests: policy builders, random resource policies, a
 finite request space, and the two definitions written again, plainly, as test oracles.
 
-The oracles restate `policy_guard.public_access` from its docstring, on the JSON documents the
+The oracles restate `policy_guard.semantics.exposure` from its docstring, on the JSON documents the
 tests build (not on the package's model), so a test compares the engine with an independent
 reading of the definition and with the reference evaluator.
 """
@@ -17,12 +17,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from policy_guard.decode import decode_text
-from policy_guard.evaluate import evaluate
-from policy_guard.model import Policy, PolicyType
-from policy_guard.parse import load_policy
-from policy_guard.request import Request
-from policy_guard.results import CheckResult
+from policy_guard.checks.results import CheckResult
+from policy_guard.document.read import decode_text
+from policy_guard.policy.model import Policy, PolicyType
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.request import Request
 
 V = "2012-10-17"
 ME, PARTNER, STRANGER = "123456789012", "444455556666", "555566667777"
@@ -142,7 +142,7 @@ def _in_block(value: str, blocks: list[Any]) -> bool:
 
 
 class PublicReading:
-    """S3's meaning of public for one document (see policy_guard.public_access)."""
+    """S3's meaning of public for one document (see policy_guard.semantics.exposure)."""
 
     def __init__(self, document: dict[str, Any], prefix: str) -> None:
         self.document = document
@@ -176,7 +176,7 @@ def _vouches(key: str, value: str, trusted: tuple[str, ...], organization: str |
 
 
 def is_external(request: Request, trusted: tuple[str, ...], organization: str | None) -> bool:
-    """Outside the trusted accounts and organization (see policy_guard.public_access)."""
+    """Outside the trusted accounts and organization (see policy_guard.semantics.exposure)."""
     if account_of(request.principal) in trusted:
         return False
     callers = (ACCOUNT_CALLER_KEYS if trusted else set()) | (

@@ -17,11 +17,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from policy_guard.decode import decode_text
-from policy_guard.globs import Kind, compile_pattern
-from policy_guard.model import Policy, PolicyType
-from policy_guard.parse import load_policy
-from policy_guard.request import Request
+from policy_guard.document.read import decode_text
+from policy_guard.policy.globs import Kind, compile_pattern
+from policy_guard.policy.model import Policy, PolicyType
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.request import Request
 
 SOLVERS = ["z3", "cvc5"]
 

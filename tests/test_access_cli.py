@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from policy_guard.checks import EngineOptions
-from policy_guard.checks_access import check_no_external_access, check_no_public_access
+from policy_guard.checks.common import EngineOptions
+from policy_guard.checks.external_access import check_no_external_access
+from policy_guard.checks.public_access import check_no_public_access
 from policy_guard.cli import main
-from policy_guard.decode import read_document
-from policy_guard.parse import load_policy
+from policy_guard.document.read import read_document
+from policy_guard.policy.parse import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 BUCKET_POLICY = str(ROOT / "examples" / "bucket-policy.json")

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.globs import Kind, compile_pattern
+from policy_guard.policy.globs import Kind, compile_pattern
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

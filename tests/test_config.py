@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from policy_guard.checks_registry import check_info
-from policy_guard.config import (
+from policy_guard.checks.registry import check_info
+from policy_guard.errors import InputError
+from policy_guard.workflow.config import (
     CHECKS,
     DEFAULT_INCLUDE,
     WAIVABLE,
@@ -20,8 +21,7 @@ from policy_guard.config import (
     parse_config,
     path_matches,
 )
-from policy_guard.errors import InputError
-from policy_guard.run_results import Severity
+from policy_guard.workflow.results import Severity
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.yaml"
 

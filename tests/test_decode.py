@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from policy_guard.decode import Span, decode_json, decode_yaml
+from policy_guard.document.json_decode import decode_json
+from policy_guard.document.read import decode_yaml
+from policy_guard.document.values import Span
 from policy_guard.errors import InputError
 
 

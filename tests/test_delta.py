@@ -14,15 +14,16 @@ from engine_strategies import load, policy_pairs, request_space
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.checks import EngineOptions, check_no_new_access
-from policy_guard.decode import decode_text, read_document
+from policy_guard.checks.common import EngineOptions
+from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.checks.results import Outcome
+from policy_guard.document.read import decode_text, read_document
 from policy_guard.encode.delta import AffixIndex, reduced_for_gains
 from policy_guard.encode.lazy import provably_disjoint
 from policy_guard.encode.vocabulary import action_glob
-from policy_guard.evaluate import evaluate
-from policy_guard.model import Policy, PolicyType
-from policy_guard.parse import load_policy
-from policy_guard.results import Outcome
+from policy_guard.policy.model import Policy, PolicyType
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate
 
 MANAGED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "managed-policies"
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pysmt.fnode import FNode
 
-from policy_guard.decode import decode_text
+from policy_guard.document.read import decode_text
 from policy_guard.encode.analysis import Analysis
 from policy_guard.encode.domains import (
     NOT_A_DATE,
@@ -39,11 +39,11 @@ from policy_guard.encode.vocabulary import (
     principal_globs,
 )
 from policy_guard.errors import UndecidedError
-from policy_guard.evaluate import evaluate, statement_matches
-from policy_guard.globs import Glob, Kind, compile_pattern
-from policy_guard.model import PolicyType, PrincipalEntry, PrincipalKind
-from policy_guard.operators import parse_cidr, parse_date, parse_number
-from policy_guard.parse import load_policy
+from policy_guard.policy.globs import Glob, Kind, compile_pattern
+from policy_guard.policy.model import PolicyType, PrincipalEntry, PrincipalKind
+from policy_guard.policy.operators import parse_cidr, parse_date, parse_number
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate, statement_matches
 
 SAMPLE = 150
 

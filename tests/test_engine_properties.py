@@ -24,17 +24,14 @@ from engine_strategies import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.checks import (
-    Access,
-    EngineOptions,
-    check_access_not_granted,
-    check_no_new_access,
-)
-from policy_guard.evaluate import evaluate
-from policy_guard.globs import Kind, compile_pattern
-from policy_guard.model import PolicyType
-from policy_guard.request import Request
-from policy_guard.results import Outcome, Relation
+from policy_guard.checks.access_not_granted import check_access_not_granted
+from policy_guard.checks.common import Access, EngineOptions
+from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.checks.results import Outcome, Relation
+from policy_guard.policy.globs import Kind, compile_pattern
+from policy_guard.policy.model import PolicyType
+from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.request import Request
 
 DOMAINS = {"exact": None, "lazy": 0}
 OPTIONS = [

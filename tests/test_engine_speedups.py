@@ -14,19 +14,20 @@ from engine_strategies import load
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.checks import EngineOptions, check_no_new_access
+from policy_guard.checks.common import EngineOptions
+from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.checks.results import Outcome
 from policy_guard.encode import analysis as analysis_module
 from policy_guard.encode.analysis import Analysis, Holds, Violated
+from policy_guard.encode.concretize import choose_action, neighbours, new_access_covers
 from policy_guard.encode.cores import Core, Realizer
+from policy_guard.encode.partition import realize
+from policy_guard.encode.solver import Session
 from policy_guard.encode.vocabulary import StringSpace, action_glob, string_space
-from policy_guard.evaluate import evaluate
-from policy_guard.explain import choose_action, neighbours, new_access_covers
-from policy_guard.globs import Kind, compile_pattern
-from policy_guard.model import Effect, Policy, PolicyType
-from policy_guard.partition import realize
-from policy_guard.request import Request
-from policy_guard.results import Outcome
-from policy_guard.solver import Session
+from policy_guard.policy.globs import Kind, compile_pattern
+from policy_guard.policy.model import Effect, Policy, PolicyType
+from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.request import Request
 
 SOLVERS = ("z3", "cvc5")
 OPTIONS = [

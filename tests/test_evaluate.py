@@ -11,9 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.decode import decode_text, read_document
+from policy_guard.document.read import decode_text, read_document
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.evaluate import (
+from policy_guard.policy.model import Effect, Policy, PolicyType
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import (
     Decision,
     Evaluation,
     MatchedStatement,
@@ -21,9 +23,7 @@ from policy_guard.evaluate import (
     evaluate_policies,
     statement_matches,
 )
-from policy_guard.model import Effect, Policy, PolicyType
-from policy_guard.parse import load_policy
-from policy_guard.request import Request
+from policy_guard.semantics.request import Request
 
 ALLOW, IMPLICIT, EXPLICIT = Decision.ALLOW, Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from policy_guard.decode import decode_text
+from policy_guard.document.read import decode_text
 from policy_guard.errors import UndecidedError
-from policy_guard.evaluate import Decision, evaluate
-from policy_guard.model import Policy
-from policy_guard.parse import load_policy
-from policy_guard.request import Request
+from policy_guard.policy.model import Policy
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import Decision, evaluate
+from policy_guard.semantics.request import Request
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "evaluate"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -27,14 +27,14 @@ from access_cases import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.checks import EngineOptions
-from policy_guard.checks_access import check_no_external_access
-from policy_guard.decode import read_document
+from policy_guard.checks.common import EngineOptions
+from policy_guard.checks.external_access import check_no_external_access
+from policy_guard.checks.results import CheckResult, Outcome
+from policy_guard.document.read import read_document
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.evaluate import evaluate
-from policy_guard.model import Policy
-from policy_guard.parse import load_policy
-from policy_guard.results import CheckResult, Outcome
+from policy_guard.policy.model import Policy
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

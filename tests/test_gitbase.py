@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from gitrepo import commit, git, github_event, isolated_git, make_repo, write
 
-from policy_guard.comparison import ChangeStatus, Comparison, NewSide
 from policy_guard.errors import InputError
-from policy_guard.gitbase import ZERO_SHA, GitRepository
+from policy_guard.workflow.comparison import ChangeStatus, Comparison, NewSide
+from policy_guard.workflow.gitbase import ZERO_SHA, GitRepository
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
 __all__ = ["isolated_git"]

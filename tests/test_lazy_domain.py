@@ -14,26 +14,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pysmt.fnode import FNode
 
-from policy_guard.checks import (
-    Access,
-    EngineOptions,
-    check_access_not_granted,
-    check_no_new_access,
-)
-from policy_guard.decode import decode_text
+from policy_guard.checks.access_not_granted import check_access_not_granted
+from policy_guard.checks.common import Access, EngineOptions
+from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.checks.results import Outcome, Relation
+from policy_guard.document.read import decode_text
 from policy_guard.encode import analysis as analysis_module
 from policy_guard.encode.analysis import Analysis, Holds, Violated
 from policy_guard.encode.cores import Core, Realizer, Unknown, realize_lazily
 from policy_guard.encode.lazy import lazy_value, provably_disjoint
+from policy_guard.encode.partition import realize
+from policy_guard.encode.solver import Session
 from policy_guard.encode.vocabulary import StringSpace, string_space
 from policy_guard.errors import UndecidedError
-from policy_guard.evaluate import evaluate
-from policy_guard.globs import Glob, Kind, compile_pattern
-from policy_guard.model import Policy
-from policy_guard.parse import load_policy
-from policy_guard.partition import realize
-from policy_guard.results import Outcome, Relation
-from policy_guard.solver import Session
+from policy_guard.policy.globs import Glob, Kind, compile_pattern
+from policy_guard.policy.model import Policy
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate
 
 LAZY = {"z3": EngineOptions("z3", max_partition_states=0)}
 LAZY["cvc5"] = EngineOptions("cvc5", max_partition_states=0)

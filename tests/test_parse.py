@@ -11,10 +11,12 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.decode import Decoded, decode_json, decode_yaml
+from policy_guard.document.json_decode import decode_json
+from policy_guard.document.read import decode_yaml
+from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
-from policy_guard.globs import Glob, Kind, compile_pattern
-from policy_guard.model import (
+from policy_guard.policy.globs import Glob, Kind, compile_pattern
+from policy_guard.policy.model import (
     ConditionOperator,
     Effect,
     Policy,
@@ -24,7 +26,7 @@ from policy_guard.model import (
     Statement,
     Value,
 )
-from policy_guard.parse import load_policy, parse_policy
+from policy_guard.policy.parse import load_policy, parse_policy
 
 BROKEN = """{
   "Version": "2012-10-17",

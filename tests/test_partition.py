@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from policy_guard.encode.partition import Partition, PartitionTooLarge, partition, realize
 from policy_guard.errors import UndecidedError
-from policy_guard.globs import Glob, Kind, Token, Wild, compile_pattern
-from policy_guard.partition import Partition, PartitionTooLarge, partition, realize
+from policy_guard.policy.globs import Glob, Kind, Token, Wild, compile_pattern
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MANAGED = DATA / "managed-policies"

@@ -25,15 +25,15 @@ from access_cases import (
 )
 from hypothesis import given
 
-from policy_guard.checks import EngineOptions
-from policy_guard.checks_access import check_no_public_access
-from policy_guard.decode import read_document
+from policy_guard.checks.common import EngineOptions
+from policy_guard.checks.public_access import check_no_public_access
+from policy_guard.checks.results import CheckResult, Outcome
+from policy_guard.document.read import read_document
 from policy_guard.errors import InputError
-from policy_guard.evaluate import evaluate
-from policy_guard.model import Policy
-from policy_guard.parse import load_policy
-from policy_guard.resource_types import RESOURCE_TYPES
-from policy_guard.results import CheckResult, Outcome
+from policy_guard.policy.model import Policy
+from policy_guard.policy.parse import load_policy
+from policy_guard.policy.resource_types import RESOURCE_TYPES
+from policy_guard.semantics.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from policy_guard.decode import read_document
+from policy_guard.checks.validation import validate_document
+from policy_guard.document.read import read_document
 from policy_guard.errors import InputError
-from policy_guard.parse import load_policy, parse_policy
-from policy_guard.validate import validate_document
+from policy_guard.policy.parse import load_policy, parse_policy
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"

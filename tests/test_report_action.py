@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from policy_guard.report.github import github_outputs
-from policy_guard.run_results import RunReport
+from policy_guard.workflow.results import RunReport
 
 ACTION = Path(__file__).resolve().parents[1] / "action.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")

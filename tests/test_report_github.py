@@ -20,7 +20,7 @@ from policy_guard.report.github import (
     render_github,
     render_step_summary,
 )
-from policy_guard.run_results import FileReport, Issue, Location, RunReport, Severity
+from policy_guard.workflow.results import FileReport, Issue, Location, RunReport, Severity
 
 ANNOTATION = re.compile(r"^::(error|warning|notice) ([^:]*)::(.*)$")
 awkward_text = st.text(alphabet=st.sampled_from("ab %:,\r\n=é:%25%0A"), max_size=30) | st.text(

@@ -13,8 +13,15 @@ from pathlib import Path
 import pytest
 
 from policy_guard.report import github, json_report, sarif, text
-from policy_guard.request import Request
-from policy_guard.run_results import FileReport, Issue, Location, PolicyInFile, RunReport, Severity
+from policy_guard.semantics.request import Request
+from policy_guard.workflow.results import (
+    FileReport,
+    Issue,
+    Location,
+    PolicyInFile,
+    RunReport,
+    Severity,
+)
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "report" / "golden"
 REGENERATE = bool(os.environ.get("POLICY_GUARD_REGEN_GOLDEN"))

@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 from test_report_golden import sample_report
 
-from policy_guard.checks_registry import CHECKS
+from policy_guard.checks.registry import CHECKS
 from policy_guard.report.json_report import render_json, run_report_schema
-from policy_guard.request import Request
-from policy_guard.run_results import FileReport, Issue, Location, RunReport, Severity
+from policy_guard.semantics.request import Request
+from policy_guard.workflow.results import FileReport, Issue, Location, RunReport, Severity
 
 
 def json_of(report: RunReport) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from policy_guard.checks_registry import CHECKS, PROJECT_URL, check_index, check_info
-from policy_guard.run_results import Severity
+from policy_guard.checks.registry import CHECKS, PROJECT_URL, check_index, check_info
+from policy_guard.workflow.results import Severity
 
 PACKAGE = Path(__file__).resolve().parents[1] / "policy_guard"
 
@@ -51,7 +51,7 @@ def _issue_check_literals() -> set[tuple[str, str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         if not any(
             isinstance(node, ast.ImportFrom)
-            and node.module == "policy_guard.run_results"
+            and node.module == "policy_guard.workflow.results"
             and any(alias.name == "Issue" and alias.asname is None for alias in node.names)
             for node in ast.walk(tree)
         ):

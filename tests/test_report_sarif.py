@@ -15,10 +15,10 @@ import jsonschema
 import pytest
 from test_report_golden import ADMIN, ODD, TEMPLATE, sample_report
 
-from policy_guard.checks_registry import CHECKS
+from policy_guard.checks.registry import CHECKS
 from policy_guard.report.sarif import FINGERPRINT_KEY, artifact_uri, render_sarif
-from policy_guard.request import Request
-from policy_guard.run_results import FileReport, Issue, Location, RunReport, Severity
+from policy_guard.semantics.request import Request
+from policy_guard.workflow.results import FileReport, Issue, Location, RunReport, Severity
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "fixtures" / "report" / "sarif-schema-2.1.0.json"
 # RFC 3986 relative-path reference: unreserved, sub-delims, ':' '@', '/' and %XX escapes,

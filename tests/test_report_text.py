@@ -9,8 +9,8 @@ import pytest
 from test_report_golden import ADMIN, sample_report
 
 from policy_guard.report.text import render_text, should_color
-from policy_guard.request import Request
-from policy_guard.run_results import FileReport, Issue, Location, RunReport, Severity
+from policy_guard.semantics.request import Request
+from policy_guard.workflow.results import FileReport, Issue, Location, RunReport, Severity
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

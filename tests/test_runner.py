@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 from gitrepo import commit, git, isolated_git, make_repo, policy, statement, write
 
-from policy_guard import comparison, file_checks, runner
+from policy_guard.checks import access_not_granted, external_access, no_new_access, public_access
+from policy_guard.checks.results import CheckResult, Outcome, Reason
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.model import Policy
-from policy_guard.request import Request
-from policy_guard.results import CheckResult, Outcome, Reason
-from policy_guard.run_results import FileReport, RunReport, Severity
-from policy_guard.runner import RunOptions, run
+from policy_guard.policy.model import Policy
+from policy_guard.semantics.request import Request
+from policy_guard.workflow import comparison, runner
+from policy_guard.workflow.results import FileReport, RunReport, Severity
+from policy_guard.workflow.runner import RunOptions, run
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
 __all__ = ["isolated_git"]
@@ -83,7 +84,7 @@ def test_a_statement_key_behind_an_escape_is_still_a_policy(repo: Path) -> None:
 def test_reformatting_only_passes_without_asking_the_engine(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(file_checks, "_engine", _no_engine)
+    use_engine(monkeypatch, None)
     write(repo, "iam/app.json", policy(READ, indent=None))
     report = check(repo, "iam/app.json")
     assert only(report).status == "modified"
@@ -93,7 +94,7 @@ def test_reformatting_only_passes_without_asking_the_engine(
 def test_renamed_file_is_paired_with_its_old_path(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(file_checks, "_engine", _no_engine)
+    use_engine(monkeypatch, None)
     (repo / "policies").mkdir()
     git(repo, "mv", "iam/app.json", "policies/app règle.json")
     for report in (
@@ -137,7 +138,7 @@ def test_include_and_exclude_choose_the_files(repo: Path) -> None:
 def test_all_checks_every_policy_file_without_a_base(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(file_checks, "_engine", _no_engine)  # no-new-access must not run
+    use_engine(monkeypatch, None)  # no-new-access must not run
     write(repo, "iam/app.json", policy(READ, DELETE))
     write(
         repo,
@@ -292,12 +293,27 @@ def test_report_only_exits_zero_with_findings(repo: Path) -> None:
 # --- the engine's answers, as the runner turns them into issues ---------------------------------
 
 
-def _no_engine() -> Any:
+def _no_engine(*args: Any, **kwargs: Any) -> Any:
     raise AssertionError("the engine must not be needed here")
 
 
+ENGINE_CHECKS = (
+    (no_new_access, "check_no_new_access"),
+    (access_not_granted, "check_access_not_granted"),
+    (public_access, "check_no_public_access"),
+    (external_access, "check_no_external_access"),
+)
+
+
+def use_engine(monkeypatch: pytest.MonkeyPatch, engine: Any) -> None:
+    """Every check's engine function answered by `engine` (a fake, or `None` for one that must
+    not be called): the workflow imports each check's function when it runs it."""
+    for module, name in ENGINE_CHECKS:
+        monkeypatch.setattr(module, name, getattr(engine, name, _no_engine))
+
+
 class FakeEngine:
-    """Stands in for `policy_guard.checks`: a fixed answer, or UndecidedError for some files."""
+    """Stands in for the checks' engine functions: a fixed answer, or UndecidedError."""
 
     def __init__(self, result: CheckResult, undecided_in: str = "") -> None:
         self.result = result
@@ -361,7 +377,7 @@ def test_engine_reasons_become_issues_at_the_statement(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeEngine(NEW_ACCESS)
-    monkeypatch.setattr(file_checks, "_engine", lambda: fake)
+    use_engine(monkeypatch, fake)
     write(repo, "iam/app.json", policy(READ, DELETE))
     report = check(repo, environ={"PRE_COMMIT": "1"})
     assert report.issues == ()  # the hook compares the index: nothing is staged yet
@@ -384,7 +400,7 @@ def test_an_undecided_check_is_reported_after_everything_else(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeEngine(CheckResult("no-new-access", Outcome.PASS, "ok"), undecided_in="slow")
-    monkeypatch.setattr(file_checks, "_engine", lambda: fake)
+    use_engine(monkeypatch, fake)
     for name in ("a", "slow", "z"):
         write(repo, f"iam/{name}.json", policy(READ))
     commit(repo)
@@ -415,7 +431,7 @@ def test_critical_permissions_use_the_configured_entries(
         ),
     )
     fake = FakeEngine(result)
-    monkeypatch.setattr(file_checks, "_engine", lambda: fake)
+    use_engine(monkeypatch, fake)
     write(
         repo,
         ".policy-guard.yaml",
@@ -441,7 +457,7 @@ def test_public_and_external_access_run_on_resource_policies_only(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeResourceEngine(CheckResult("no-public-access", Outcome.PASS, "ok"))
-    monkeypatch.setattr(file_checks, "_engine", lambda: fake)
+    use_engine(monkeypatch, fake)
     write(repo, ".policy-guard.yaml", RESOURCE_CONFIG)
     write(repo, "buckets/data.json", policy(BUCKET))
     write(repo, "other/queue.json", policy(BUCKET))
@@ -454,23 +470,8 @@ def test_public_and_external_access_run_on_resource_policies_only(
     ]
 
 
-def test_a_configured_check_the_engine_lacks_is_undecided(
-    repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = FakeEngine(CheckResult("no-new-access", Outcome.PASS, "ok"))  # no resource checks
-    monkeypatch.setattr(file_checks, "_engine", lambda: fake)
-    write(repo, ".policy-guard.yaml", RESOURCE_CONFIG)
-    write(repo, "buckets/data.json", policy(BUCKET))
-    report = check(repo, all_files=True)
-    assert sorted(i.message.split(":")[0] for i in report.issues) == [
-        "`external-access` could not be decided",
-        "`public-access` could not be decided",
-    ]
-    assert report.exit_code == 2
-
-
 def test_new_files_fail_and_accept(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(file_checks, "_engine", _no_engine)
+    use_engine(monkeypatch, None)
     write(repo, "iam/new.json", policy(DELETE))
     assert check(repo).issues == ()  # accept: only the checks that need no base
     write(repo, ".policy-guard.yaml", "new_files: fail\n")
@@ -481,10 +482,10 @@ def test_new_files_fail_and_accept(repo: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_the_engine_missing_is_undecided_never_a_pass(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def missing() -> Any:
+    def missing(*args: Any, **kwargs: Any) -> Any:
         raise UndecidedError("the solver engine is not available")
 
-    monkeypatch.setattr(file_checks, "_engine", missing)
+    use_engine(monkeypatch, SimpleNamespace(check_no_new_access=missing))
     write(repo, "iam/app.json", policy(READ, DELETE))
     report = check(repo)
     assert [i.check for i in report.issues] == ["undecided"] and report.exit_code == 2

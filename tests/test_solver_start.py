@@ -12,9 +12,10 @@ import pytest
 
 PROGRAM = """
 import json, sys
-from policy_guard.checks import Access, EngineOptions, check_access_not_granted
-from policy_guard.decode import decode_text
-from policy_guard.parse import load_policy
+from policy_guard.checks.common import Access, EngineOptions
+from policy_guard.checks.access_not_granted import check_access_not_granted
+from policy_guard.document.read import decode_text
+from policy_guard.policy.parse import load_policy
 document = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]}
 policy = load_policy(decode_text(json.dumps(document), "p.json"))

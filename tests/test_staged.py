@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from gitrepo import commit, git, isolated_git, make_repo, policy, statement, write
 
-from policy_guard.runner import RunOptions, run
-from policy_guard.staged import staged_paths
+from policy_guard.workflow.runner import RunOptions, run
+from policy_guard.workflow.staged import staged_paths
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
 __all__ = ["isolated_git"]

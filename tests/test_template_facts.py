@@ -9,15 +9,17 @@ from typing import Any
 
 import pytest
 
-from policy_guard.checks import Access, EngineOptions, check_access_not_granted, check_no_new_access
-from policy_guard.decode import decode_text
+from policy_guard.checks.access_not_granted import check_access_not_granted
+from policy_guard.checks.common import Access, EngineOptions
+from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.checks.results import Outcome, Relation
+from policy_guard.document.read import decode_text
 from policy_guard.encode.template_facts import class_strings
 from policy_guard.encode.vocabulary import string_space
-from policy_guard.evaluate import evaluate
-from policy_guard.globs import Glob, Kind, compile_pattern
-from policy_guard.model import Policy, PolicyType
-from policy_guard.parse import load_policy
-from policy_guard.results import Outcome, Relation
+from policy_guard.policy.globs import Glob, Kind, compile_pattern
+from policy_guard.policy.model import Policy, PolicyType
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate
 
 OPTIONS = [
     pytest.param(EngineOptions(solver, max_partition_states=states), id=f"{solver}-{domain}")

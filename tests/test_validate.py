@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.decode import decode_json, read_document
-from policy_guard.findings import Finding, FindingType
-from policy_guard.model import PolicyType
-from policy_guard.parse import STATEMENT_KEYS
-from policy_guard.validate import CHECKS, ISSUES, Validation, issue_for, validate_document
+from policy_guard.checks.validation import CHECKS, ISSUES, Validation, issue_for, validate_document
+from policy_guard.document.json_decode import decode_json
+from policy_guard.document.read import read_document
+from policy_guard.policy.findings import Finding, FindingType
+from policy_guard.policy.model import PolicyType
+from policy_guard.policy.parse import STATEMENT_KEYS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 

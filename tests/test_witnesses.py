@@ -8,13 +8,13 @@ import subprocess
 import sys
 from typing import Any
 
-from policy_guard.catalogue import action_exists
-from policy_guard.decode import decode_text
-from policy_guard.evaluate import evaluate
-from policy_guard.explain import new_access_covers
-from policy_guard.model import Policy, PolicyType
-from policy_guard.parse import load_policy
-from policy_guard.witnesses import quick_witnesses
+from policy_guard.document.read import decode_text
+from policy_guard.encode.concretize import new_access_covers
+from policy_guard.encode.witnesses import quick_witnesses
+from policy_guard.policy.catalogue import action_exists
+from policy_guard.policy.model import Policy, PolicyType
+from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.evaluate import evaluate
 
 
 def policy(*statements: dict[str, Any], kind: PolicyType = PolicyType.IDENTITY) -> Policy:
@@ -59,9 +59,9 @@ def test_conditions_wildcard_resources_and_resource_policies_are_left_to_the_sol
 
 PROGRAM = """
 import json, sys
-from policy_guard.checks import check_no_new_access
-from policy_guard.decode import decode_text
-from policy_guard.parse import load_policy
+from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.document.read import decode_text
+from policy_guard.policy.parse import load_policy
 def load(actions):
     document = {"Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}

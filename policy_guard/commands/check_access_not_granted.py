@@ -10,7 +10,8 @@ import argparse
 import json
 from typing import Any
 
-from policy_guard.checks import Access, check_access_not_granted
+from policy_guard.checks.access_not_granted import check_access_not_granted
+from policy_guard.checks.common import Access
 from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,

@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import NoReturn
 
-from policy_guard.checks import EngineOptions
+from policy_guard.checks.common import EngineOptions
+from policy_guard.checks.results import CheckResult, Outcome
 from policy_guard.commands.documents import add_output_argument
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.model import Policy
+from policy_guard.policy.model import Policy
 from policy_guard.report.check_text import format_check
-from policy_guard.results import CheckResult, Outcome
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 SOLVER_CHOICES = ("z3", "cvc5")

@@ -2,14 +2,14 @@
 
 No AWS CLI twin; shaped like the other checks. `--trusted-account` may be repeated;
 `--trusted-organization` adds principals whose requests carry that `aws:PrincipalOrgID`
-(`policy_guard.public_access` says who counts as external).
+(`policy_guard.semantics.exposure` says who counts as external).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from policy_guard.checks_access import check_no_external_access
+from policy_guard.checks.external_access import check_no_external_access
 from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,

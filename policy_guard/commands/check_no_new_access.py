@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from policy_guard.checks import check_no_new_access
+from policy_guard.checks.no_new_access import check_no_new_access
 from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,
@@ -19,8 +19,8 @@ from policy_guard.commands.documents import (
     policy_type_from,
     read_document_argument,
 )
-from policy_guard.model import Policy, PolicyType
-from policy_guard.parse import load_policy
+from policy_guard.policy.model import Policy, PolicyType
+from policy_guard.policy.parse import load_policy
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -2,14 +2,14 @@
 
 Named and shaped like `aws accessanalyzer check-no-public-access`: the document is read as the
 policy of `--resource-type` (one of the types AWS lists); "public" is S3's definition
-(`policy_guard.public_access`).
+(`policy_guard.semantics.exposure`).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from policy_guard.checks_access import check_no_public_access
+from policy_guard.checks.public_access import check_no_public_access
 from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,

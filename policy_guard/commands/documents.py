@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from policy_guard.decode import Decoded, decode_text, read_document
+from policy_guard.document.read import decode_text, read_document
+from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
-from policy_guard.model import Policy, PolicyType
-from policy_guard.parse import load_policy
+from policy_guard.policy.model import Policy, PolicyType
+from policy_guard.policy.parse import load_policy
 
 
 def read_document_argument(argument: str) -> Decoded:

@@ -14,10 +14,10 @@ from policy_guard.commands.documents import (
     read_policy_argument,
 )
 from policy_guard.errors import InputError
-from policy_guard.evaluate import Decision, evaluate, evaluate_policies
-from policy_guard.model import Policy, PolicyType
+from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.report.simulate_text import format_simulation
-from policy_guard.request import Request, parse_context_arguments
+from policy_guard.semantics.evaluate import Decision, evaluate, evaluate_policies
+from policy_guard.semantics.request import Request, parse_context_arguments
 
 EXIT_ALLOW, EXIT_DENY = 0, 1
 

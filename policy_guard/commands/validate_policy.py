@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from policy_guard.checks.validation import validate_document
 from policy_guard.commands.documents import (
     add_output_argument,
     add_policy_type_argument,
@@ -16,7 +17,6 @@ from policy_guard.commands.documents import (
     read_document_argument,
 )
 from policy_guard.report.validation import FORMATTERS
-from policy_guard.validate import validate_document
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TextIO
 
-from policy_guard import runner
 from policy_guard.report import FORMATS, emit
 from policy_guard.report.text import should_color
-from policy_guard.runner import RunOptions
+from policy_guard.workflow import runner
+from policy_guard.workflow.runner import RunOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

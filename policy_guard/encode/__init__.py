@@ -5,9 +5,10 @@ the answer; `vocabulary` collects what the query talks about and builds the fini
 (`domains`; a string variable whose partition is too large gets the lazy domain of `lazy`);
 `request_terms` declares the symbolic request over them; `templates`, `conditions` and
 `statements` turn the policy model into formulas; `analysis` runs one question (`prove`)
-through `policy_guard.solver`, refining lazy domains with `cores` (CEGAR), and hands models
-(`decoded`) to `policy_guard.explain`, which decodes them into concrete requests (`instantiate`
-for policy variables) that the reference evaluator must confirm.
+through `solver`, refining lazy domains with `cores` (CEGAR), and hands models (`decoded`) to
+`concretize`, which decodes them into concrete requests (`instantiate` for policy variables) that
+the reference evaluator must confirm; `witnesses` finds confirmed requests without solving, and
+`partition`/`automata` split string spaces into regions.
 
 Nothing here is imported by the CLI until a check needs solving.
 """

@@ -27,9 +27,11 @@ from types import TracebackType
 
 from pysmt.fnode import FNode
 
+from policy_guard.encode.concretize import concretize, neighbours
 from policy_guard.encode.cores import Realizer
 from policy_guard.encode.decoded import Refinement, RequestModel, read_model
 from policy_guard.encode.request_terms import CHECK_OBSERVATIONS, SymbolicRequest
+from policy_guard.encode.solver import Session
 from policy_guard.encode.statements import StatementEncoder
 from policy_guard.encode.template_facts import template_facts
 from policy_guard.encode.vocabulary import (
@@ -40,11 +42,9 @@ from policy_guard.encode.vocabulary import (
     build_vocabulary,
 )
 from policy_guard.errors import UndecidedError
-from policy_guard.explain import concretize, neighbours
-from policy_guard.globs import Glob, Kind, compile_pattern
-from policy_guard.model import Policy, PrincipalEntry, Statement
-from policy_guard.request import Request
-from policy_guard.solver import Session
+from policy_guard.policy.globs import Glob, Kind, compile_pattern
+from policy_guard.policy.model import Policy, PrincipalEntry, Statement
+from policy_guard.semantics.request import Request
 
 CANDIDATE_LIMIT = 16
 MODEL_LIMIT = 8

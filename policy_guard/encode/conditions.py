@@ -34,9 +34,9 @@ from policy_guard.encode.vocabulary import (
     condition_spec,
     condition_values,
 )
-from policy_guard.globs import Glob
-from policy_guard.model import Condition, Policy
-from policy_guard.operators import (
+from policy_guard.policy.globs import Glob
+from policy_guard.policy.model import Condition, Policy
+from policy_guard.policy.operators import (
     Comparison,
     Family,
     OperatorSpec,

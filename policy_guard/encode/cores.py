@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from policy_guard.encode.lazy import is_universal, provably_disjoint, shortest_instance
+from policy_guard.encode.partition import PartitionTooLarge, realize
 from policy_guard.encode.vocabulary import StringSpace
-from policy_guard.globs import Glob, Wild
-from policy_guard.partition import PartitionTooLarge, realize
+from policy_guard.policy.globs import Glob, Wild
 
 REALIZE_STATES = 50_000
 

@@ -4,7 +4,7 @@
 variable over an exact space is read as its region's cell; over a lazy space as a membership
 vector, which `encode.cores.Realizer` turns into a cell (a string with exactly those
 memberships) or, when no string has them, into a core to block (`Refinement`). The result is
-the abstract request that `policy_guard.explain` turns into concrete candidates.
+the abstract request that `policy_guard.encode.concretize` turns into concrete candidates.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pysmt.fnode import FNode
 from policy_guard.encode.cores import Core, Realizer, Unknown
 from policy_guard.encode.lazy import LazyValue
 from policy_guard.encode.request_terms import StringTerm, SymbolicRequest
+from policy_guard.encode.solver import Session
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, ConditionValues
-from policy_guard.solver import Session
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
 
 from policy_guard.encode.slicing import meaning
-from policy_guard.model import Effect, Policy, Statement, Value
+from policy_guard.policy.model import Effect, Policy, Statement, Value
 
 
 def reduced_for_gains(existing: Policy, new: Policy) -> tuple[Policy, Policy]:

@@ -5,7 +5,7 @@ per region ("the request has a value in this region") describes a multi-valued k
 Each domain gives one witness value per region (a string the reference evaluator reads back
 into that region) and `region_of` for any value.
 
-- Strings (String, Arn operators): the regions of `policy_guard.partition` over the query's
+- Strings (String, Arn operators): the regions of `policy_guard.encode.partition` over the query's
   patterns (built in `vocabulary`; wrapped here). Past the partition budget a string key has
   no regions: its values are slots of pattern Booleans (`request_terms`, `encode.lazy`).
 - Numbers and dates: the query's constants split the line into points and open intervals,
@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, localcontext
 from typing import Any
 
-from policy_guard.operators import (
+from policy_guard.policy.operators import (
     IpNetwork,
     ValueError_,
     parse_binary,

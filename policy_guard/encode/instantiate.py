@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 from policy_guard.encode.cores import realize_lazily
 from policy_guard.encode.decoded import KeyModel, RequestModel
+from policy_guard.encode.partition import glob_key, partition
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, ConditionValues, KeySpace, StringSpace, Vocabulary
-from policy_guard.globs import Glob
-from policy_guard.partition import glob_key, partition
-from policy_guard.variables import Escaped, Text
+from policy_guard.policy.globs import Glob
+from policy_guard.policy.variables import Escaped, Text
 
 SEARCH_LIMIT = 4096
 CHOICE_LIMIT = 4

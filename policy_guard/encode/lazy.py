@@ -38,7 +38,7 @@ from pysmt.fnode import FNode
 from pysmt.formula import FormulaManager
 
 from policy_guard.encode.vocabulary import StringSpace
-from policy_guard.globs import Glob, Wild
+from policy_guard.policy.globs import Glob, Wild
 
 PAIRWISE_LIMIT = 6  # at most this many: pairwise exclusions; more: a sequential (ladder) encoding
 

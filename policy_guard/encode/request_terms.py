@@ -37,12 +37,12 @@ from policy_guard.encode.vocabulary import (
     Vocabulary,
 )
 from policy_guard.errors import UndecidedError
-from policy_guard.globs import Glob
+from policy_guard.policy.globs import Glob
 
 if TYPE_CHECKING:
     from policy_guard.encode.decoded import KeyModel, RequestModel
-    from policy_guard.request import Request
-    from policy_guard.solver import Session
+    from policy_guard.encode.solver import Session
+    from policy_guard.semantics.request import Request
 
 SINGLETON_LIMIT = 256
 CHECK_OBSERVATIONS = 2

@@ -19,6 +19,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from policy_guard.encode.lazy import provably_disjoint
+from policy_guard.encode.partition import PartitionTooLarge, realize
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import (
     ACTION_STATES_FACTOR,
@@ -29,9 +30,8 @@ from policy_guard.encode.vocabulary import (
     resource_patterns,
     string_space,
 )
-from policy_guard.globs import Glob, Kind, compile_pattern
-from policy_guard.model import Effect, Policy, PrincipalBlock, Statement, Value
-from policy_guard.partition import PartitionTooLarge, realize
+from policy_guard.policy.globs import Glob, Kind, compile_pattern
+from policy_guard.policy.model import Effect, Policy, PrincipalBlock, Statement, Value
 
 SLICE_STATES = DEFAULT_PARTITION_STATES * ACTION_STATES_FACTOR  # the analysis's action budget
 COVER_STATES = 2_000  # one pattern against a statement's list, when the action space is lazy

@@ -16,8 +16,8 @@ from policy_guard.encode.conditions import ConditionEncoder
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import not_principal_globs, principal_globs
-from policy_guard.globs import Glob
-from policy_guard.model import Effect, Policy, PrincipalEntry, Statement
+from policy_guard.policy.globs import Glob
+from policy_guard.policy.model import Effect, Policy, PrincipalEntry, Statement
 
 
 class StatementEncoder:

@@ -26,14 +26,14 @@ from dataclasses import dataclass
 
 from pysmt.fnode import FNode
 
-from policy_guard.automata import lowercase_preimages
+from policy_guard.encode.automata import lowercase_preimages
 from policy_guard.encode.cores import REALIZE_STATES
 from policy_guard.encode.decoded import KeyModel, RequestModel
+from policy_guard.encode.partition import PartitionTooLarge, realize
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, ConditionValues, StringSpace
-from policy_guard.globs import Glob, Kind
-from policy_guard.partition import PartitionTooLarge, realize
+from policy_guard.policy.globs import Glob, Kind
 
 CLASS_LIMIT = 64
 """At most this many strings in one key's class, and combinations per template."""

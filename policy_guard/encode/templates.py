@@ -15,8 +15,16 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from policy_guard.globs import Chunk, Glob, Kind, Token, Wild, compile_chunks, compile_pattern
-from policy_guard.variables import Escaped, Part, Text, Variable, split_variables
+from policy_guard.policy.globs import (
+    Chunk,
+    Glob,
+    Kind,
+    Token,
+    Wild,
+    compile_chunks,
+    compile_pattern,
+)
+from policy_guard.policy.variables import Escaped, Part, Text, Variable, split_variables
 
 
 @dataclass(frozen=True)

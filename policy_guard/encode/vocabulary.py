@@ -30,11 +30,12 @@ from policy_guard.encode.domains import (
     number_domain,
     presence_domain,
 )
+from policy_guard.encode.partition import Partition, PartitionTooLarge, glob_key, partition
 from policy_guard.encode.templates import Pattern, Template, compile_value
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.globs import Glob, Kind, Wild, compile_pattern
-from policy_guard.model import Condition, Policy, PrincipalBlock, PrincipalEntry, Statement
-from policy_guard.operators import (
+from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern
+from policy_guard.policy.model import Condition, Policy, PrincipalBlock, PrincipalEntry, Statement
+from policy_guard.policy.operators import (
     Comparison,
     Family,
     OperatorSpec,
@@ -43,8 +44,7 @@ from policy_guard.operators import (
     parse_binary,
     parse_cidr,
 )
-from policy_guard.partition import Partition, PartitionTooLarge, glob_key, partition
-from policy_guard.request import principal_account, principal_kind
+from policy_guard.semantics.request import principal_account, principal_kind
 
 STRING_FAMILIES = (Family.STRING, Family.ARN)
 INSTANCE_LIMIT = 32

@@ -8,9 +8,9 @@ FAIL no-new-access: The modified permissions grant new access compared to your e
 
 from __future__ import annotations
 
-from policy_guard.model import Policy
-from policy_guard.request import Request
-from policy_guard.results import CheckResult, Reason, Relation
+from policy_guard.checks.results import CheckResult, Reason, Relation
+from policy_guard.policy.model import Policy
+from policy_guard.semantics.request import Request
 
 _RELATIONS = {
     Relation.EQUIVALENT: "equivalent (both allow exactly the same requests)",

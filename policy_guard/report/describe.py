@@ -10,8 +10,8 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from policy_guard.request import Request
-from policy_guard.run_results import Issue, RunReport
+from policy_guard.semantics.request import Request
+from policy_guard.workflow.results import Issue, RunReport
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}

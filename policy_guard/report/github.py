@@ -20,7 +20,7 @@ from policy_guard.report.describe import (
     request_fields,
     summary_line,
 )
-from policy_guard.run_results import FileReport, Issue, RunReport, Severity
+from policy_guard.workflow.results import FileReport, Issue, RunReport, Severity
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 _MARKS = {"error": "❌", "warning": "⚠️", "note": "📝", "undecided": "❓", "waived": "💤"}

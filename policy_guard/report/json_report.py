@@ -17,7 +17,7 @@ present (`null` when it has no value), so readers need no defaults.
       policies[]    {policyId ("" for a bare policy file, else its place in the file, e.g.
                     `Resources.Role.Properties.Policies[0]`), policyType, line}
       issues[]      in reading order:
-        check           a check id (`policy_guard.checks_registry`)
+        check           a check id (`policy_guard.checks.registry`)
         severity        "error" | "warning" | "note"
         message         one line
         awsMessage      IAM Access Analyzer's wording where the check mirrors it, or null
@@ -38,7 +38,7 @@ from typing import Any
 
 from policy_guard import __version__
 from policy_guard.report.describe import fingerprint, ordered
-from policy_guard.run_results import FileReport, Issue, Location, RunReport
+from policy_guard.workflow.results import FileReport, Issue, Location, RunReport
 
 SCHEMA_VERSION = "1.0"
 

@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import quote
 
 from policy_guard import __version__
-from policy_guard.checks_registry import CHECKS, PROJECT_URL, check_index, check_info
+from policy_guard.checks.registry import CHECKS, PROJECT_URL, check_index, check_info
 from policy_guard.report.describe import fingerprint, headline, ordered, request_sentence
-from policy_guard.run_results import Issue, Location, RunReport, Severity
+from policy_guard.workflow.results import Issue, Location, RunReport, Severity
 
 SARIF_SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

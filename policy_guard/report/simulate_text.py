@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policy_guard.evaluate import Decision, Evaluation
-from policy_guard.request import Request
+from policy_guard.semantics.evaluate import Decision, Evaluation
+from policy_guard.semantics.request import Request
 
 _VERDICTS = {
     Decision.ALLOW: "allowed",

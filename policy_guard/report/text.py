@@ -19,7 +19,7 @@ from policy_guard.report.describe import (
     request_fields,
     summary_line,
 )
-from policy_guard.run_results import FileReport, Issue, RunReport
+from policy_guard.workflow.results import FileReport, Issue, RunReport
 
 _RESET = "\x1b[0m"
 _STYLES = {

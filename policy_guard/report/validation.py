@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from policy_guard.decode import Path, Span
-from policy_guard.findings import Finding, FindingType
-from policy_guard.validate import Validation, issue_for
+from policy_guard.checks.validation import Validation, issue_for
+from policy_guard.document.values import Path, Span
+from policy_guard.policy.findings import Finding, FindingType
 
 _PLURALS = (
     (FindingType.ERROR, "error", "errors"),

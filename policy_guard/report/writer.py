@@ -6,23 +6,47 @@ their text goes. It never prints: text meant for standard output is returned to 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from policy_guard.errors import InputError
-from policy_guard.run_results import RunReport
+from policy_guard.workflow.results import RunReport
 
 Renderer = Callable[[RunReport, bool], str]
 
-RENDERERS: Mapping[str, tuple[str, str]] = {
-    "text": ("policy_guard.report.text", "render_text"),
-    "json": ("policy_guard.report.json_report", "render_json"),
-    "sarif": ("policy_guard.report.sarif", "render_sarif"),
-    "github": ("policy_guard.report.github", "render_github"),
+
+def _text() -> Renderer:
+    from policy_guard.report.text import render_text
+
+    return render_text
+
+
+def _json() -> Renderer:
+    from policy_guard.report.json_report import render_json
+
+    return render_json
+
+
+def _sarif() -> Renderer:
+    from policy_guard.report.sarif import render_sarif
+
+    return render_sarif
+
+
+def _github() -> Renderer:
+    from policy_guard.report.github import render_github
+
+    return render_github
+
+
+RENDERERS: Mapping[str, Callable[[], Renderer]] = {
+    "text": _text,
+    "json": _json,
+    "sarif": _sarif,
+    "github": _github,
 }
-"""Each format's module and function, imported when that format is asked for (a hook prints
-text; it need not load the SARIF and JSON formatters to do so)."""
+"""Each format's formatter, imported when that format is asked for (a hook prints text; it need
+not load the SARIF and JSON formatters to do so)."""
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
 
 
@@ -30,9 +54,7 @@ def renderer(fmt: str) -> Renderer:
     """The formatter of `fmt`; InputError for an unknown format."""
     if fmt not in RENDERERS:
         raise InputError(f"unknown format `{fmt}`; choose one of: {', '.join(FORMATS)}")
-    module, name = RENDERERS[fmt]
-    found: Renderer = getattr(importlib.import_module(module), name)
-    return found
+    return RENDERERS[fmt]()
 
 
 def emit(

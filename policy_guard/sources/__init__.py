@@ -10,7 +10,8 @@ output) is one module here and one entry in `SOURCES`, with no change to the run
 
 from __future__ import annotations
 
-from policy_guard.decode import Decoded, decode_text
+from policy_guard.document.read import decode_text
+from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
 from policy_guard.sources.base import FoundPolicy, Source
 from policy_guard.sources.policy_file import PolicyFileSource

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from policy_guard.decode import Decoded
-from policy_guard.model import PolicyType
+from policy_guard.document.values import Decoded
+from policy_guard.policy.model import PolicyType
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policy_guard.decode import Decoded
-from policy_guard.parse import is_policy_document
+from policy_guard.document.values import Decoded
+from policy_guard.policy.parse import is_policy_document
 from policy_guard.sources.base import FoundPolicy
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 
-from policy_guard.catalogue import actions_for_service
-from policy_guard.globs import Kind, compile_pattern
-from policy_guard.model import Effect, Policy, PolicyType, Statement, Value
-from policy_guard.request import Request
+from policy_guard.policy.catalogue import actions_for_service
+from policy_guard.policy.globs import Kind, compile_pattern
+from policy_guard.policy.model import Effect, Policy, PolicyType, Statement, Value
+from policy_guard.semantics.request import Request
 
 PATTERNS_PER_STATEMENT = 8
 ACTIONS_PER_PATTERN = 2

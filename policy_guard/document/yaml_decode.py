@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from policy_guard.decode import Decoded, Path, Span
+from policy_guard.document.values import Decoded, Path, Span
 from policy_guard.errors import InputError
 
 

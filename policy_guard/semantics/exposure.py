@@ -52,11 +52,11 @@ from ipaddress import IPv4Address, IPv6Address
 
 from policy_guard.encode.vocabulary import condition_values
 from policy_guard.errors import InputError
-from policy_guard.globs import Glob, Kind, compile_pattern
-from policy_guard.model import Policy, PrincipalEntry, PrincipalKind
-from policy_guard.operators import Family, IpNetwork, ValueError_, parse_cidr, parse_ip
-from policy_guard.request import ANONYMOUS, Request, principal_account
-from policy_guard.resource_types import RESOURCE_TYPES
+from policy_guard.policy.globs import Glob, Kind, compile_pattern
+from policy_guard.policy.model import Policy, PrincipalEntry, PrincipalKind
+from policy_guard.policy.operators import Family, IpNetwork, ValueError_, parse_cidr, parse_ip
+from policy_guard.policy.resource_types import RESOURCE_TYPES
+from policy_guard.semantics.request import ANONYMOUS, Request, principal_account
 
 PINNING_KEYS = (
     "aws:principalorgid",

@@ -47,9 +47,9 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from policy_guard.automata import Alphabet, Dfa, Nfa, PartitionTooLarge
+from policy_guard.encode.automata import Alphabet, Dfa, Nfa, PartitionTooLarge
 from policy_guard.errors import UndecidedError
-from policy_guard.globs import Glob, Wild
+from policy_guard.policy.globs import Glob, Wild
 
 __all__ = ["Partition", "PartitionTooLarge", "glob_key", "partition", "realize"]
 

@@ -15,16 +15,16 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
 
-from policy_guard.comparison import ChangeStatus, Comparison, NewSide, read_worktree_file
-from policy_guard.config import CONFIG_FILE, Config, load_config
 from policy_guard.errors import InputError
-from policy_guard.file_checks import CheckContext, FileTask, check_file
-from policy_guard.run_results import FileReport, RunReport
-from policy_guard.staged import Staged, staged_paths
-from policy_guard.waivers import expired_waiver_issues
+from policy_guard.workflow.comparison import ChangeStatus, Comparison, NewSide, read_worktree_file
+from policy_guard.workflow.config import CONFIG_FILE, Config, load_config
+from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
+from policy_guard.workflow.results import FileReport, RunReport
+from policy_guard.workflow.staged import Staged, staged_paths
+from policy_guard.workflow.waivers import expired_waiver_issues
 
 if TYPE_CHECKING:
-    from policy_guard.gitbase import GitRepository
+    from policy_guard.workflow.gitbase import GitRepository
 
 PARALLEL_MIN_FILES = 16  # below this, starting worker processes costs more than it saves
 Progress = Callable[[int, int], None]
@@ -60,7 +60,7 @@ def run(
     if staged is not None and config is not None and not any(map(config.selects, staged.paths)):
         comparison, tasks = Comparison(staged.head, NewSide.INDEX, origin="HEAD"), []
     else:
-        from policy_guard.gitbase import GitRepository  # GitPython: only when git is read
+        from policy_guard.workflow.gitbase import GitRepository  # GitPython: only when git is read
 
         repo = GitRepository.discover(cwd)
         try:

@@ -21,14 +21,14 @@ from typing import Any
 import git
 from git.exc import BadName, BadObject, GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
-from policy_guard.comparison import (
+from policy_guard.errors import InputError
+from policy_guard.workflow.comparison import (
     Change,
     ChangeStatus,
     Comparison,
     NewSide,
     read_worktree_file,
 )
-from policy_guard.errors import InputError
 
 ZERO_SHA = "0" * 40
 FETCH_HINT = (

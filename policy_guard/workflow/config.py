@@ -14,10 +14,11 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from policy_guard.decode import Decoded, Path, decode_text
+from policy_guard.document.read import decode_text
+from policy_guard.document.values import Decoded, Path
 from policy_guard.errors import InputError
-from policy_guard.resource_types import RESOURCE_TYPES
-from policy_guard.run_results import Severity
+from policy_guard.policy.resource_types import RESOURCE_TYPES
+from policy_guard.workflow.results import Severity
 
 CONFIG_FILE = ".policy-guard.yaml"
 DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml")

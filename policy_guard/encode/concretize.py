@@ -20,10 +20,10 @@ from policy_guard.encode.instantiate import contexts_and_resources, value_classe
 from policy_guard.encode.lazy import shortest_instance
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, CompiledStatement, StringSpace, Vocabulary
-from policy_guard.evaluate import evaluate
-from policy_guard.globs import Glob
-from policy_guard.model import Effect, Policy, Statement
-from policy_guard.request import Request
+from policy_guard.policy.globs import Glob
+from policy_guard.policy.model import Effect, Policy, Statement
+from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.request import Request
 
 # --- choosing readable, exact values ---------------------------------------------------------
 
@@ -33,7 +33,7 @@ def choose_action(space: StringSpace, cell: Cell) -> str:
     witness = cell.witness
     prefix = witness.split(":", 1)[0]
     try:
-        from policy_guard.catalogue import actions_for_service
+        from policy_guard.policy.catalogue import actions_for_service
     except ImportError:  # the catalogue is optional for the engine
         return witness
     actions = actions_for_service(prefix)
@@ -131,7 +131,7 @@ def _named_action(glob: Glob, text: str) -> str:
     prefix = text.split(":", 1)[0]
     if "*" not in prefix and "?" not in prefix:
         try:
-            from policy_guard.catalogue import actions_for_service
+            from policy_guard.policy.catalogue import actions_for_service
         except ImportError:  # the catalogue is optional for the engine
             return shortest_instance(glob)
         for action in actions_for_service(prefix):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from policy_guard.decode import Path
+from policy_guard.document.values import Path
 
 
 class FindingType(str, Enum):

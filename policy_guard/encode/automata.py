@@ -37,7 +37,7 @@ from functools import cache
 from types import MappingProxyType
 
 from policy_guard.errors import UndecidedError
-from policy_guard.globs import Glob, Wild
+from policy_guard.policy.globs import Glob, Wild
 
 _LIT, _STAR, _STAR_SEG, _ANY, _ANY_SEG, _ACCEPT, _DEAD = range(7)
 _WILD_KIND = {

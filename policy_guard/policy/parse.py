@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from policy_guard.decode import Decoded, Path
+from policy_guard.document.values import Decoded, Path
 from policy_guard.errors import InputError
-from policy_guard.findings import Finding, error
-from policy_guard.model import (
+from policy_guard.policy.findings import Finding, error
+from policy_guard.policy.model import (
     Condition,
     ConditionOperator,
     Effect,

@@ -8,23 +8,25 @@ it, so a hook run on files that hold no policy never loads pySMT. Every engine e
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
-from policy_guard.config import Config, CriticalPermission, NewFiles
-from policy_guard.decode import Decoded
-from policy_guard.errors import InputError, PolicyGuardError, UndecidedError
-from policy_guard.findings import Finding, FindingType
-from policy_guard.model import Policy, PolicyType
-from policy_guard.parse import parse_policy
-from policy_guard.results import CheckResult, Outcome, Reason
-from policy_guard.run_results import FileReport, Issue, Location, PolicyInFile, Severity
+from policy_guard.checks.results import CheckResult, Outcome, Reason
+from policy_guard.document.values import Decoded
+from policy_guard.errors import InputError, PolicyGuardError
+from policy_guard.policy.findings import Finding, FindingType
+from policy_guard.policy.model import Policy, PolicyType
+from policy_guard.policy.parse import parse_policy
 from policy_guard.sources import FoundPolicy, decode_file, find_policies
-from policy_guard.waivers import apply_waivers
+from policy_guard.workflow.config import Config, CriticalPermission, NewFiles
+from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
+from policy_guard.workflow.waivers import apply_waivers
+
+if TYPE_CHECKING:
+    from policy_guard.checks.common import EngineOptions
 
 _FINDING_SEVERITY = {
     FindingType.SECURITY_WARNING: Severity.WARNING,
@@ -264,12 +266,10 @@ def _validation_issues(path: str, found: FoundPolicy, config: Config) -> list[Is
 
 
 def _validation_findings(found: FoundPolicy) -> tuple[Finding, ...]:
-    """The validator's findings when it is installed, else the parser's structural errors."""
-    try:
-        validate: Any = importlib.import_module("policy_guard.validate")
-    except ImportError:
-        return parse_policy(found.document, found.policy_type).findings
-    return tuple(validate.validate_document(found.document, found.policy_type).findings)
+    """Every validation finding of the policy (the parser's structural errors among them)."""
+    from policy_guard.checks.validation import validate_document
+
+    return tuple(validate_document(found.document, found.policy_type).findings)
 
 
 def _sid(document: Decoded, index: int | None) -> str | None:
@@ -288,22 +288,10 @@ def _sid(document: Decoded, index: int | None) -> str | None:
 # --- the checks ------------------------------------------------------------------------------
 
 
-def _engine() -> Any:
-    try:
-        return importlib.import_module("policy_guard.checks")
-    except ImportError as error:
-        raise UndecidedError(f"the solver engine is not available ({error})") from None
+def _options(config: Config) -> EngineOptions:
+    from policy_guard.checks.common import EngineOptions
 
-
-def _options(config: Config) -> Any:
-    return _engine().EngineOptions(solver=config.solver, timeout=config.timeout)
-
-
-def _engine_function(name: str) -> Callable[..., CheckResult]:
-    function = getattr(_engine(), name, None)
-    if function is None:
-        raise UndecidedError(f"this version of policy-guard has no `{name}`")
-    return function  # type: ignore[no-any-return]
+    return EngineOptions(solver=config.solver, timeout=config.timeout)
 
 
 def _request_text(reason: Reason) -> str:
@@ -338,9 +326,9 @@ def _no_new_access(checks: _PolicyChecks, old: FoundPolicy | None) -> None:
         return  # the same statements: nothing new, no solver needed
 
     def body() -> None:
-        result = _engine_function("check_no_new_access")(
-            old_policy, checks.policy, _options(checks.config)
-        )
+        from policy_guard.checks.no_new_access import check_no_new_access
+
+        result = check_no_new_access(old_policy, checks.policy, _options(checks.config))
         checks.result_issues("no-new-access", severity, result, "newly allows")
 
     checks.run("no-new-access", body)
@@ -362,23 +350,27 @@ def _empty_like(policy: Policy) -> Policy:
 
 
 def _critical(checks: _PolicyChecks, severity: Severity, entry: CriticalPermission) -> None:
-    engine = _engine()
-    access = engine.Access(actions=entry.actions, resources=entry.resources)
-    result = engine.check_access_not_granted(checks.policy, access, _options(checks.config))
+    from policy_guard.checks.access_not_granted import check_access_not_granted
+    from policy_guard.checks.common import Access
+
+    access = Access(actions=entry.actions, resources=entry.resources)
+    result = check_access_not_granted(checks.policy, access, _options(checks.config))
     summary = f"grants critical permission `{entry.id}` ({entry.description}):"
     checks.result_issues("critical-permission", severity, result, summary)
 
 
 def _public(checks: _PolicyChecks, severity: Severity, resource_type: str) -> None:
-    result = _engine_function("check_no_public_access")(
-        checks.policy, resource_type, _options(checks.config)
-    )
+    from policy_guard.checks.public_access import check_no_public_access
+
+    result = check_no_public_access(checks.policy, resource_type, _options(checks.config))
     checks.result_issues("public-access", severity, result, "makes the policy public:")
 
 
 def _external(checks: _PolicyChecks, severity: Severity) -> None:
     config = checks.config
-    result = _engine_function("check_no_external_access")(
+    from policy_guard.checks.external_access import check_no_external_access
+
+    result = check_no_external_access(
         checks.policy,
         trusted_accounts=config.trusted_accounts,
         trusted_organization=config.trusted_organization,

@@ -3,8 +3,8 @@
 It serves `policy-guard simulate`, confirms every counterexample the SMT engine finds, and is
 the oracle the encoder is tested against. It is therefore a plain transcription of the page,
 written independently of the encoding: no automata, no solver. Wildcard meaning comes from
-`policy_guard.globs`, policy variables from `policy_guard.variables`, condition values from
-`policy_guard.operators`.
+`policy.globs`, policy variables from `policy.variables`, condition values from
+`policy.operators`.
 
 A policy is compiled once (its patterns to Globs, its condition values parsed) and the compiled
 form is kept in a small LRU cache keyed by the policy object's identity, so deciding thousands
@@ -24,8 +24,8 @@ from functools import lru_cache
 from typing import Any
 
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.globs import Chunk, Glob, Kind, compile_chunks
-from policy_guard.model import (
+from policy_guard.policy.globs import Chunk, Glob, Kind, compile_chunks
+from policy_guard.policy.model import (
     Condition,
     Effect,
     Policy,
@@ -35,7 +35,7 @@ from policy_guard.model import (
     Statement,
     Value,
 )
-from policy_guard.operators import (
+from policy_guard.policy.operators import (
     Comparison,
     Family,
     OperatorSpec,
@@ -47,8 +47,8 @@ from policy_guard.operators import (
     parse_ip,
     parse_number,
 )
-from policy_guard.request import Request, principal_account, principal_kind
-from policy_guard.variables import Escaped, Part, Text, Variable, split_variables
+from policy_guard.policy.variables import Escaped, Part, Text, Variable, split_variables
+from policy_guard.semantics.request import Request, principal_account, principal_kind
 
 SOURCE_IDENTITY = "identity"
 SOURCE_RESOURCE = "resource"

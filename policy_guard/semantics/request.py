@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policy_guard.errors import InputError
-from policy_guard.model import PrincipalKind
+from policy_guard.policy.model import PrincipalKind
 
 ANONYMOUS = "anonymous"
 _FEDERATED_HOSTS = (

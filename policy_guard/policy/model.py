@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from policy_guard.decode import Decoded, Path, Span
-from policy_guard.operators import OperatorSpec, lookup_operator
+from policy_guard.document.values import Decoded, Path, Span
+from policy_guard.policy.operators import OperatorSpec, lookup_operator
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 VARIABLES_VERSION = "2012-10-17"

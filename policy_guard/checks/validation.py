@@ -21,11 +21,11 @@ from enum import Enum
 from types import MappingProxyType
 from typing import NamedTuple
 
-from policy_guard import catalogue
-from policy_guard.decode import Decoded, Path
-from policy_guard.findings import Finding, FindingType
-from policy_guard.globs import Kind, compile_pattern
-from policy_guard.model import (
+from policy_guard.document.values import Decoded, Path
+from policy_guard.policy import catalogue
+from policy_guard.policy.findings import Finding, FindingType
+from policy_guard.policy.globs import Kind, compile_pattern
+from policy_guard.policy.model import (
     ACCOUNT_ID,
     KNOWN_VERSIONS,
     Condition,
@@ -37,9 +37,9 @@ from policy_guard.model import (
     Statement,
     Value,
 )
-from policy_guard.operators import Comparison, Family, ValueError_, check_policy_value
-from policy_guard.parse import parse_policy
-from policy_guard.variables import Text, split_variables
+from policy_guard.policy.operators import Comparison, Family, ValueError_, check_policy_value
+from policy_guard.policy.parse import parse_policy
+from policy_guard.policy.variables import Text, split_variables
 
 _CHECK_REFERENCE = (
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html"

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
-from policy_guard.request import Request
+from policy_guard.semantics.request import Request
 
 
 class Severity(str, Enum):
@@ -34,7 +34,7 @@ class Location:
 class Issue:
     """One finding of a workflow run.
 
-    `check` is a check id from `policy_guard.checks_registry` (e.g. `no-new-access`,
+    `check` is a check id from `policy_guard.checks.registry` (e.g. `no-new-access`,
     `critical-permission`, `public-access`, `external-access`, `validation`, `parse-error`,
     `expired-waiver`, `undecided`). `message` is one line; `aws_message` keeps AWS's wording
     where the check mirrors Access Analyzer.

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
-from policy_guard.config import Config, Waiver, path_matches
-from policy_guard.run_results import Issue, Location, Severity
+from policy_guard.workflow.config import Config, Waiver, path_matches
+from policy_guard.workflow.results import Issue, Location, Severity
 
 UNWAIVABLE = ("undecided", "expired-waiver")
 

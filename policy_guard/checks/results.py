@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from policy_guard.decode import Path
-from policy_guard.request import Request
+from policy_guard.document.values import Path
+from policy_guard.semantics.request import Request
 
 
 class Outcome(str, Enum):

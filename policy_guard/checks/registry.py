@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policy_guard.run_results import Severity
+from policy_guard.workflow.results import Severity
 
 PROJECT_URL = "https://github.com/policy-guard/policy-guard"
 

@@ -1,0 +1,209 @@
+"""What every check shares: engine options, the access a check asks about, AWS's way of naming a
+statement, reasons built from confirmed requests, and the analysis every property runs on."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from policy_guard.checks.results import Reason
+from policy_guard.errors import InputError, UndecidedError
+from policy_guard.policy.globs import Glob
+from policy_guard.policy.model import Effect, Policy, PolicyType, PrincipalEntry, Statement
+from policy_guard.policy.operators import Family
+from policy_guard.semantics.request import Request, principal_account
+
+if TYPE_CHECKING:
+    from pysmt.fnode import FNode
+
+    from policy_guard.encode.analysis import Analysis
+    from policy_guard.encode.vocabulary import StringSpace
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """`solver`: z3 or cvc5; `timeout`: seconds for the whole check (None: no limit);
+    `max_partition_states`: the exact partition's automaton budget per string variable, past
+    which the variable gets the lazy domain (None: the engine's default; 0: always lazy, which
+    tests use to run every check on the lazy domain)."""
+
+    solver: str = "z3"
+    timeout: float | None = None
+    max_partition_states: int | None = None
+
+    def analysis_options(self) -> dict[str, Any]:
+        """The keyword arguments of `encode.analysis.Analysis` these options set."""
+        chosen: dict[str, Any] = {"solver": self.solver, "timeout": self.timeout}
+        if self.max_partition_states is not None:
+            chosen["max_partition_states"] = self.max_partition_states
+        return chosen
+
+
+DEFAULT_OPTIONS = EngineOptions()
+
+
+@dataclass(frozen=True)
+class Access:
+    """What must not be granted: actions (IAM patterns), resources (ARN patterns), or both."""
+
+    actions: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+
+    @property
+    def listed(self) -> str:
+        """How AWS names the list in its messages."""
+        if self.actions and self.resources:
+            return "actions or resources"
+        return "actions" if self.actions else "resources"
+
+
+def statement_reference(statement: Statement) -> str:
+    """AWS's way of naming a statement: `sid: X` when it has one, else `index: N`."""
+    if statement.sid:
+        return f"sid: {statement.sid}"
+    return f"index: {statement.index}"
+
+
+def reasons_for(
+    policy: Policy, found: dict[int, Request], describe: Callable[[Statement], str]
+) -> tuple[Reason, ...]:
+    by_index = {s.index: s for s in policy.statements}
+    return tuple(
+        Reason(describe(by_index[i]), i, by_index[i].sid, request, by_index[i].path)
+        for i, request in found.items()
+    )
+
+
+def analysis_for(
+    policies: Sequence[Policy],
+    options: EngineOptions,
+    access: Access = Access(),
+    actions: StringSpace | None = None,
+) -> Analysis:
+    """Resource policies decide for a principal, which is then part of the request. `actions`:
+    the action space query slicing built, reused under the default partition budget."""
+    from policy_guard.encode.analysis import Analysis
+
+    principal = any(p.policy_type is PolicyType.RESOURCE for p in policies)
+    reuse = actions if options.max_partition_states is None else None
+    return Analysis(
+        policies,
+        **options.analysis_options(),
+        principal_in_request=principal,
+        extra_actions=access.actions,
+        extra_resources=access.resources,
+        action_space=reuse,
+    )
+
+
+def allow_statements(policy: Policy) -> list[tuple[Policy, Statement]]:
+    return [(policy, s) for s in policy.statements if s.effect is Effect.ALLOW]
+
+
+Covers = Callable[[Request], frozenset[int]]
+STRING_LIKE = (Family.STRING, Family.ARN, Family.NULL)  # what caller keys may be compared with
+
+
+def require_resource_policy(policy: Policy, command: str) -> None:
+    """Like AWS, these checks take a resource policy; an identity policy is a wrong input."""
+    if policy.policy_type is not PolicyType.RESOURCE:
+        raise InputError(
+            f"{command} takes a resource policy, and no statement of this one names a "
+            "Principal or NotPrincipal (an identity policy grants nothing to other principals "
+            "by itself)",
+            filename=policy.filename,
+        )
+
+
+def known_globs(space: StringSpace, globs: Iterable[Glob]) -> list[Glob]:
+    """`globs`, each of which the engine compiled for the key (else undecided)."""
+    chosen = list(globs)
+    try:
+        space.positions(chosen)
+    except KeyError:
+        raise UndecidedError(
+            "a pattern of the check is missing from the engine's vocabulary; "
+            "policy-guard cannot decide this query exactly"
+        ) from None
+    return chosen
+
+
+@dataclass(frozen=True)
+class Question:
+    """One access property of `policy`: `violation` builds its formula over the symbolic
+    request, `wanted` decides the same definition on a concrete request (`policy_guard.
+    public_access`); the engine also compiles `probe` (patterns only) and the extra actions and
+    principals, and a principal of `outsider` is shown as `shown` where that confirms."""
+
+    policy: Policy
+    violation: Callable[[Analysis], FNode]
+    wanted: Callable[[Request], bool]
+    outsider: str
+    shown: str
+    describe: Callable[[Statement], str]
+    actions: tuple[str, ...] = ()
+    principals: tuple[PrincipalEntry, ...] = ()
+    probe: Policy | None = None
+
+
+def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, ...]:
+    """No reasons when the property holds; else one confirmed request per responsible Allow
+    statement (every request the evaluator allows and the definition wants)."""
+    from policy_guard.checks.common import EngineOptions
+    from policy_guard.encode.analysis import Analysis, Holds
+    from policy_guard.encode.concretize import granted_covers
+
+    chosen = options if options is not None else EngineOptions()
+    policy = question.policy
+    allows = [(policy, s) for s in policy.statements if s.effect is Effect.ALLOW]
+    if not allows:
+        return ()  # nothing is allowed: no solver needed
+    covers = granted_covers(policy, question.wanted)
+    with Analysis(
+        [policy] if question.probe is None else [policy, question.probe],
+        **chosen.analysis_options(),
+        principal_in_request=True,
+        extra_actions=question.actions,
+        extra_principals=question.principals,
+    ) as analysis:
+        violation = question.violation(analysis)
+        verdict = analysis.prove(violation, lambda r: bool(covers(r)))
+        if isinstance(verdict, Holds):
+            return ()
+        found = analysis.localise(violation, allows, covers, known=[verdict.request])
+    by_index = {s.index: s for s in policy.statements}
+    return tuple(
+        Reason(
+            question.describe(by_index[i]),
+            i,
+            by_index[i].sid,
+            _readable(request, i, covers, question.outsider, question.shown),
+            by_index[i].path,
+        )
+        for i, request in found.items()
+    )
+
+
+def _readable(request: Request, index: int, covers: Covers, outsider: str, shown: str) -> Request:
+    """The principal written plainly where that confirms too: the outsider's as `shown`
+    (anonymous, or its root), another account's as its root (`arn:aws:iam::ID:root`)."""
+    account = principal_account(request.principal) if request.principal is not None else None
+    if account is None:
+        return request
+    plain = shown if account == outsider else f"arn:aws:iam::{account}:root"
+    candidate = dataclasses.replace(request, principal=plain)
+    return candidate if index in covers(candidate) else request
+
+
+def valued(analysis: Analysis, keys: tuple[str, ...]) -> FNode:
+    """Each of `keys` the vocabulary has is absent or has some value (`has_empty_key`)."""
+    m, request, spaces = analysis.session.manager, analysis.request, analysis.vocabulary.keys
+    return m.And(
+        [
+            m.Implies(request.keys[key].present, analysis.key_nonempty(key))
+            for key in spaces
+            if key in keys
+        ]
+    )

@@ -1,0 +1,155 @@
+"""check-no-external-access: violated by a request allowed by POLICY from a principal outside the
+trusted accounts and organization (`semantics.exposure`, "External")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from policy_guard.checks.results import CheckResult, Outcome
+from policy_guard.document.read import decode_text
+from policy_guard.errors import UndecidedError
+from policy_guard.policy.model import Policy, PolicyType, Statement
+from policy_guard.policy.variables import Variable, split_variables
+
+if TYPE_CHECKING:
+    from pysmt.fnode import FNode
+
+    from policy_guard.checks.common import EngineOptions
+    from policy_guard.encode.analysis import Analysis
+    from policy_guard.semantics.exposure import ExternalAccess
+
+from policy_guard.checks.common import (
+    STRING_LIKE,
+    Question,
+    answer,
+    known_globs,
+    require_resource_policy,
+    statement_reference,
+    valued,
+)
+
+NO_EXTERNAL_ACCESS = "no-external-access"
+
+# --- no external access -----------------------------------------------------------------------
+
+
+def _keys_used(policy: Policy) -> set[str]:
+    """Condition keys the policy compares, and keys its policy variables read (lower case)."""
+    keys = {c.key_lower for s in policy.statements for c in s.conditions}
+    if policy.variables_enabled:
+        texts = [v.text for s in policy.statements for v in s.resources or s.not_resources or ()]
+        texts += [v.text for s in policy.statements for c in s.conditions for v in c.values]
+        for text in texts:
+            keys.update(p.key_lower for p in split_variables(text) if isinstance(p, Variable))
+    return keys
+
+
+def _vocabulary_probe(policy: Policy, vouching: Mapping[str, list[str]]) -> Policy | None:
+    """The trusted values of the caller keys the policy uses, as a policy the engine compiles
+    (so they become region boundaries) but is never asked about. None: no such key."""
+    from policy_guard.policy.parse import load_policy
+    from policy_guard.semantics.exposure import ARN_KEYS
+
+    used = _keys_used(policy)
+    for statement in policy.statements:
+        for condition in statement.conditions:
+            spec = condition.operator.spec
+            named = any(condition.key_lower == k.lower() for k in vouching)
+            if named and spec is not None and spec.family not in STRING_LIKE:
+                raise UndecidedError(
+                    f"{policy.filename}:{policy.span_of(condition.path).line}: the caller key "
+                    f"`{condition.key}` is compared with `{condition.operator.text}`; "
+                    "policy-guard decides external access only for String/Arn/Null conditions "
+                    "on it"
+                )
+    blocks: dict[str, dict[str, list[str]]] = {}
+    for key, values in vouching.items():
+        if key.lower() in used:
+            operator = "ArnLike" if key in ARN_KEYS else "StringEquals"
+            blocks.setdefault(operator, {})[key] = values
+    if not blocks:
+        return None
+    probe = {"Effect": "Deny", "Action": "*", "Condition": blocks}
+    document = json.dumps({"Version": "2012-10-17", "Statement": [probe]})
+    return load_policy(decode_text(document, "<trusted values>"), PolicyType.RESOURCE)
+
+
+def _external_violation(analysis: Analysis, policy: Policy, external: ExternalAccess) -> FNode:
+    from policy_guard.semantics.exposure import account_entry, principal_entries
+
+    m = analysis.session.manager
+    keys = analysis.vocabulary.keys
+    named = [e for e in principal_entries(policy) if not e.is_everyone]
+    parts = [
+        analysis.allows(policy),
+        analysis.principal_in([*named, account_entry(external.outsider)]),
+        m.Not(analysis.principal_in([account_entry(a) for a in external.trusted])),
+    ]
+    for key, globs in external.vouching.items():
+        space = keys.get(key)
+        if space is None:
+            continue  # the policy does not read the key: no request needs to carry it
+        if space.strings is None:
+            raise UndecidedError(
+                f"the caller key `{space.name}` is not compared as a string; "
+                "policy-guard cannot decide external access exactly"
+            )
+        parts.append(m.Not(analysis.key_some(key, known_globs(space.strings, globs))))
+    parts.append(valued(analysis, tuple(external.vouching)))
+    return m.And(parts)
+
+
+def _zone(external: ExternalAccess) -> str:
+    if external.trusted and external.organization:
+        return "the trusted accounts and organization"
+    return "the trusted accounts" if external.trusted else "the trusted organization"
+
+
+def _external_reason(statement: Statement) -> str:
+
+    reference = statement_reference(statement)
+    return f"External access granted in the following statement with {reference}."
+
+
+def check_no_external_access(
+    policy: Policy,
+    trusted_accounts: Sequence[str],
+    trusted_organization: str | None = None,
+    options: EngineOptions | None = None,
+) -> CheckResult:
+    """FAIL iff the resource policy allows a request from outside the trusted accounts and
+    organization (`policy_guard.semantics.exposure`, "External").
+
+    Reasons: each Allow statement that takes part, with a confirmed request (a principal the
+    policy does not name is shown as `arn:aws:iam::ACCOUNT:root` of an untrusted account).
+    InputError: malformed or no trusted ids, or an identity policy.
+    """
+    from policy_guard.semantics.exposure import (
+        account_entry,
+        check_trusted,
+        external_access,
+        vouching_values,
+    )
+
+    trusted = check_trusted(trusted_accounts, trusted_organization)
+    require_resource_policy(policy, "check-no-external-access")
+    external = external_access(policy, trusted, trusted_organization)
+    question = Question(
+        policy,
+        lambda analysis: _external_violation(analysis, policy, external),
+        external.is_external,
+        external.outsider,
+        f"arn:aws:iam::{external.outsider}:root",
+        _external_reason,
+        principals=tuple(account_entry(a) for a in (*trusted, external.outsider)),
+        probe=_vocabulary_probe(policy, vouching_values(trusted, trusted_organization)),
+    )
+    reasons = answer(question, options)
+    zone = _zone(external)
+    if not reasons:
+        message = f"The resource policy does not grant access to any principal outside {zone}."
+        return CheckResult(NO_EXTERNAL_ACCESS, Outcome.PASS, message)
+    message = f"The resource policy grants access to a principal outside {zone}."
+    return CheckResult(NO_EXTERNAL_ACCESS, Outcome.FAIL, message, reasons)

@@ -1,0 +1,155 @@
+"""check-no-new-access: violated by a request allowed by NEW and not by EXISTING.
+
+Everything else — compiling, solving, decoding, confirming each counterexample with the
+reference evaluator, finding the responsible statements — is `encode.analysis.Analysis`.
+Before it, `encode.delta` and `encode.slicing` drop what cannot change the answer (each direction
+has its own exact rule); reasons and counterexamples still refer to the original policies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from policy_guard.checks.results import CheckResult, Outcome, Relation
+from policy_guard.policy.model import Effect, Policy
+from policy_guard.semantics.request import Request
+
+if TYPE_CHECKING:
+    from policy_guard.encode.analysis import Verdict
+    from policy_guard.encode.slicing import Slice
+
+from policy_guard.checks.common import (
+    DEFAULT_OPTIONS,
+    EngineOptions,
+    allow_statements,
+    analysis_for,
+    reasons_for,
+    statement_reference,
+)
+
+NO_NEW_ACCESS = "no-new-access"
+ACCESS_NOT_GRANTED = "access-not-granted"
+
+NEW_ACCESS = "The modified permissions grant new access compared to your existing policy."
+NO_NEW_ACCESS_MESSAGE = (
+    "The modified permissions do not grant new access compared to your existing policy."
+)
+
+
+def check_no_new_access(
+    existing: Policy, new: Policy, options: EngineOptions = DEFAULT_OPTIONS
+) -> CheckResult:
+    """FAIL iff some request is allowed by `new` and not by `existing`.
+
+    Reasons: each Allow statement of `new` that takes part in new access, with a request the
+    evaluator confirms (allowed by new, not by existing, that statement matching). The
+    relation says how the allowed requests compare (equivalent, narrower, wider, incomparable).
+    For resource policies the principal is part of the request.
+    """
+    if existing.statements == new.statements and existing.version == new.version:
+        return CheckResult(
+            NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), Relation.EQUIVALENT
+        )
+    from policy_guard.encode.analysis import Holds
+    from policy_guard.encode.concretize import new_access_covers
+    from policy_guard.encode.delta import reduced_for_gains
+    from policy_guard.encode.slicing import sliced_for_new_access, sliced_for_pairs
+    from policy_guard.encode.witnesses import quick_witnesses
+
+    wider_pair = reduced_for_gains(existing, new)
+    narrower_pair = reduced_for_gains(new, existing)
+    gained, lost = new_access_covers(existing, new), new_access_covers(new, existing)
+    # Each direction may be settled before any partition or solver: a reduced policy with no
+    # Allow left gains nothing; confirmed requests found without solving (`witnesses`) settle
+    # the wider direction when every Allow statement left has one, the narrower one by any.
+    wider, found = _settled(wider_pair[1], quick_witnesses(wider_pair[1], gained), every=True)
+    narrower, _ = _settled(narrower_pair[1], quick_witnesses(narrower_pair[1], lost), every=False)
+    if wider is None or narrower is None:
+        if wider_pair == (existing, new) and narrower_pair == (new, existing):
+            wider_slice, narrower_slice = sliced_for_new_access(existing, new)
+        else:  # each direction on what it adds (encode.delta), then sliced
+            wider_slice, narrower_slice = sliced_for_pairs(wider_pair, narrower_pair)
+        if wider is None:
+            wider, found, narrower_too = _wider(
+                wider_slice,
+                options,
+                gained,
+                lost if narrower is None else None,
+                narrower_slice.policies[::-1],
+                found,
+            )
+            narrower = narrower or narrower_too
+        if narrower is None:
+            narrower = _gains(narrower_slice, options, lost)
+    relation = {
+        (True, True): Relation.EQUIVALENT,
+        (True, False): Relation.NARROWER,
+        (False, True): Relation.WIDER,
+        (False, False): Relation.INCOMPARABLE,
+    }[(isinstance(wider, Holds), isinstance(narrower, Holds))]
+    if isinstance(wider, Holds):
+        return CheckResult(NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), relation)
+    reasons = reasons_for(
+        new, found, lambda s: f"New access in the statement with {statement_reference(s)}."
+    )
+    return CheckResult(NO_NEW_ACCESS, Outcome.FAIL, NEW_ACCESS, reasons, relation)
+
+
+def _settled(
+    policy: Policy, witnesses: dict[int, Request], *, every: bool
+) -> tuple[Verdict | None, dict[int, Request]]:
+    """A direction decided without solving: Holds when `policy` (a reduced candidate) has no
+    Allow statement left; Violated when `witnesses` has a request for every Allow statement
+    (`every`) or for any; else None (the solver decides). With the witnesses found."""
+    from policy_guard.encode.analysis import Holds, Violated
+
+    allows = [s.index for s in policy.statements if s.effect is Effect.ALLOW]
+    if not allows:
+        return Holds(), {}
+    if witnesses and (not every or all(i in witnesses for i in allows)):
+        return Violated(next(iter(witnesses.values()))), witnesses
+    return None, witnesses
+
+
+def _wider(
+    sliced: Slice,
+    options: EngineOptions,
+    gained: Callable[[Request], frozenset[int]],
+    lost: Callable[[Request], frozenset[int]] | None,
+    narrower_pair: tuple[Policy, ...],
+    known: Mapping[int, Request],
+) -> tuple[Verdict, dict[int, Request], Verdict | None]:
+    """The wider direction on its slice, localised (each Allow statement of NEW taking part,
+    with a confirmed request; `known` ones first). With `lost`, the narrower direction too in
+    the same analysis, when its slice is the mirror image (`narrower_pair`): else None."""
+    from policy_guard.encode.analysis import Holds
+
+    with analysis_for(sliced.policies, options, actions=sliced.actions) as analysis:
+        m = analysis.session.manager
+        old, current = sliced.policies
+        before, after = analysis.allows(old), analysis.allows(current)
+        wider = analysis.prove(m.And(after, m.Not(before)), lambda r: bool(gained(r)))
+        narrower: Verdict | None = None
+        if lost is not None and sliced.policies == narrower_pair:
+            narrower = analysis.prove(m.And(before, m.Not(after)), lambda r: bool(lost(r)))
+        found: dict[int, Request] = {}
+        if not isinstance(wider, Holds):
+            found = analysis.localise(
+                m.And(after, m.Not(before)),
+                allow_statements(current),
+                gained,
+                known=[wider.request, *known.values()],
+            )
+    return wider, found, narrower
+
+
+def _gains(
+    sliced: Slice, options: EngineOptions, gained: Callable[[Request], frozenset[int]]
+) -> Verdict:
+    """Whether some request is allowed by the second policy of `sliced.policies` and not by
+    the first (`gained` confirms on the original policies)."""
+    with analysis_for(sliced.policies, options, actions=sliced.actions) as analysis:
+        m = analysis.session.manager
+        old, current = sliced.policies
+        violation = m.And(analysis.allows(current), m.Not(analysis.allows(old)))
+        return analysis.prove(violation, lambda r: bool(gained(r)))

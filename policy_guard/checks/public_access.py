@@ -1,0 +1,104 @@
+"""check-no-public-access: violated by a request allowed by POLICY that `semantics.exposure` calls
+public for the resource type (the principal one of an account the policy does not name, standing
+for everyone; each pinning key absent or outside its fixed values)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from policy_guard.checks.results import CheckResult, Outcome
+from policy_guard.policy.model import Policy, Statement
+from policy_guard.semantics.request import ANONYMOUS
+
+if TYPE_CHECKING:
+    from pysmt.fnode import FNode
+
+    from policy_guard.checks.common import EngineOptions
+    from policy_guard.encode.analysis import Analysis
+    from policy_guard.semantics.exposure import PublicAccess
+
+from policy_guard.checks.common import (
+    Question,
+    answer,
+    known_globs,
+    require_resource_policy,
+    statement_reference,
+    valued,
+)
+
+NO_PUBLIC_ACCESS = "no-public-access"
+
+PUBLIC_MESSAGE = "The resource policy grants public access for the given resource type."
+NOT_PUBLIC_MESSAGE = "The resource policy does not grant public access for the given resource type."
+
+# --- no public access -------------------------------------------------------------------------
+
+
+def _public_violation(analysis: Analysis, policy: Policy, public: PublicAccess) -> FNode:
+    from policy_guard.semantics.exposure import (
+        PINNING_KEYS,
+        SOURCE_IP,
+        account_entry,
+        outside_blocks,
+    )
+
+    m = analysis.session.manager
+    request, keys = analysis.request, analysis.vocabulary.keys
+    parts = [
+        analysis.allows(policy),
+        analysis.action_in(public.action_patterns),
+        analysis.principal_in([account_entry(public.outsider)]),
+    ]
+    parts.append(valued(analysis, (*PINNING_KEYS, SOURCE_IP)))
+    for key, globs in public.fixed.items():
+        space = keys.get(key)
+        if space is None or space.strings is None:
+            continue  # (fixed values come from String/Arn conditions: never the case)
+        # every value outside the fixed values: none inside
+        parts.append(m.Not(analysis.key_some(key, known_globs(space.strings, globs))))
+    source_ip = keys.get(SOURCE_IP)
+    if source_ip is not None and source_ip.family == "ip":
+        outside = frozenset(
+            r
+            for r, address in enumerate(source_ip.domain.parsed)
+            if address is None or outside_blocks(address, public.narrow)
+        )
+        parts.append(request.has_only(SOURCE_IP, outside))
+    return m.And(parts)
+
+
+def _public_reason(statement: Statement) -> str:
+
+    return (
+        f"Public access granted in the following statement with {statement_reference(statement)}."
+    )
+
+
+def check_no_public_access(
+    policy: Policy, resource_type: str, options: EngineOptions | None = None
+) -> CheckResult:
+    """FAIL iff the resource policy, read as a `resource_type` policy, allows a public request
+    (`policy_guard.semantics.exposure`).
+
+    Reasons: each Allow statement that takes part, with a request the evaluator confirms and
+    the definition calls public (principal `anonymous` where that confirms too).
+    InputError: an unknown resource type, or an identity policy.
+    """
+    from policy_guard.semantics.exposure import account_entry, public_access
+
+    public = public_access(policy, resource_type)
+    require_resource_policy(policy, "check-no-public-access")
+    question = Question(
+        policy,
+        lambda analysis: _public_violation(analysis, policy, public),
+        public.is_public,
+        public.outsider,
+        ANONYMOUS,
+        _public_reason,
+        actions=public.action_patterns,
+        principals=(account_entry(public.outsider),),
+    )
+    reasons = answer(question, options)
+    if not reasons:
+        return CheckResult(NO_PUBLIC_ACCESS, Outcome.PASS, NOT_PUBLIC_MESSAGE)
+    return CheckResult(NO_PUBLIC_ACCESS, Outcome.FAIL, PUBLIC_MESSAGE, reasons)
