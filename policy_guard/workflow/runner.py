@@ -21,7 +21,7 @@ from policy_guard.workflow.config import CONFIG_FILE, Config, load_config
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
 from policy_guard.workflow.results import FileReport, RunReport
 from policy_guard.workflow.staged import Staged, staged_paths
-from policy_guard.workflow.waivers import expired_waiver_issues
+from policy_guard.workflow.waivers import expired_waiver_issues, unused_waiver_issues
 
 if TYPE_CHECKING:
     from policy_guard.workflow.gitbase import GitRepository
@@ -70,9 +70,13 @@ def run(
                 repo.close()
     context = CheckContext(config, compare=not options.all_files, today=today)
     reports = _check(tasks, context, options.jobs, progress)
-    expired = expired_waiver_issues(config, today)
-    if expired:
-        reports.append(FileReport(expired[0].location.path, "unchanged", None, (), expired))
+    about_waivers = expired_waiver_issues(config, today)
+    if options.all_files:
+        found = (issue for report in reports for issue in report.issues)
+        about_waivers += unused_waiver_issues(config, found, today)
+    if about_waivers:
+        path = about_waivers[0].location.path
+        reports.append(FileReport(path, "unchanged", None, (), about_waivers))
     base = comparison.base if comparison else None
     report_only = config.report_only or options.report_only
     return RunReport(tuple(reports), base, report_only=report_only)
