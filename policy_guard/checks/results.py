@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from policy_guard.checks.spec import Severity
 from policy_guard.document.values import Path
 from policy_guard.semantics.request import Request
 
@@ -66,3 +67,22 @@ class CheckResult:
         if self.relation is not None:
             result["relation"] = self.relation.value
         return result
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One thing a check's workflow adapter raises about a policy, before the workflow places
+    it in a file (as an `Issue` at a line).
+
+    `path` is where in the policy's document (`()`: the policy itself). `level`: None takes
+    the severity configured for the check; validation findings that are not errors carry
+    their own (warning, note). `undecided`: the check could not answer (`message` says why)."""
+
+    message: str
+    path: Path = ()
+    statement_index: int | None = None
+    statement_id: str | None = None
+    counterexample: Request | None = None
+    aws_message: str | None = None
+    level: Severity | None = None
+    undecided: bool = False

@@ -12,9 +12,10 @@ from dataclasses import replace
 from datetime import date
 
 from policy_guard.workflow.config import Config, Waiver, path_matches
+from policy_guard.workflow.outcomes import EXPIRED_WAIVER, UNDECIDED
 from policy_guard.workflow.results import Issue, Location, Severity
 
-UNWAIVABLE = ("undecided", "expired-waiver")
+UNWAIVABLE = (UNDECIDED, EXPIRED_WAIVER)
 
 
 def is_expired(waiver: Waiver, today: date) -> bool:
@@ -53,7 +54,7 @@ def expired_waiver_issues(config: Config, today: date) -> tuple[Issue, ...]:
     path = config.path or ".policy-guard.yaml"
     return tuple(
         Issue(
-            "expired-waiver",
+            EXPIRED_WAIVER,
             Severity.WARNING,
             f"the waiver of `{w.check}` for `{w.path}` expired on {w.expires}: fix the "
             f"finding, or renew the waiver with a new reason",
