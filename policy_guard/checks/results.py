@@ -1,14 +1,15 @@
 """What the checks return: AWS's response shape, plus our counterexamples and positions.
 
 Field names follow IAM Access Analyzer's custom policy checks (`result`, `message`, `reasons`
-with `description`, `statementIndex`, `statementId`) so tools can swap one for the other.
+with `description`, `statementIndex`, `statementId`) so tools can swap one for the other;
+`policy_guard.report.check_result` writes them as JSON. A check's workflow adapter returns
+`Flag`s, which the workflow places in files as issues.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from policy_guard.checks.spec import Severity
 from policy_guard.document.values import Path
@@ -39,16 +40,6 @@ class Reason:
     counterexample: Request
     path: Path  # the statement's path in its document, for positions
 
-    def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "description": self.description,
-            "statementIndex": self.statement_index,
-        }
-        if self.statement_id is not None:
-            result["statementId"] = self.statement_id
-        result["counterexample"] = self.counterexample.to_json()
-        return result
-
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -57,16 +48,6 @@ class CheckResult:
     message: str
     reasons: tuple[Reason, ...] = ()
     relation: Relation | None = None  # no-new-access only
-
-    def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "result": self.outcome.value,
-            "message": self.message,
-            "reasons": [r.to_json() for r in self.reasons],
-        }
-        if self.relation is not None:
-            result["relation"] = self.relation.value
-        return result
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from policy_guard.checks.common import EngineOptions, decided
 from policy_guard.checks.registry import CHECKS
 from policy_guard.checks.results import Flag
 from policy_guard.checks.spec import Stage, Target
+from policy_guard.document.read import decode_file
 from policy_guard.errors import InputError
 from policy_guard.policy.parse import parse_policy
-from policy_guard.sources import FoundPolicy, decode_file, find_policies
+from policy_guard.sources import FoundPolicy, find_policies
 from policy_guard.workflow.config import Config
 from policy_guard.workflow.outcomes import PARSE_ERROR, UNDECIDED
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
