@@ -17,7 +17,7 @@ from policy_guard.commands.check_common import (
 from policy_guard.commands.documents import (
     add_policy_type_argument,
     policy_type_from,
-    read_found_argument,
+    read_document_argument,
 )
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
@@ -43,9 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def load_pair(existing: str, new: str, policy_type: PolicyType | None) -> tuple[Policy, Policy]:
     """Both documents; without --policy-type, a pair in which either names principals is read
     as resource policies (the principal is then part of every request)."""
-    found = read_found_argument(existing), read_found_argument(new)
-    documents = tuple(f.document for f in found)
-    policy_type = policy_type or found[1].policy_type or found[0].policy_type
+    documents = read_document_argument(existing), read_document_argument(new)
     old, updated = (load_policy(d, policy_type) for d in documents)
     if policy_type is None and old.policy_type is not updated.policy_type:
         old, updated = (load_policy(d, PolicyType.RESOURCE) for d in documents)

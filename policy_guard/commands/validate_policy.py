@@ -14,7 +14,7 @@ from policy_guard.commands.documents import (
     add_output_argument,
     add_policy_type_argument,
     policy_type_from,
-    read_found_argument,
+    read_document_argument,
 )
 from policy_guard.report.validation import FORMATTERS
 
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    found = read_found_argument(args.policy_document)
-    validation = validate_document(found.document, policy_type_from(args) or found.policy_type)
+    document = read_document_argument(args.policy_document)
+    validation = validate_document(document, policy_type_from(args))
     sys.stdout.write(FORMATTERS[args.output](validation))
     return 1 if validation.has_errors else 0

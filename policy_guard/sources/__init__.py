@@ -1,21 +1,21 @@
 """Where policies live in files: each source recognises one kind of file and lists its policies.
 
-A file is decoded once (`policy_guard.document.read.decode_file`: JSON or YAML, positions
-kept), then the sources are asked in order; the first that recognises the document lists its
-policies, each with an identity inside the file (`policy_id`: `""` for a bare policy document,
-a logical path such as `Resources.Role.Properties.Policies[0].PolicyDocument` for a template).
-The runner pairs old and new versions by that identity, and the single commands read their
-documents through `find_policies` too, so a new source (CloudFormation, Terraform plan JSON,
-AWS CLI output) is one module here and one entry in `SOURCES`, with no change to either.
+A file is decoded once (JSON or YAML, positions kept), then the sources are asked in order; the
+first that recognises the document lists its policies, each with an identity inside the file
+(`policy_id`: `""` for a bare policy document, a logical path such as
+`Resources.Role.Properties.Policies[0].PolicyDocument` for a template). The runner pairs old and
+new versions by that identity, so a new source (CloudFormation, Terraform plan JSON, AWS CLI
+output) is one module here and one entry in `SOURCES`, with no change to the runner.
 """
 
 from __future__ import annotations
 
+from policy_guard.document.read import decode_file
 from policy_guard.document.values import Decoded
 from policy_guard.sources.base import FoundPolicy, Source
 from policy_guard.sources.policy_file import PolicyFileSource
 
-__all__ = ["SOURCES", "FoundPolicy", "Source", "find_policies"]
+__all__ = ["SOURCES", "FoundPolicy", "Source", "decode_file", "find_policies"]
 
 SOURCES: tuple[Source, ...] = (PolicyFileSource(),)
 
