@@ -1,7 +1,7 @@
 """`policy-guard check-no-public-access` and `check-no-external-access` through `cli.main`.
 
-JSON output is exactly the library's `CheckResult.to_json()`; exit codes 0 PASS, 1 FAIL, 2 bad
-input or undecided (one line on stderr, no traceback).
+JSON output is exactly `report.check_result.result_json` of the library's result; exit codes 0
+PASS, 1 FAIL, 2 bad input or undecided (one line on stderr, no traceback).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from policy_guard.checks.public_access import check_no_public_access
 from policy_guard.cli import main
 from policy_guard.document.read import read_document
 from policy_guard.policy.parse import load_policy
+from policy_guard.report.check_result import result_json
 
 ROOT = Path(__file__).resolve().parents[1]
 BUCKET_POLICY = str(ROOT / "examples" / "bucket-policy.json")
@@ -64,7 +65,7 @@ def test_public_bucket_policy_fails_with_awss_response(
     assert (reason["statementIndex"], reason["statementId"]) == (0, "PublicRead")
     assert reason["counterexample"]["principal"] == "anonymous"
     policy = load_policy(read_document(BUCKET_POLICY))
-    assert output == check_no_public_access(policy, BUCKET, EngineOptions(solver)).to_json()
+    assert output == result_json(check_no_public_access(policy, BUCKET, EngineOptions(solver)))
 
 
 def test_pinned_bucket_policy_passes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -175,7 +176,7 @@ def test_trust_policy_with_an_untrusted_vendor_fails(
     assert reason["counterexample"]["principal"] == "arn:aws:iam::999988887777:root"
     policy = load_policy(read_document(TRUST_POLICY))
     expected = check_no_external_access(policy, ("111122223333",), None, EngineOptions(solver))
-    assert output == expected.to_json()
+    assert output == result_json(expected)
 
 
 def test_trusting_both_accounts_passes(capsys: pytest.CaptureFixture[str]) -> None:

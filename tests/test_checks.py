@@ -17,6 +17,7 @@ from policy_guard.document.read import decode_text, read_document
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
+from policy_guard.report.check_result import result_json
 from policy_guard.semantics.evaluate import evaluate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -94,7 +95,7 @@ def test_aws_cli_example_reports_statement_index(options: EngineOptions) -> None
     existing = policy([allow(["s3:GetObject", "s3:ListBucket"], resources)])
     new = policy([allow(["s3:GetObject", "s3:GetObjectAcl", "s3:ListBucket"], resources)])
     result = no_new_access(existing, new, options)
-    assert result.to_json()["message"] == (
+    assert result_json(result)["message"] == (
         "The modified permissions grant new access compared to your existing policy."
     )
     assert [r.description for r in result.reasons] == ["New access in the statement with index: 0."]

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from policy_guard.checks.registry import check_info
+from policy_guard.checks.registry import CHECK_IDS
 from policy_guard.errors import InputError
 from policy_guard.workflow.config import (
-    CHECKS,
     DEFAULT_INCLUDE,
     WAIVABLE,
     Config,
@@ -21,6 +20,7 @@ from policy_guard.workflow.config import (
     parse_config,
     path_matches,
 )
+from policy_guard.workflow.outcomes import rule_for
 from policy_guard.workflow.results import Severity
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.yaml"
@@ -224,5 +224,5 @@ def test_the_example_configuration_documents_every_key_and_parses() -> None:
 
 
 def test_configurable_and_waivable_checks_are_registered() -> None:
-    for check_id in (*CHECKS, *WAIVABLE, "expired-waiver", "undecided"):
-        assert check_info(check_id).id == check_id
+    for check_id in (*CHECK_IDS, *WAIVABLE, "expired-waiver", "undecided"):
+        assert rule_for(check_id).id == check_id

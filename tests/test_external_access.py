@@ -34,6 +34,7 @@ from policy_guard.document.read import read_document
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.policy.model import Policy
 from policy_guard.policy.parse import load_policy
+from policy_guard.report.check_result import result_json
 from policy_guard.semantics.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +78,7 @@ def deny_outside(principal: str) -> dict[str, Any]:
 def test_bucket_policy_with_principal_star_is_external(options: EngineOptions) -> None:
     policy = load_policy(read_document(str(EXAMPLES / "bucket-policy.json")))
     result = external(policy, options)
-    assert result.to_json()["result"] == "FAIL"
+    assert result_json(result)["result"] == "FAIL"
     assert result.message == (
         "The resource policy grants access to a principal outside the trusted accounts."
     )
@@ -95,7 +96,7 @@ def test_deny_not_principal_own_account_closes_it(options: EngineOptions, accoun
     policy = load_policy(read_document(str(EXAMPLES / "bucket-policy.json")))
     statements = [*policy.document.value["Statement"], deny_outside(account)]
     result = external(load(statements), options)
-    assert result.to_json() == {
+    assert result_json(result) == {
         "result": "PASS",
         "message": "The resource policy does not grant access to any principal outside the "
         "trusted accounts.",

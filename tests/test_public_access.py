@@ -33,6 +33,7 @@ from policy_guard.errors import InputError
 from policy_guard.policy.model import Policy
 from policy_guard.policy.parse import load_policy
 from policy_guard.policy.resource_types import RESOURCE_TYPES
+from policy_guard.report.check_result import result_json
 from policy_guard.semantics.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +81,7 @@ def test_bucket_policy_with_principal_star_is_public(options: EngineOptions) -> 
     policy = load_policy(read_document(str(EXAMPLES / "bucket-policy.json")))
     result = public(policy, options)
     assert result.outcome is Outcome.FAIL
-    assert result.to_json()["message"] == (
+    assert result_json(result)["message"] == (
         "The resource policy grants public access for the given resource type."
     )
     (reason,) = result.reasons
@@ -103,7 +104,7 @@ def test_deny_not_principal_own_account_makes_it_private(
     )
     result = public(load(document["Statement"]), options)
     assert result.outcome is Outcome.PASS
-    assert result.to_json() == {
+    assert result_json(result) == {
         "result": "PASS",
         "message": "The resource policy does not grant public access for the given resource type.",
         "reasons": [],

@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 from test_report_golden import ADMIN, ODD, TEMPLATE, sample_report
 
-from policy_guard.checks.registry import CHECKS
 from policy_guard.report.sarif import FINGERPRINT_KEY, artifact_uri, render_sarif
 from policy_guard.semantics.request import Request
+from policy_guard.workflow.outcomes import RULES
 from policy_guard.workflow.results import FileReport, Issue, Location, RunReport, Severity
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "fixtures" / "report" / "sarif-schema-2.1.0.json"
@@ -72,8 +72,8 @@ def test_schema_is_not_vacuous(validator: jsonschema.Draft4Validator) -> None:
 def test_one_rule_per_registered_check_and_results_point_at_their_rule() -> None:
     log = sarif_of(sample_report())
     rules = log["runs"][0]["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [c.id for c in CHECKS]
-    for rule, info in zip(rules, CHECKS, strict=True):
+    assert [r["id"] for r in rules] == [c.id for c in RULES]
+    for rule, info in zip(rules, RULES, strict=True):
         assert rule["shortDescription"]["text"] == info.summary
         assert rule["helpUri"].endswith("#" + info.id)
         assert rule["defaultConfiguration"]["level"] == info.default_severity.value

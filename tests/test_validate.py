@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard.checks.validation import CHECKS, ISSUES, Validation, issue_for, validate_document
+from policy_guard.checks.validation import (
+    ELEMENT_CHECKS,
+    ISSUES,
+    Validation,
+    issue_for,
+    validate_document,
+)
 from policy_guard.document.json_decode import decode_json
 from policy_guard.document.read import read_document
 from policy_guard.policy.findings import Finding, FindingType
@@ -152,8 +158,8 @@ def test_aws_codes_link_into_the_aws_check_reference() -> None:
 
 
 def test_checks_are_named_and_summarised() -> None:
-    assert len({check.name for check in CHECKS}) == len(CHECKS)
-    assert all(check.summary for check in CHECKS)
+    assert len({check.name for check in ELEMENT_CHECKS}) == len(ELEMENT_CHECKS)
+    assert all(check.summary for check in ELEMENT_CHECKS)
 
 
 def _findings_of_every_check() -> list[Finding]:

@@ -1,19 +1,13 @@
-"""check-access-not-granted (the workflow's critical permissions): violated by a request allowed by
-POLICY for a listed action or resource."""
+"""access-not-granted, the workflow's `critical-permission`: violated by a request allowed by
+POLICY for a listed action or resource.
+
+The property (`check_access_not_granted`, the `check-access-not-granted` command's) and the
+workflow's check (`run`: each of the configured `critical_permissions`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-from policy_guard.checks.results import CheckResult, Outcome
-from policy_guard.errors import InputError
-from policy_guard.policy.globs import Kind, compile_pattern
-from policy_guard.policy.model import Effect, Policy
-from policy_guard.semantics.request import Request
-
-if TYPE_CHECKING:
-    pass
+from functools import partial
 
 from policy_guard.checks.common import (
     DEFAULT_OPTIONS,
@@ -21,11 +15,32 @@ from policy_guard.checks.common import (
     EngineOptions,
     allow_statements,
     analysis_for,
+    decided,
+    flags_for,
     reasons_for,
     statement_reference,
 )
+from policy_guard.checks.results import CheckResult, Flag, Outcome
+from policy_guard.checks.settings import CriticalPermission, Settings
+from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
+from policy_guard.errors import InputError
+from policy_guard.policy.globs import Kind, compile_pattern
+from policy_guard.policy.model import Effect, Policy
+from policy_guard.semantics.request import Request
 
-ACCESS_NOT_GRANTED = "access-not-granted"
+CHECK_ID = "critical-permission"  # the workflow's check id
+ACCESS_NOT_GRANTED = "access-not-granted"  # the result's, as the command and AWS name it
+
+RULE = Rule(
+    CHECK_ID,
+    "CriticalPermission",
+    "The policy grants an action or resource listed as critical in the configuration.",
+    "Some request for one of the configured critical actions or resources is allowed by "
+    "the policy. The finding names the statement responsible and a request that proves it. "
+    "Remove the grant, add a condition that excludes it, or waive the finding.",
+    Severity.ERROR,
+    security=True,
+)
 
 
 def _access_predicate(access: Access) -> Callable[[Request], bool]:
@@ -89,3 +104,29 @@ def check_access_not_granted(
         ),
     )
     return CheckResult(ACCESS_NOT_GRANTED, Outcome.FAIL, granted, reasons)
+
+
+# --- the workflow's check ----------------------------------------------------------------------
+
+
+def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Flag, ...]:
+    """Each configured critical permission on its own (one that cannot be decided leaves the
+    others checked)."""
+    policy = target.policy
+    if policy is None:
+        return ()
+    flags: list[Flag] = []
+    for entry in settings.critical_permissions:
+        flags += decided(CHECK_ID, partial(_critical, policy, entry, options))
+    return tuple(flags)
+
+
+def _critical(
+    policy: Policy, entry: CriticalPermission, options: EngineOptions
+) -> tuple[Flag, ...]:
+    access = Access(actions=entry.actions, resources=entry.resources)
+    result = check_access_not_granted(policy, access, options)
+    return flags_for(result, f"grants critical permission `{entry.id}` ({entry.description}):")
+
+
+CHECK = Check(RULE, Stage.POLICY, run, settings=("critical_permissions",))

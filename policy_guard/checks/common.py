@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from policy_guard.checks.results import Reason
-from policy_guard.errors import InputError, UndecidedError
+from policy_guard.checks.results import CheckResult, Flag, Outcome, Reason
+from policy_guard.errors import InputError, PolicyGuardError, UndecidedError
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Effect, Policy, PolicyType, PrincipalEntry, Statement
 from policy_guard.policy.operators import Family
@@ -207,3 +207,40 @@ def valued(analysis: Analysis, keys: tuple[str, ...]) -> FNode:
             if key in keys
         ]
     )
+
+
+# --- what a check's workflow adapter returns ---------------------------------------------------
+
+
+def flags_for(result: CheckResult, lead: str) -> tuple[Flag, ...]:
+    """A FAIL as flags: one per reason (`lead`, then the counterexample), at the statement; a
+    FAIL without reasons as one flag at the policy. A PASS flags nothing."""
+    if result.outcome is Outcome.PASS:
+        return ()
+    if not result.reasons:
+        return (Flag(result.message, aws_message=result.message),)
+    return tuple(
+        Flag(
+            f"{lead} {_request_text(reason.counterexample)}",
+            reason.path,
+            reason.statement_index,
+            reason.statement_id,
+            reason.counterexample,
+            f"{result.message} {reason.description}".strip(),
+        )
+        for reason in result.reasons
+    )
+
+
+def _request_text(request: Request) -> str:
+    text = f"action `{request.action}` on `{request.resource}`"
+    return f"{text} for `{request.principal}`" if request.principal else text
+
+
+def decided(check_id: str, body: Callable[[], tuple[Flag, ...]]) -> tuple[Flag, ...]:
+    """What `body` flags; when the engine cannot answer (timeout, unsupported construct, an
+    unconfirmed counterexample), one undecided flag saying why, so the other checks still run."""
+    try:
+        return body()
+    except PolicyGuardError as error:
+        return (Flag(f"`{check_id}` could not be decided: {error}", undecided=True),)

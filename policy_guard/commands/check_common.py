@@ -6,7 +6,6 @@ Exit codes: 0 PASS, 1 FAIL; the CLI boundary makes 2 of InputError/UndecidedErro
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -20,7 +19,7 @@ from policy_guard.checks.results import CheckResult, Outcome
 from policy_guard.commands.documents import add_output_argument
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.policy.model import Policy
-from policy_guard.report.check_text import format_check
+from policy_guard.report.check_result import FORMATTERS
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 SOLVER_CHOICES = ("z3", "cvc5")
@@ -86,12 +85,8 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 
 def print_result(args: argparse.Namespace, result: CheckResult, policy: Policy) -> int:
-    """Print `result` (JSON: exactly `CheckResult.to_json()`); the exit code for its outcome.
-
-    `policy` is the document the reasons' statements belong to (for file and line).
-    """
-    if args.output == "json":
-        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
-    else:
-        sys.stdout.write(format_check(result, policy) + "\n")
+    """Print `result` in the `--output` format (`policy_guard.report.check_result`); the exit
+    code for its outcome. `policy` is the document the reasons' statements belong to (for file
+    and line)."""
+    sys.stdout.write(FORMATTERS[args.output](result, policy))
     return EXIT_PASS if result.outcome is Outcome.PASS else EXIT_FAIL

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import NoReturn
 
@@ -15,7 +14,7 @@ from policy_guard.commands.documents import (
 )
 from policy_guard.errors import InputError
 from policy_guard.policy.model import Policy, PolicyType
-from policy_guard.report.simulate_text import format_simulation
+from policy_guard.report.simulation import FORMATTERS
 from policy_guard.semantics.evaluate import Decision, evaluate, evaluate_policies
 from policy_guard.semantics.request import Request, parse_context_arguments
 
@@ -120,8 +119,5 @@ def run(args: argparse.Namespace) -> int:
         evaluation = evaluate(first, request)
     else:
         evaluation = evaluate_policies(request, identity=first, resource=resource)
-    if args.output == "json":
-        sys.stdout.write(json.dumps(evaluation.to_json(), indent=2) + "\n")
-    else:
-        sys.stdout.write(format_simulation(evaluation, request) + "\n")
+    sys.stdout.write(FORMATTERS[args.output](evaluation, request))
     return EXIT_ALLOW if evaluation.decision is Decision.ALLOW else EXIT_DENY

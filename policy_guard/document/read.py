@@ -35,6 +35,18 @@ def decode_text(text: str, filename: str) -> Decoded:
     return decode_yaml(text, filename)
 
 
+def decode_file(data: bytes, filename: str) -> Decoded:
+    """A file's bytes (UTF-8) as a decoded document; InputError naming the file (and the byte
+    or line) when they cannot be."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"the file is not UTF-8 text (byte {error.start})", filename=filename
+        ) from None
+    return decode_text(text, filename)
+
+
 def read_document(path: str, display_name: str | None = None) -> Decoded:
     """Read and decode a file; every failure is an InputError that names the file."""
     name = display_name or path
@@ -43,10 +55,4 @@ def read_document(path: str, display_name: str | None = None) -> Decoded:
             raw = handle.read()
     except OSError as error:
         raise InputError(f"cannot read the file: {error.strerror}", filename=name) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"the file is not UTF-8 text (byte {error.start})", filename=name
-        ) from None
-    return decode_text(text, name)
+    return decode_file(raw, name)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from policy_guard.semantics.request import Request
+from policy_guard.workflow.outcomes import UNDECIDED
 from policy_guard.workflow.results import Issue, RunReport
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -29,7 +30,7 @@ def label(issue: Issue) -> str:
     """`waived`, `undecided`, or the severity: what the reader should make of the issue."""
     if issue.waived_by is not None:
         return "waived"
-    if issue.check == "undecided":
+    if issue.check == UNDECIDED:
         return "undecided"
     return issue.severity.value
 

@@ -17,7 +17,8 @@ present (`null` when it has no value), so readers need no defaults.
       policies[]    {policyId ("" for a bare policy file, else its place in the file, e.g.
                     `Resources.Role.Properties.Policies[0]`), policyType, line}
       issues[]      in reading order:
-        check           a check id (`policy_guard.checks.registry`)
+        check           a rule id: a check's (`policy_guard.checks.registry`) or an outcome's
+                        (`policy_guard.workflow.outcomes`)
         severity        "error" | "warning" | "note"
         message         one line
         awsMessage      IAM Access Analyzer's wording where the check mirrors it, or null

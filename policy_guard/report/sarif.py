@@ -1,6 +1,7 @@
 """SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`) and other viewers.
 
-One run; one rule per check of the registry (the rule's index is its place there); one result
+One run; one rule per check of the registry and per outcome of the workflow
+(`policy_guard.workflow.outcomes.RULES`: the rule's index is its place there); one result
 per issue. Locations are relative to the repository root (`uriBaseId` `%SRCROOT%`), with
 1-based columns (our `Location.column` counts from 0). Waived issues carry an `external`
 suppression with the waiver's reason. `partialFingerprints` holds our own key only: GitHub
@@ -16,8 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 from policy_guard import __version__
-from policy_guard.checks.registry import CHECKS, PROJECT_URL, check_index, check_info
+from policy_guard.checks.spec import PROJECT_URL, Rule
 from policy_guard.report.describe import fingerprint, headline, ordered, request_sentence
+from policy_guard.workflow.outcomes import RULES, rule_index
 from policy_guard.workflow.results import Issue, Location, RunReport, Severity
 
 SARIF_SCHEMA_URI = (
@@ -25,7 +27,6 @@ SARIF_SCHEMA_URI = (
 )
 FINGERPRINT_KEY = "policyGuardFinding/v1"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
-_SECURITY_CHECKS = {"no-new-access", "critical-permission", "public-access", "external-access"}
 
 
 def render_sarif(report: RunReport, color: bool = False) -> str:
@@ -41,7 +42,7 @@ def sarif_log(report: RunReport) -> dict[str, Any]:
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": PROJECT_URL,
-                "rules": [_rule(info.id) for info in CHECKS],
+                "rules": [_rule(rule) for rule in RULES],
             }
         },
         "columnKind": "unicodeCodePoints",
@@ -61,9 +62,7 @@ def artifact_uri(path: str) -> str:
     return quote(path.replace("\\", "/"), safe="/")
 
 
-def _rule(check_id: str) -> dict[str, Any]:
-    info = check_info(check_id)
-    tags = ["iam", "security"] if check_id in _SECURITY_CHECKS else ["iam"]
+def _rule(info: Rule) -> dict[str, Any]:
     return {
         "id": info.id,
         "name": info.name,
@@ -75,14 +74,14 @@ def _rule(check_id: str) -> dict[str, Any]:
             "markdown": f"{info.description}\n\n[policy-guard: `{info.id}`]({info.help_url})",
         },
         "defaultConfiguration": {"level": _LEVELS[info.default_severity]},
-        "properties": {"tags": tags, "precision": "very-high"},
+        "properties": {"tags": list(info.tags), "precision": "very-high"},
     }
 
 
 def _result(issue: Issue) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": issue.check,
-        "ruleIndex": check_index(issue.check),
+        "ruleIndex": rule_index(issue.check),
         "level": _LEVELS[issue.severity],
         "message": {"text": _message(issue)},
         "locations": [{"physicalLocation": _physical_location(issue.location)}],

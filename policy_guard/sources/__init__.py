@@ -10,26 +10,14 @@ output) is one module here and one entry in `SOURCES`, with no change to the run
 
 from __future__ import annotations
 
-from policy_guard.document.read import decode_text
+from policy_guard.document.read import decode_file
 from policy_guard.document.values import Decoded
-from policy_guard.errors import InputError
 from policy_guard.sources.base import FoundPolicy, Source
 from policy_guard.sources.policy_file import PolicyFileSource
 
 __all__ = ["SOURCES", "FoundPolicy", "Source", "decode_file", "find_policies"]
 
 SOURCES: tuple[Source, ...] = (PolicyFileSource(),)
-
-
-def decode_file(data: bytes, path: str) -> Decoded:
-    """A file's bytes as a decoded document; InputError (with the line) when it cannot be."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"the file is not UTF-8 text (byte {error.start})", filename=path
-        ) from None
-    return decode_text(text, path)
 
 
 def find_policies(document: Decoded) -> tuple[FoundPolicy, ...]:

@@ -10,45 +10,27 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
 from functools import cache
 from typing import Any
 
+from policy_guard.checks.registry import CHECK_IDS
+from policy_guard.checks.settings import CriticalPermission as CriticalPermission
+from policy_guard.checks.settings import NewFiles as NewFiles
 from policy_guard.document.read import decode_text
 from policy_guard.document.values import Decoded, Path
 from policy_guard.errors import InputError
 from policy_guard.policy.resource_types import RESOURCE_TYPES
+from policy_guard.workflow.outcomes import PARSE_ERROR
 from policy_guard.workflow.results import Severity
 
 CONFIG_FILE = ".policy-guard.yaml"
 DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml")
 SOLVERS = ("z3", "cvc5")
-# Checks a user can configure; the workflow outcomes (`parse-error`, `expired-waiver`,
-# `unused-waiver`, `undecided`) always apply.
-CHECKS = ("validation", "no-new-access", "critical-permission", "public-access", "external-access")
-WAIVABLE = (*CHECKS, "parse-error")
+# Every check can be configured (`checks:`); the workflow's outcomes always apply, and of them
+# only a parse error can be waived.
+WAIVABLE = (*CHECK_IDS, PARSE_ERROR)
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORGANIZATION = re.compile(r"^o-[a-z0-9]{10,32}$")
-
-
-class NewFiles(str, Enum):
-    """How `no-new-access` treats a policy that has no version at the base."""
-
-    ACCEPT = "accept"  # nothing to compare with: only the checks that need no base
-    FAIL = "fail"  # a new policy is itself a finding, to be reviewed (or waived)
-    COMPARE_WITH_EMPTY = "compare-with-empty"  # compared with a policy that allows nothing
-
-
-@dataclass(frozen=True)
-class CriticalPermission:
-    """Access that no policy may grant: any of `actions`, on any of `resources` (all when
-    empty)."""
-
-    id: str
-    description: str
-    actions: tuple[str, ...]
-    resources: tuple[str, ...] = ()
-    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -206,7 +188,7 @@ def _dotted(path: Path) -> str:
 
 
 def _checks(r: _Reader, value: Any) -> dict[str, Severity | None]:
-    section = r.mapping(value, ("checks",), CHECKS)
+    section = r.mapping(value, ("checks",), CHECK_IDS)
     levels = ("error", "warning", "off")
     result: dict[str, Severity | None] = {}
     for name, raw in section.items():
@@ -344,6 +326,8 @@ _FIELDS: dict[str, Callable[[_Reader, Any], Any]] = {
     "report_only": _report_only,
 }
 
+CONFIG_KEYS: tuple[str, ...] = tuple(_FIELDS)  # the top-level keys of `.policy-guard.yaml`
+
 
 def parse_config(text: str, filename: str) -> Config:
     """The configuration in `text`; InputError naming the key and line of the first problem."""
@@ -353,7 +337,7 @@ def parse_config(text: str, filename: str) -> Config:
     if document.value is None:
         return Config(path=filename)
     reader = _Reader(document)
-    values = reader.mapping(document.value, (), tuple(_FIELDS))
+    values = reader.mapping(document.value, (), CONFIG_KEYS)
     fields = {key: _FIELDS[key](reader, raw) for key, raw in values.items()}
     return Config(**fields, path=filename)
 

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from enum import Enum
 
+from policy_guard.checks.spec import Severity as Severity  # re-exported: reporters use it
 from policy_guard.semantics.request import Request
-
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    NOTE = "note"
+from policy_guard.workflow.outcomes import UNDECIDED
 
 
 @dataclass(frozen=True)
@@ -34,8 +29,8 @@ class Location:
 class Issue:
     """One finding of a workflow run.
 
-    `check` is a check id from `policy_guard.checks.registry` (e.g. `no-new-access`,
-    `critical-permission`, `public-access`, `external-access`, `validation`, `parse-error`,
+    `check` is the id of a rule (`policy_guard.workflow.outcomes.RULES`): a check's
+    (`policy_guard.checks.registry`) or one of the workflow's outcomes (`parse-error`,
     `expired-waiver`, `undecided`). `message` is one line; `aws_message` keeps AWS's wording
     where the check mirrors Access Analyzer.
     """
@@ -87,7 +82,7 @@ class RunReport:
         for issue in self.issues:
             if issue.waived_by is not None:
                 counter["waived"] += 1
-            elif issue.check == "undecided":
+            elif issue.check == UNDECIDED:
                 counter["undecided"] += 1
             else:
                 counter[issue.severity.value] += 1

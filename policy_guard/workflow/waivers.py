@@ -11,10 +11,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
+from policy_guard.checks.no_new_access import CHECK_ID as NO_NEW_ACCESS
 from policy_guard.workflow.config import Config, Waiver, path_matches
+from policy_guard.workflow.outcomes import EXPIRED_WAIVER, UNDECIDED, UNUSED_WAIVER
 from policy_guard.workflow.results import Issue, Location, Severity
 
-UNWAIVABLE = ("undecided", "expired-waiver", "unused-waiver")
+UNWAIVABLE = (UNDECIDED, EXPIRED_WAIVER, UNUSED_WAIVER)
 
 
 def is_expired(waiver: Waiver, today: date) -> bool:
@@ -53,7 +55,7 @@ def expired_waiver_issues(config: Config, today: date) -> tuple[Issue, ...]:
     path = config.path or ".policy-guard.yaml"
     return tuple(
         Issue(
-            "expired-waiver",
+            EXPIRED_WAIVER,
             Severity.WARNING,
             f"the waiver of `{w.check}` for `{w.path}` expired on {w.expires}: fix the "
             f"finding, or renew the waiver with a new reason",
@@ -73,13 +75,13 @@ def unused_waiver_issues(config: Config, issues: Iterable[Issue], today: date) -
     found = tuple(issues)
     return tuple(
         Issue(
-            "unused-waiver",
+            UNUSED_WAIVER,
             Severity.NOTE,
             f"the waiver of `{w.check}` for `{w.path}` matched no finding: remove it",
             Location(path, w.line),
         )
         for w in config.waivers
-        if w.check != "no-new-access"
+        if w.check != NO_NEW_ACCESS
         and config.severity(w.check) is not None
         and not is_expired(w, today)
         and not any(waiver_for(issue, (w,), today) for issue in found)

@@ -1,4 +1,8 @@
-"""`policy-guard check-* --output text`: a CheckResult for a reader (a pure function).
+"""`policy-guard check-*` output: a CheckResult as JSON (AWS's response shape) or for a reader.
+
+JSON keeps the field names of IAM Access Analyzer's custom policy checks (`result`, `message`,
+`reasons[]` with `description`, `statementIndex`, `statementId`), plus our `counterexample` and,
+for no-new-access, `relation`. Text reads:
 
 FAIL no-new-access: The modified permissions grant new access compared to your existing policy.
   relation: wider (the new policy allows everything the existing one does, and more)
@@ -7,6 +11,11 @@ FAIL no-new-access: The modified permissions grant new access compared to your e
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
 
 from policy_guard.checks.results import CheckResult, Reason, Relation
 from policy_guard.policy.model import Policy
@@ -45,11 +54,44 @@ def _reason(reason: Reason, policy: Policy | None) -> list[str]:
     ]
 
 
-def format_check(result: CheckResult, policy: Policy | None = None) -> str:
-    """The text form of one result (no trailing newline); `policy` locates the reasons."""
+def format_text(result: CheckResult, policy: Policy | None = None) -> str:
+    """The text form of one result, ending in a newline; `policy` locates the reasons."""
     lines = [f"{result.outcome.value} {result.check}: {result.message}"]
     if result.relation is not None:
         lines.append(f"  relation: {_RELATIONS[result.relation]}")
     for reason in result.reasons:
         lines.extend(_reason(reason, policy))
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
+
+
+def reason_json(reason: Reason) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "description": reason.description,
+        "statementIndex": reason.statement_index,
+    }
+    if reason.statement_id is not None:
+        result["statementId"] = reason.statement_id
+    result["counterexample"] = reason.counterexample.to_json()
+    return result
+
+
+def result_json(result: CheckResult) -> dict[str, Any]:
+    """The result in AWS's response shape (plus counterexamples, and the relation)."""
+    written: dict[str, Any] = {
+        "result": result.outcome.value,
+        "message": result.message,
+        "reasons": [reason_json(r) for r in result.reasons],
+    }
+    if result.relation is not None:
+        written["relation"] = result.relation.value
+    return written
+
+
+def format_json(result: CheckResult, policy: Policy | None = None) -> str:
+    """`result_json` indented, ending in a newline (`policy` is not needed)."""
+    return json.dumps(result_json(result), indent=2) + "\n"
+
+
+FORMATTERS: Mapping[str, Callable[[CheckResult, Policy | None], str]] = MappingProxyType(
+    {"json": format_json, "text": format_text}
+)

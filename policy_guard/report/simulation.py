@@ -1,6 +1,10 @@
-"""`policy-guard simulate --output text`: the decision and the statements behind it, readably."""
+"""`policy-guard simulate` output: the decision and the statements behind it, as JSON or text."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from policy_guard.semantics.evaluate import Decision, Evaluation
 from policy_guard.semantics.request import Request
@@ -12,8 +16,8 @@ _VERDICTS = {
 }
 
 
-def format_simulation(evaluation: Evaluation, request: Request) -> str:
-    """Pure: the text form of one evaluation (no trailing newline)."""
+def format_text(evaluation: Evaluation, request: Request) -> str:
+    """The text form of one evaluation, ending in a newline."""
     who = f" by `{request.principal}`" if request.principal is not None else ""
     lines = [
         f"{evaluation.decision.value}: `{request.action}` on `{request.resource}`{who} is "
@@ -28,4 +32,14 @@ def format_simulation(evaluation: Evaluation, request: Request) -> str:
         if matched.statement_id is not None:
             label += f" (`{matched.statement_id}`)"
         lines.append(f"  matches {matched.source} policy statement {label}: {matched.effect.value}")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
+
+
+def format_json(evaluation: Evaluation, request: Request) -> str:
+    """The evaluation's JSON, indented, ending in a newline (the request is in the command)."""
+    return json.dumps(evaluation.to_json(), indent=2) + "\n"
+
+
+FORMATTERS: Mapping[str, Callable[[Evaluation, Request], str]] = MappingProxyType(
+    {"json": format_json, "text": format_text}
+)

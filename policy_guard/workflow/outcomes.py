@@ -1,0 +1,71 @@
+"""What a workflow run reports besides the checks' findings: its own outcomes, and every rule.
+
+`parse-error` (a file that should hold a policy does not), `expired-waiver` (a waiver past its
+date), `unused-waiver` (a waiver that matched nothing in a sweep) and `undecided` (a policy
+that could not be checked exactly) are outcomes of the workflow, not checks: nothing can switch
+them off, and only a parse error can be waived. Reporters describe them like the checks, so
+`RULES` lists the checks' rules (from the registry) and these, in the order SARIF numbers its
+rules.
+"""
+
+from __future__ import annotations
+
+from policy_guard.checks.registry import CHECKS
+from policy_guard.checks.spec import Rule, Severity
+
+PARSE_ERROR = "parse-error"
+EXPIRED_WAIVER = "expired-waiver"
+UNUSED_WAIVER = "unused-waiver"
+UNDECIDED = "undecided"
+
+OUTCOMES: tuple[Rule, ...] = (
+    Rule(
+        PARSE_ERROR,
+        "ParseError",
+        "The file cannot be read as a policy, so it was not checked.",
+        "The file is not valid JSON or YAML, or its content does not fit the policy grammar. "
+        "Nothing in it was checked; fix the problem at the position given.",
+        Severity.ERROR,
+    ),
+    Rule(
+        EXPIRED_WAIVER,
+        "ExpiredWaiver",
+        "A waiver in the configuration has passed its expiry date and no longer applies.",
+        "The findings it covered are reported again. Renew the waiver with a new date, or fix "
+        "the findings and remove it.",
+        Severity.WARNING,
+    ),
+    Rule(
+        UNUSED_WAIVER,
+        "UnusedWaiver",
+        "A waiver in the configuration matched no finding in a sweep of every policy file.",
+        "The finding it accepted is gone, or its path or Sid no longer matches. Remove the "
+        "waiver so that it cannot hide a new finding later.",
+        Severity.NOTE,
+    ),
+    Rule(
+        UNDECIDED,
+        "Undecided",
+        "The policy could not be checked exactly, so no answer is given for it.",
+        "policy-guard never passes a policy on a guess: a timeout, an unsupported construct or "
+        "a counterexample the reference evaluator did not confirm leaves the file undecided, "
+        "and the run exits with code 2. The message gives the reason.",
+        Severity.ERROR,
+    ),
+)
+
+RULES: tuple[Rule, ...] = (*(check.rule for check in CHECKS), *OUTCOMES)
+
+
+def rule_index(rule_id: str) -> int:
+    """The place of `rule_id` in `RULES`; an unknown id is a programming error (KeyError)."""
+    for index, rule in enumerate(RULES):
+        if rule.id == rule_id:
+            return index
+    known = ", ".join(r.id for r in RULES)
+    raise KeyError(f"unknown check id `{rule_id}` (known: {known})")
+
+
+def rule_for(rule_id: str) -> Rule:
+    """The rule of `rule_id` (KeyError for an unknown id)."""
+    return RULES[rule_index(rule_id)]
