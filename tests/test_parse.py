@@ -17,7 +17,6 @@ from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
 from policy_guard.policy.globs import Glob, Kind, compile_pattern
 from policy_guard.policy.model import (
-    ConditionOperator,
     Effect,
     Policy,
     PolicyType,
@@ -26,6 +25,7 @@ from policy_guard.policy.model import (
     Statement,
     Value,
 )
+from policy_guard.policy.operators import ConditionOperator
 from policy_guard.policy.parse import load_policy, parse_policy
 
 BROKEN = """{

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from policy_guard.document.values import Decoded, Path, Span
-from policy_guard.policy.operators import OperatorSpec, lookup_operator
+from policy_guard.policy.operators import ConditionOperator
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 VARIABLES_VERSION = "2012-10-17"
@@ -85,40 +85,6 @@ class PrincipalBlock:
     @property
     def has_everyone(self) -> bool:
         return any(entry.is_everyone for entry in self.entries)
-
-
-@dataclass(frozen=True)
-class ConditionOperator:
-    """A condition operator as written (`ForAnyValue:StringLikeIfExists`) and what it means."""
-
-    text: str
-    spec: OperatorSpec | None  # None: not an operator IAM knows
-    set_operator: str | None  # "ForAllValues" | "ForAnyValue" | None
-    if_exists: bool
-
-    @property
-    def known(self) -> bool:
-        return self.spec is not None
-
-    @staticmethod
-    def parse(text: str) -> ConditionOperator:
-        set_operator = None
-        base = text
-        prefix, sep, rest = text.partition(":")
-        if sep:
-            for candidate in ("ForAllValues", "ForAnyValue"):
-                if prefix.lower() == candidate.lower():
-                    set_operator, base = candidate, rest
-        if_exists = False
-        spec = lookup_operator(base)
-        if spec is None and base.lower().endswith("ifexists"):
-            spec = lookup_operator(base[: -len("IfExists")])
-            if_exists = spec is not None and spec.name != "Null"
-            if spec is not None and spec.name == "Null":
-                spec = None
-        if sep and set_operator is None:
-            spec = None
-        return ConditionOperator(text, spec, set_operator, if_exists)
 
 
 @dataclass(frozen=True)

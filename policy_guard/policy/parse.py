@@ -17,7 +17,6 @@ from policy_guard.errors import InputError
 from policy_guard.policy.findings import Finding, error
 from policy_guard.policy.model import (
     Condition,
-    ConditionOperator,
     Effect,
     Policy,
     PolicyType,
@@ -27,6 +26,7 @@ from policy_guard.policy.model import (
     Statement,
     Value,
 )
+from policy_guard.policy.operators import ConditionOperator
 
 POLICY_KEYS = ("Version", "Id", "Statement")
 STATEMENT_KEYS = (

@@ -17,13 +17,13 @@ answer never depends on which statements happened to be looked at.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from policy_guard.errors import InputError, UndecidedError
+from policy_guard.errors import InputError
 from policy_guard.policy.globs import Chunk, Glob, Kind, compile_chunks
 from policy_guard.policy.model import (
     Condition,
@@ -36,16 +36,12 @@ from policy_guard.policy.model import (
     Value,
 )
 from policy_guard.policy.operators import (
-    Comparison,
     Family,
     OperatorSpec,
     ValueError_,
-    parse_binary,
-    parse_bool,
-    parse_cidr,
-    parse_date,
-    parse_ip,
-    parse_number,
+    compare,
+    read_policy_value,
+    read_request_value,
 )
 from policy_guard.policy.variables import Escaped, Part, Text, Variable, split_variables
 from policy_guard.semantics.request import Request, principal_account, principal_kind
@@ -173,47 +169,6 @@ class _Names:
 # --- conditions -------------------------------------------------------------------------------
 
 
-def _string_kind(spec: OperatorSpec) -> Kind:
-    if spec.family is Family.ARN:
-        return Kind.ARN_LIKE  # ArnEquals and ArnLike alike: segment by segment, with wildcards
-    if spec.comparison is Comparison.LIKE:
-        return Kind.STRING_LIKE
-    if spec.comparison is Comparison.EQUALS_IGNORE_CASE:
-        return Kind.STRING_EQUALS_IGNORE_CASE
-    return Kind.STRING_EQUALS
-
-
-def _parser(family: Family) -> Callable[[str], Any]:
-    """How a value of `family` is read; request values use the same readers as policy values."""
-    if family is Family.NUMERIC:
-        return parse_number
-    if family is Family.DATE:
-        return parse_date
-    if family in (Family.BOOL, Family.NULL):
-        return parse_bool
-    if family is Family.BINARY:
-        return parse_binary
-    return parse_ip
-
-
-def _policy_value_parser(family: Family) -> Callable[[str], Any]:
-    return parse_cidr if family is Family.IP else _parser(family)
-
-
-def _compare(comparison: Comparison, request_value: Any, policy_value: Any) -> bool:
-    if comparison is Comparison.LESS:
-        return bool(request_value < policy_value)
-    if comparison is Comparison.LESS_EQUALS:
-        return bool(request_value <= policy_value)
-    if comparison is Comparison.GREATER:
-        return bool(request_value > policy_value)
-    if comparison is Comparison.GREATER_EQUALS:
-        return bool(request_value >= policy_value)
-    if comparison is Comparison.IN_RANGE:
-        return bool(request_value in policy_value)  # never across IPv4/IPv6
-    return bool(request_value == policy_value)
-
-
 @dataclass(frozen=True)
 class _Condition:
     """One operator/key pair with its policy values ready to compare.
@@ -232,13 +187,13 @@ class _Condition:
 
         A request value that does not parse for the family matches none.
         """
-        if self.spec.family in (Family.STRING, Family.ARN):
+        if self.spec.is_string:
             return any(t.matches(request, value) for t in self.templates)
         try:
-            request_value = _parser(self.spec.family)(value)
+            request_value = read_request_value(self.spec.family, value)
         except ValueError_:
             return False
-        return any(_compare(self.spec.comparison, request_value, p) for p in self.parsed)
+        return any(compare(self.spec.comparison, request_value, p) for p in self.parsed)
 
     def per_value(self, request: Request, value: str) -> bool:
         """Positive operators: matches some policy value (OR); negated: matches none (NOR)."""
@@ -261,27 +216,19 @@ class _Condition:
 
 
 def _compile_condition(policy: Policy, condition: Condition) -> _Condition:
-    spec = condition.operator.spec
-    if spec is None:
-        raise UndecidedError(
-            f"{_where(policy, condition)}: the condition operator `{condition.operator.text}` "
-            "is not one IAM knows; the request cannot be decided"
-        )
-    if spec.family is Family.NULL and condition.operator.set_operator is not None:
-        raise UndecidedError(
-            f"{_where(policy, condition)}: `{condition.operator.text}` (a set operator on "
-            "`Null`) has no defined meaning; the request cannot be decided"
-        )
-    if spec.family in (Family.STRING, Family.ARN):
-        kind = _string_kind(spec)
+    spec = condition.operator.decided_spec(
+        _where(policy, condition), "the request cannot be decided"
+    )
+    if spec.is_string:
         variables = policy.variables_enabled and spec.allows_variables
-        templates = tuple(_Template.of(v.text, kind, variables) for v in condition.values)
+        templates = tuple(
+            _Template.of(v.text, spec.string_kind, variables) for v in condition.values
+        )
         return _Condition(condition, spec, templates, ())
-    parse = _policy_value_parser(spec.family)
     parsed = []
     for value in condition.values:
         try:
-            parsed.append(parse(value.text))
+            parsed.append(read_policy_value(spec.family, value.text))
         except ValueError_ as problem:
             line = policy.span_of(value.path).line
             raise InputError(
