@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from policy_guard.checks.results import CheckResult, Outcome
+from policy_guard.policy.arns import ANONYMOUS
 from policy_guard.policy.model import Policy, Statement
-from policy_guard.semantics.request import ANONYMOUS
 
 if TYPE_CHECKING:
     from pysmt.fnode import FNode

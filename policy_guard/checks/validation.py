@@ -23,17 +23,16 @@ from typing import NamedTuple
 
 from policy_guard.document.values import Decoded, Path
 from policy_guard.policy import catalogue
+from policy_guard.policy.arns import ACCOUNT_ID, PrincipalKind
 from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import (
-    ACCOUNT_ID,
     KNOWN_VERSIONS,
     Condition,
     Effect,
     Policy,
     PolicyType,
     PrincipalEntry,
-    PrincipalKind,
     Statement,
     Value,
 )

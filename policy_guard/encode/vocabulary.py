@@ -33,6 +33,7 @@ from policy_guard.encode.domains import (
 from policy_guard.encode.partition import Partition, PartitionTooLarge, glob_key, partition
 from policy_guard.encode.templates import Pattern, Template, compile_value
 from policy_guard.errors import InputError, UndecidedError
+from policy_guard.policy.arns import principal_account, principal_kind
 from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern
 from policy_guard.policy.model import Condition, Policy, PrincipalBlock, PrincipalEntry, Statement
 from policy_guard.policy.operators import (
@@ -43,7 +44,6 @@ from policy_guard.policy.operators import (
     parse_binary,
     parse_cidr,
 )
-from policy_guard.semantics.request import principal_account, principal_kind
 
 INSTANCE_LIMIT = 32
 _FAMILY_GROUP = {

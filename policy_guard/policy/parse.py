@@ -14,6 +14,7 @@ from typing import Any
 
 from policy_guard.document.values import Decoded, Path
 from policy_guard.errors import InputError
+from policy_guard.policy.arns import PrincipalKind
 from policy_guard.policy.findings import Finding, error
 from policy_guard.policy.model import (
     Condition,
@@ -22,7 +23,6 @@ from policy_guard.policy.model import (
     PolicyType,
     PrincipalBlock,
     PrincipalEntry,
-    PrincipalKind,
     Statement,
     Value,
 )

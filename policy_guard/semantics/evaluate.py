@@ -16,7 +16,6 @@ answer never depends on which statements happened to be looked at.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -24,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from policy_guard.errors import InputError
+from policy_guard.policy.arns import principal_account, principal_kind, root_account
 from policy_guard.policy.globs import Chunk, Glob, Kind, compile_chunks
 from policy_guard.policy.model import (
     Condition,
@@ -44,7 +44,7 @@ from policy_guard.policy.operators import (
     read_request_value,
 )
 from policy_guard.policy.variables import Escaped, Part, Text, Variable, split_variables
-from policy_guard.semantics.request import Request, principal_account, principal_kind
+from policy_guard.semantics.request import Request
 
 SOURCE_IDENTITY = "identity"
 SOURCE_RESOURCE = "resource"
@@ -259,9 +259,6 @@ def _block_matches(block: PrincipalBlock, principal: str) -> bool:
     return any(_entry_matches(entry, principal) for entry in block.entries)
 
 
-_ROOT = re.compile(r"^arn:[^:]*:iam::(\d{12}):root$")
-
-
 def _not_principal_excludes(block: PrincipalBlock, principal: str) -> bool:
     """NotPrincipal names identities, not whole accounts (IAM User Guide, NotPrincipal: "all
     principals except the user named Bob in account 444455556666"): an account entry names only
@@ -272,8 +269,7 @@ def _not_principal_excludes(block: PrincipalBlock, principal: str) -> bool:
         if entry.is_everyone:
             return True
         if entry.account is not None:
-            root = _ROOT.match(principal)
-            if root is not None and root.group(1) == entry.account:
+            if root_account(principal) == entry.account:
                 return True
             continue
         if principal_kind(principal) is entry.kind and principal == entry.text:

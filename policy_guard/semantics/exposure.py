@@ -45,18 +45,24 @@ canonical users and unpinned service principals are external.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
 from policy_guard.encode.vocabulary import condition_values
 from policy_guard.errors import InputError
+from policy_guard.policy.arns import (
+    ACCOUNT_ID,
+    ANONYMOUS,
+    ORGANIZATION_ID,
+    PrincipalKind,
+    principal_account,
+)
 from policy_guard.policy.globs import Glob, Kind, compile_pattern
-from policy_guard.policy.model import Policy, PrincipalEntry, PrincipalKind
+from policy_guard.policy.model import Policy, PrincipalEntry
 from policy_guard.policy.operators import Family, IpNetwork, ValueError_, parse_cidr, parse_ip
 from policy_guard.policy.resource_types import RESOURCE_TYPES
-from policy_guard.semantics.request import ANONYMOUS, Request, principal_account
+from policy_guard.semantics.request import Request
 
 PINNING_KEYS = (
     "aws:principalorgid",
@@ -75,8 +81,6 @@ PINNING_KEYS = (
 SOURCE_IP = "aws:sourceip"
 NARROW_PREFIX = {4: 8, 6: 32}  # a block at least this long pins aws:SourceIp
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 OUTSIDERS = ("111122223333", "444455556666", "777788889999", "210987654321")
 
 # Keys AWS sets from the caller: (key as written, reads an account id | an ARN | the org id).

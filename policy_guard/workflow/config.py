@@ -17,6 +17,7 @@ from typing import Any
 from policy_guard.document.read import decode_text
 from policy_guard.document.values import Decoded, Path
 from policy_guard.errors import InputError
+from policy_guard.policy.arns import ACCOUNT_ID, ORGANIZATION_ID
 from policy_guard.policy.resource_types import RESOURCE_TYPES
 from policy_guard.workflow.results import Severity
 
@@ -26,8 +27,6 @@ SOLVERS = ("z3", "cvc5")
 # Checks a user can configure; `parse-error`, `expired-waiver` and `undecided` always apply.
 CHECKS = ("validation", "no-new-access", "critical-permission", "public-access", "external-access")
 WAIVABLE = (*CHECKS, "parse-error")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_ORGANIZATION = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 
 class NewFiles(str, Enum):
@@ -315,9 +314,9 @@ _FIELDS: dict[str, Callable[[_Reader, Any], Any]] = {
     "policies": lambda r, v: r.strings(v, ("policies",)),
     "checks": _checks,
     "critical_permissions": _critical,
-    "trusted_accounts": lambda r, v: r.strings(v, ("trusted_accounts",), _ACCOUNT, _ACCOUNT_HINT),
+    "trusted_accounts": lambda r, v: r.strings(v, ("trusted_accounts",), ACCOUNT_ID, _ACCOUNT_HINT),
     "trusted_organization": lambda r, v: r.string(
-        v, ("trusted_organization",), _ORGANIZATION, " (an organization id like `o-a1b2c3d4e5`)"
+        v, ("trusted_organization",), ORGANIZATION_ID, " (an organization id like `o-a1b2c3d4e5`)"
     ),
     "public_access": _public_access,
     "solver": lambda r, v: r.choice(v, ("solver",), SOLVERS),
