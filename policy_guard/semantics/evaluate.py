@@ -43,7 +43,7 @@ from policy_guard.policy.operators import (
     read_policy_value,
     read_request_value,
 )
-from policy_guard.policy.variables import Escaped, Part, Text, Variable, split_variables
+from policy_guard.policy.variables import Part, Text, Variable, fill, split_variables
 from policy_guard.semantics.request import Request
 
 SOURCE_IDENTITY = "identity"
@@ -116,18 +116,8 @@ class _Template:
 
     def glob(self, request: Request) -> Glob | None:
         """The pattern for this request; None when a variable has no value (matches nothing)."""
-        chunks: list[Chunk] = []
-        for part in self.parts:
-            if isinstance(part, Text):
-                chunks.append((part.text, True))
-            elif isinstance(part, Escaped):
-                chunks.append((part.char, False))
-            else:
-                value = _variable_value(part, request)
-                if value is None:
-                    return None
-                chunks.append((value, False))
-        return _glob(tuple(chunks), self.kind)
+        chunks = fill(self.parts, lambda variable: _variable_value(variable, request))
+        return None if chunks is None else _glob(chunks, self.kind)
 
     def matches(self, request: Request, value: str) -> bool:
         glob = self.glob(request)

@@ -49,7 +49,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
-from policy_guard.encode.vocabulary import condition_values
 from policy_guard.errors import InputError
 from policy_guard.policy.arns import (
     ACCOUNT_ID,
@@ -62,6 +61,7 @@ from policy_guard.policy.globs import Glob, Kind, compile_pattern
 from policy_guard.policy.model import Policy, PrincipalEntry
 from policy_guard.policy.operators import Family, IpNetwork, ValueError_, parse_cidr, parse_ip
 from policy_guard.policy.resource_types import RESOURCE_TYPES
+from policy_guard.policy.variables import compile_fixed
 from policy_guard.semantics.request import Request
 
 PINNING_KEYS = (
@@ -160,16 +160,18 @@ def _address_outside(value: str, networks: tuple[IpNetwork, ...]) -> bool:
 
 def fixed_values(policy: Policy) -> dict[str, tuple[Glob, ...]]:
     """For each pinning key the policy compares with literal String/Arn values, those values
-    (compiled exactly as the engine compiles them)."""
+    (compiled exactly as the engine compiles them: `variables.compile_fixed`)."""
     fixed: dict[str, dict[Glob, None]] = {}
     for statement in policy.statements:
         for condition in statement.conditions:
             spec = condition.operator.spec
             if condition.key_lower not in PINNING_KEYS or spec is None:
                 continue
-            if spec.family not in (Family.STRING, Family.ARN):
+            if not spec.is_string:
                 continue
-            literals = [g for g in condition_values(policy, condition, spec).globs if g.is_literal]
+            variables = policy.variables_enabled and spec.allows_variables
+            globs = [compile_fixed(v.text, spec.string_kind, variables) for v in condition.values]
+            literals = [g for g in globs if g is not None and g.is_literal]
             fixed.setdefault(condition.key_lower, {}).update(dict.fromkeys(literals))
     return {key: tuple(globs) for key, globs in fixed.items() if globs}
 
