@@ -1,10 +1,12 @@
-"""Shared test configuration: bounded hypothesis profiles (CI by default)."""
+"""Shared test configuration: bounded hypothesis profiles (CI by default), and the `property`
+marker on every hypothesis test, so `-m "not slow and not property"` is the quick inner loop."""
 
 from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, is_hypothesis_test, settings
 
 # `ci` is derandomized: the same examples on every run, so a red CI is a change, not luck;
 # `dev` and `long` draw new examples each run (how new counterexamples are found).
@@ -18,3 +20,10 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.register_profile("long", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each @given test `property`: a new property test joins the marker by itself."""
+    for item in items:
+        if isinstance(item, pytest.Function) and is_hypothesis_test(item.obj):
+            item.add_marker(pytest.mark.property)

@@ -21,6 +21,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared data is absent")
+pytestmark = pytest.mark.slow  # each script runs as its own process, solvers included
 
 
 def _module(name: str) -> ModuleType:

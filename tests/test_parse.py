@@ -15,17 +15,17 @@ from policy_guard.document.json_decode import decode_json
 from policy_guard.document.read import decode_yaml
 from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
+from policy_guard.policy.arns import PrincipalKind
 from policy_guard.policy.globs import Glob, Kind, compile_pattern
 from policy_guard.policy.model import (
-    ConditionOperator,
     Effect,
     Policy,
     PolicyType,
     PrincipalBlock,
-    PrincipalKind,
     Statement,
     Value,
 )
+from policy_guard.policy.operators import ConditionOperator
 from policy_guard.policy.parse import load_policy, parse_policy
 
 BROKEN = """{

@@ -372,6 +372,7 @@ def mutations(texts: Iterable[str], rng: random.Random, count: int) -> list[str]
     return out
 
 
+@pytest.mark.slow
 @needs_data
 def test_read_only_access_actions() -> None:
     folder = MANAGED / "ReadOnlyAccess"
@@ -387,6 +388,7 @@ def test_read_only_access_actions() -> None:
             assert len(p.ranges(i)) == 1, text
 
 
+@pytest.mark.slow
 @needs_data
 def test_read_only_access_with_a_leading_star() -> None:
     texts = policy_strings(MANAGED / "ReadOnlyAccess" / "v186.json", "Action", "NotAction")
@@ -414,6 +416,7 @@ def test_managed_policy_resources() -> None:
     check_contract(p, [*texts, *mutations(texts, rng, 1500)], calls=30)
 
 
+@pytest.mark.slow
 @needs_data
 def test_exponential_resource_sets_fail_fast() -> None:
     """A region `*` ends its segment, so it may cross colons: `arn:aws:ec2:*:*:vpc/*` and

@@ -23,10 +23,13 @@ READ = statement(["s3:GetObject", "s3:ListBucket"], "arn:aws:s3:::data*", sid="R
 NARROWER = statement("s3:GetObject", "arn:aws:s3:::data/*", sid="Read")
 DELETE = statement("s3:DeleteBucket", "arn:aws:s3:::data", sid="Delete")
 
-pytestmark = pytest.mark.skipif(
-    not (PROJECT / ".pre-commit-hooks.yaml").exists() or shutil.which("git") is None,
-    reason="needs this project's source checkout and git",
-)
+pytestmark = [
+    pytest.mark.slow,  # installs the hook into a pre-commit environment: about 40 s the first time
+    pytest.mark.skipif(
+        not (PROJECT / ".pre-commit-hooks.yaml").exists() or shutil.which("git") is None,
+        reason="needs this project's source checkout and git",
+    ),
+]
 
 
 class HookRepo(NamedTuple):

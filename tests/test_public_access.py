@@ -383,6 +383,7 @@ def test_user_guide_examples(
     assert public(policy, options, resource_type).outcome is outcome
 
 
+@pytest.mark.slow
 def test_user_guide_examples_with_principals_replay() -> None:
     if not SHARED.is_dir():
         pytest.skip("the shared test data is not here")

@@ -1,8 +1,9 @@
 """Real policies: AWS's managed policies and the IAM User Guide's examples parse, and AWS's own
 managed policies validate without an ERROR.
 
-The shared data set (../shared/data beside the repository) is used when it is present; small
-copies in tests/fixtures/validate/ keep the essential cases running without it.
+The shared data set (../shared/data beside the repository) is used when it is present (its
+sweeps are `slow`); small copies in tests/fixtures/validate/ and the sample of managed-policy
+versions in tests/fixtures/managed-policies/ keep the essential cases running without it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from policy_guard.policy.parse import load_policy, parse_policy
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+SAMPLE = Path(__file__).parent / "fixtures" / "managed-policies"  # see its NOTICE
 
 DUPLICATE_KEY_EXAMPLES = {
     # the guide's deliberately wrong examples: each repeats one key in one object
@@ -56,8 +58,15 @@ def test_duplicate_key_examples_are_rejected(name: str) -> None:
     assert raised.value.line == document.key_span_of(DUPLICATE_KEY_EXAMPLES[name]).line
 
 
-def test_fixture_copies_of_managed_policies_validate_without_errors() -> None:
-    for path in files(FIXTURES / "managed-policies", "*.json"):
+@pytest.mark.parametrize(
+    ("folder", "pattern"),
+    [(FIXTURES / "managed-policies", "*.json"), (SAMPLE, "*/*.json")],
+    ids=["validate-fixtures", "managed-policies-sample"],
+)
+def test_fixture_copies_of_managed_policies_validate_without_errors(
+    folder: Path, pattern: str
+) -> None:
+    for path in files(folder, pattern):
         assert list(errors_of(path)) == []
         assert load_policy(read_document(str(path))).statements
 
@@ -78,8 +87,11 @@ def test_every_user_guide_example_parses() -> None:
 @needs_shared
 @pytest.mark.parametrize(
     "folder",
-    # every stored version (666 documents, 20 MB): 5-10 s
-    [pytest.param("managed-policies", marks=pytest.mark.slow), "managed-policies-latest"],
+    # every stored version (666 documents, 20 MB): 5-10 s; the latest of each (1,541): 2-5 s
+    [
+        pytest.param("managed-policies", marks=pytest.mark.slow),
+        pytest.param("managed-policies-latest", marks=pytest.mark.slow),
+    ],
 )
 def test_aws_managed_policies_parse_and_validate_without_errors(folder: str) -> None:
     pattern = "*/*.json" if folder == "managed-policies" else "*.json"

@@ -196,6 +196,7 @@ def test_the_bundled_example(
     assert code == report["exitCode"] and code >= 1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_the_workflow_demo_script() -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}

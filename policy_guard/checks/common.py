@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from policy_guard.checks.results import CheckResult, Flag, Outcome, Reason
 from policy_guard.errors import InputError, PolicyGuardError, UndecidedError
+from policy_guard.policy.arns import principal_account, root_arn
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Effect, Policy, PolicyType, PrincipalEntry, Statement
 from policy_guard.policy.operators import Family
-from policy_guard.semantics.request import Request, principal_account
+from policy_guard.semantics.request import Request
 
 if TYPE_CHECKING:
     from pysmt.fnode import FNode
@@ -192,7 +193,7 @@ def _readable(request: Request, index: int, covers: Covers, outsider: str, shown
     account = principal_account(request.principal) if request.principal is not None else None
     if account is None:
         return request
-    plain = shown if account == outsider else f"arn:aws:iam::{account}:root"
+    plain = shown if account == outsider else root_arn(account)
     candidate = dataclasses.replace(request, principal=plain)
     return candidate if index in covers(candidate) else request
 

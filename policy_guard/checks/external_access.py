@@ -28,6 +28,7 @@ from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.read import decode_text
 from policy_guard.errors import UndecidedError
+from policy_guard.policy.arns import root_arn
 from policy_guard.policy.model import Policy, PolicyType, Statement
 from policy_guard.policy.variables import Variable, split_variables
 
@@ -160,7 +161,7 @@ def check_no_external_access(
         lambda analysis: _external_violation(analysis, policy, external),
         external.is_external,
         external.outsider,
-        f"arn:aws:iam::{external.outsider}:root",
+        root_arn(external.outsider),
         _external_reason,
         principals=tuple(account_entry(a) for a in (*trusted, external.outsider)),
         probe=_vocabulary_probe(policy, vouching_values(trusted, trusted_organization)),

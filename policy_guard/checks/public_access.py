@@ -23,8 +23,8 @@ from policy_guard.checks.common import (
 from policy_guard.checks.results import CheckResult, Flag, Outcome
 from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
+from policy_guard.policy.arns import ANONYMOUS
 from policy_guard.policy.model import Policy, PolicyType, Statement
-from policy_guard.semantics.request import ANONYMOUS
 
 if TYPE_CHECKING:
     from pysmt.fnode import FNode

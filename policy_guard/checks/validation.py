@@ -31,17 +31,16 @@ from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.values import Decoded, Path
 from policy_guard.policy import catalogue
+from policy_guard.policy.arns import ACCOUNT_ID, PrincipalKind
 from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import (
-    ACCOUNT_ID,
     KNOWN_VERSIONS,
     Condition,
     Effect,
     Policy,
     PolicyType,
     PrincipalEntry,
-    PrincipalKind,
     Statement,
     Value,
 )

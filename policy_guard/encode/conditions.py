@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from pysmt.fnode import FNode
@@ -37,44 +36,18 @@ from policy_guard.encode.vocabulary import (
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Condition, Policy
 from policy_guard.policy.operators import (
-    Comparison,
     Family,
     OperatorSpec,
-    parse_binary,
+    compare,
     parse_bool,
-    parse_cidr,
-    parse_date,
-    parse_number,
+    read_policy_value,
 )
 
 SINGLETON_TEMPLATES = 4
 
 
-def _holds(comparison: Comparison, value: Any, constant: Any) -> bool:
-    """One comparison of a region's witness value with a policy constant."""
-    if comparison is Comparison.IN_RANGE:
-        assert isinstance(value, (IPv4Address, IPv6Address))
-        return value.version == constant.version and value in constant
-    if comparison is Comparison.LESS:
-        return bool(value < constant)
-    if comparison is Comparison.LESS_EQUALS:
-        return bool(value <= constant)
-    if comparison is Comparison.GREATER:
-        return bool(value > constant)
-    if comparison is Comparison.GREATER_EQUALS:
-        return bool(value >= constant)
-    return bool(value == constant)
-
-
 def _constants(spec: OperatorSpec, condition: Condition) -> list[Any]:
-    read = {
-        Family.NUMERIC: parse_number,
-        Family.DATE: parse_date,
-        Family.BOOL: parse_bool,
-        Family.IP: parse_cidr,
-        Family.BINARY: parse_binary,
-    }[spec.family]
-    return [read(v.text) for v in condition.values]
+    return [read_policy_value(spec.family, v.text) for v in condition.values]
 
 
 def matching_regions(
@@ -86,7 +59,7 @@ def matching_regions(
     return frozenset(
         region
         for region, value in enumerate(space.domain.parsed)
-        if value is not None and any(_holds(spec.comparison, value, c) for c in constants)
+        if value is not None and any(compare(spec.comparison, value, c) for c in constants)
     )
 
 

@@ -16,15 +16,21 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from policy_guard.policy.globs import (
-    Chunk,
     Glob,
     Kind,
     Token,
     Wild,
     compile_chunks,
-    compile_pattern,
 )
-from policy_guard.policy.variables import Escaped, Part, Text, Variable, split_variables
+from policy_guard.policy.variables import (
+    Escaped,
+    Part,
+    Text,
+    Variable,
+    compile_fixed,
+    fill,
+    split_variables,
+)
 
 
 @dataclass(frozen=True)
@@ -80,18 +86,8 @@ class Template:
         value. A variable left without a value makes the pattern match nothing: None
         (docs/semantics.md, "Policy variables").
         """
-        chunks: list[Chunk] = []
-        for part in self.parts:
-            if isinstance(part, Text):
-                chunks.append((part.text, True))
-            elif isinstance(part, Escaped):
-                chunks.append((part.char, False))
-            else:
-                value = values.get(part.key_lower, part.default)
-                if value is None:
-                    return None
-                chunks.append((value, False))
-        return compile_chunks(chunks, self.kind)
+        chunks = fill(self.parts, lambda variable: values.get(variable.key_lower, variable.default))
+        return None if chunks is None else compile_chunks(chunks, self.kind)
 
     def solutions(self, value: str) -> list[str | None] | None:
         """The values of the one variable key that make the template match `value`; None in a
@@ -251,22 +247,10 @@ Pattern = Glob | Template
 
 
 def compile_value(text: str, kind: Kind, variables: bool) -> Pattern:
-    """A pattern as the policy states it: a Glob, or a Template when it holds a variable.
-
-    With `variables` off (Version 2008-10-17, or an element that takes none) the text is read
-    as written; with it on, `${*}`, `${?}` and `${$}` are literal characters.
-    """
-    if not variables:
-        return compile_pattern(text, kind)
-    parts = split_variables(text)
-    if any(isinstance(p, Variable) for p in parts):
-        return Template(parts, kind)
-    chunks: list[Chunk] = [
-        (p.text, True) if isinstance(p, Text) else (p.char, False)
-        for p in parts
-        if not isinstance(p, Variable)
-    ]
-    return compile_chunks(chunks, kind)
+    """A pattern as the policy states it: a Glob, or a Template when it holds a variable
+    (`variables`: see `variables.compile_fixed`)."""
+    glob = compile_fixed(text, kind, variables)
+    return glob if glob is not None else Template(split_variables(text), kind)
 
 
 ASSIGNMENT_LIMIT = 64

@@ -33,10 +33,10 @@ from policy_guard.encode.domains import (
 from policy_guard.encode.partition import Partition, PartitionTooLarge, glob_key, partition
 from policy_guard.encode.templates import Pattern, Template, compile_value
 from policy_guard.errors import InputError, UndecidedError
+from policy_guard.policy.arns import principal_account, principal_kind
 from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern
 from policy_guard.policy.model import Condition, Policy, PrincipalBlock, PrincipalEntry, Statement
 from policy_guard.policy.operators import (
-    Comparison,
     Family,
     OperatorSpec,
     ValueError_,
@@ -44,9 +44,7 @@ from policy_guard.policy.operators import (
     parse_binary,
     parse_cidr,
 )
-from policy_guard.semantics.request import principal_account, principal_kind
 
-STRING_FAMILIES = (Family.STRING, Family.ARN)
 INSTANCE_LIMIT = 32
 _FAMILY_GROUP = {
     Family.STRING: "string",
@@ -302,17 +300,6 @@ class ConditionValues:
         return tuple(p for p in self.patterns if isinstance(p, Template))
 
 
-def string_kind(spec: OperatorSpec) -> Kind:
-    """How a String/Arn operator reads its policy values."""
-    if spec.family is Family.ARN:
-        return Kind.ARN_LIKE
-    if spec.comparison is Comparison.LIKE:
-        return Kind.STRING_LIKE
-    if spec.comparison is Comparison.EQUALS_IGNORE_CASE:
-        return Kind.STRING_EQUALS_IGNORE_CASE
-    return Kind.STRING_EQUALS
-
-
 def principal_globs(entry: PrincipalEntry) -> tuple[Glob, ...] | None:
     """The principals an entry names, as globs (None: everyone).
 
@@ -338,18 +325,10 @@ def _where(policy: Policy, condition: Condition) -> str:
 
 
 def condition_spec(policy: Policy, condition: Condition) -> OperatorSpec:
-    """The operator, refused as the evaluator refuses it."""
-    spec = condition.operator.spec
-    if spec is None:
-        raise UndecidedError(
-            f"{_where(policy, condition)}: the condition operator `{condition.operator.text}` "
-            "is not one IAM knows; policy-guard cannot decide what it grants"
-        )
-    if spec.family is Family.NULL and condition.operator.set_operator is not None:
-        raise UndecidedError(
-            f"{_where(policy, condition)}: `{condition.operator.text}` (a set operator on "
-            "`Null`) has no defined meaning; policy-guard cannot decide what it grants"
-        )
+    """The operator, refused as the evaluator refuses it; its values checked."""
+    spec = condition.operator.decided_spec(
+        _where(policy, condition), "policy-guard cannot decide what it grants"
+    )
     for value in condition.values:
         try:
             check_policy_value(spec, value.text)
@@ -363,9 +342,9 @@ def condition_spec(policy: Policy, condition: Condition) -> OperatorSpec:
 
 
 def condition_values(policy: Policy, condition: Condition, spec: OperatorSpec) -> ConditionValues:
-    if spec.family not in STRING_FAMILIES:
+    if not spec.is_string:
         return ConditionValues(None, ())
-    kind = string_kind(spec)
+    kind = spec.string_kind
     variables = policy.variables_enabled and spec.allows_variables
     return ConditionValues(
         kind, tuple(compile_value(v.text, kind, variables) for v in condition.values)

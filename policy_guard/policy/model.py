@@ -9,14 +9,13 @@ messages can always quote the user.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import Enum
 
 from policy_guard.document.values import Decoded, Path, Span
-from policy_guard.policy.operators import OperatorSpec, lookup_operator
+from policy_guard.policy.arns import ACCOUNT_ID, PrincipalKind, root_account, root_arn
+from policy_guard.policy.operators import ConditionOperator
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 VARIABLES_VERSION = "2012-10-17"
 KNOWN_VERSIONS = ("2012-10-17", "2008-10-17")
 
@@ -31,13 +30,6 @@ class PolicyType(str, Enum):
 
     IDENTITY = "IDENTITY_POLICY"
     RESOURCE = "RESOURCE_POLICY"
-
-
-class PrincipalKind(str, Enum):
-    AWS = "AWS"
-    SERVICE = "Service"
-    FEDERATED = "Federated"
-    CANONICAL_USER = "CanonicalUser"
 
 
 @dataclass(frozen=True)
@@ -63,7 +55,7 @@ class PrincipalEntry:
     def normalized(self) -> str:
         """An account id is the same as `arn:aws:iam::ID:root` (every principal of the account)."""
         if self.kind is PrincipalKind.AWS and ACCOUNT_ID.match(self.text):
-            return f"arn:aws:iam::{self.text}:root"
+            return root_arn(self.text)
         return self.text
 
     @property
@@ -71,8 +63,7 @@ class PrincipalEntry:
         """The account that an account principal (`ID` or `arn:...:iam::ID:root`) stands for."""
         if self.kind is not PrincipalKind.AWS:
             return None
-        match = re.match(r"^arn:[^:]+:iam::(\d{12}):root$", self.normalized)
-        return match.group(1) if match else None
+        return root_account(self.normalized)
 
 
 @dataclass(frozen=True)
@@ -85,40 +76,6 @@ class PrincipalBlock:
     @property
     def has_everyone(self) -> bool:
         return any(entry.is_everyone for entry in self.entries)
-
-
-@dataclass(frozen=True)
-class ConditionOperator:
-    """A condition operator as written (`ForAnyValue:StringLikeIfExists`) and what it means."""
-
-    text: str
-    spec: OperatorSpec | None  # None: not an operator IAM knows
-    set_operator: str | None  # "ForAllValues" | "ForAnyValue" | None
-    if_exists: bool
-
-    @property
-    def known(self) -> bool:
-        return self.spec is not None
-
-    @staticmethod
-    def parse(text: str) -> ConditionOperator:
-        set_operator = None
-        base = text
-        prefix, sep, rest = text.partition(":")
-        if sep:
-            for candidate in ("ForAllValues", "ForAnyValue"):
-                if prefix.lower() == candidate.lower():
-                    set_operator, base = candidate, rest
-        if_exists = False
-        spec = lookup_operator(base)
-        if spec is None and base.lower().endswith("ifexists"):
-            spec = lookup_operator(base[: -len("IfExists")])
-            if_exists = spec is not None and spec.name != "Null"
-            if spec is not None and spec.name == "Null":
-                spec = None
-        if sep and set_operator is None:
-            spec = None
-        return ConditionOperator(text, spec, set_operator, if_exists)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
-"""The condition operators IAM knows, and how a value is read for each family.
+"""The condition operators IAM knows, and the facts of the language about each.
 
-One table shared by the validator (unknown operators, values that do not parse), the reference
-evaluator and the encoder, so the three never disagree on what an operator *is*. How an operator
-*decides* is implemented separately in the evaluator and in the encoder, on purpose.
+One place shared by the validator (unknown operators, values that do not parse), the reference
+evaluator and the encoder, so the three never disagree on what an operator *is*: its family, how
+a String/Arn operator reads its values (`string_kind`), how a value of each family is read, which
+operators are refused (`ConditionOperator.decided_spec`) and what each comparison means
+(`compare`). How a condition *decides* over a request (set operators, IfExists, negation, the
+request's values) is implemented separately in the evaluator and in the encoder, on purpose.
 """
 
 from __future__ import annotations
@@ -11,10 +14,15 @@ import base64
 import binascii
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from typing import Any
+
+from policy_guard.errors import UndecidedError
+from policy_guard.policy.globs import Kind
 
 
 class Family(str, Enum):
@@ -57,6 +65,23 @@ class OperatorSpec:
     @property
     def allows_wildcards(self) -> bool:
         return self.comparison is Comparison.LIKE
+
+    @property
+    def is_string(self) -> bool:
+        """String and Arn operators: their policy values are patterns (`string_kind`); the
+        other families' values are parsed (`read_policy_value`)."""
+        return self.family in (Family.STRING, Family.ARN)
+
+    @property
+    def string_kind(self) -> Kind:
+        """How a String/Arn operator reads its policy values (what `*`, `?` and case mean)."""
+        if self.family is Family.ARN:
+            return Kind.ARN_LIKE  # ArnEquals and ArnLike alike: segment by segment, wildcards
+        if self.comparison is Comparison.LIKE:
+            return Kind.STRING_LIKE
+        if self.comparison is Comparison.EQUALS_IGNORE_CASE:
+            return Kind.STRING_EQUALS_IGNORE_CASE
+        return Kind.STRING_EQUALS
 
 
 def _family(family: Family, names: dict[str, tuple[Comparison, bool]]) -> list[OperatorSpec]:
@@ -191,15 +216,99 @@ def parse_binary(text: str) -> bytes:
         raise ValueError_(f"`{text}` is not base-64") from None
 
 
+_POLICY_READERS: dict[Family, Callable[[str], Any]] = {
+    Family.NUMERIC: parse_number,
+    Family.DATE: parse_date,
+    Family.BOOL: parse_bool,
+    Family.NULL: parse_bool,
+    Family.IP: parse_cidr,
+    Family.BINARY: parse_binary,
+}
+_REQUEST_READERS: dict[Family, Callable[[str], Any]] = {**_POLICY_READERS, Family.IP: parse_ip}
+
+
+def read_policy_value(family: Family, text: str) -> Any:
+    """A policy value of a non-string family, parsed (an IpAddress value is a CIDR block).
+    Raises ValueError_; String/Arn values are patterns, not read here (KeyError)."""
+    return _POLICY_READERS[family](text)
+
+
+def read_request_value(family: Family, text: str) -> Any:
+    """A request's value for a non-string family, read as policy values are (an IpAddress
+    request value is one address). Raises ValueError_."""
+    return _REQUEST_READERS[family](text)
+
+
 def check_policy_value(spec: OperatorSpec, text: str) -> None:
     """Raise ValueError_ when `text` cannot be a value of `spec` in a policy."""
-    if spec.family is Family.NUMERIC:
-        parse_number(text)
-    elif spec.family is Family.DATE:
-        parse_date(text)
-    elif spec.family in (Family.BOOL, Family.NULL):
-        parse_bool(text)
-    elif spec.family is Family.IP:
-        parse_cidr(text)
-    elif spec.family is Family.BINARY:
-        parse_binary(text)
+    if not spec.is_string:
+        read_policy_value(spec.family, text)
+
+
+def compare(comparison: Comparison, request_value: Any, policy_value: Any) -> bool:
+    """Does a request value, read by `read_request_value`, stand in `comparison` to a policy
+    value read by `read_policy_value`? (`IS_NULL` is about presence, not values: not here.)"""
+    if comparison is Comparison.IN_RANGE:  # an address is never in a block of the other version
+        return bool(request_value.version == policy_value.version and request_value in policy_value)
+    if comparison is Comparison.LESS:
+        return bool(request_value < policy_value)
+    if comparison is Comparison.LESS_EQUALS:
+        return bool(request_value <= policy_value)
+    if comparison is Comparison.GREATER:
+        return bool(request_value > policy_value)
+    if comparison is Comparison.GREATER_EQUALS:
+        return bool(request_value >= policy_value)
+    return bool(request_value == policy_value)
+
+
+@dataclass(frozen=True)
+class ConditionOperator:
+    """A condition operator as written (`ForAnyValue:StringLikeIfExists`) and what it means."""
+
+    text: str
+    spec: OperatorSpec | None  # None: not an operator IAM knows
+    set_operator: str | None  # "ForAllValues" | "ForAnyValue" | None
+    if_exists: bool
+
+    @property
+    def known(self) -> bool:
+        return self.spec is not None
+
+    @property
+    def refusal(self) -> str | None:
+        """Why no request can be decided under this operator (None: it can be).
+
+        An operator IAM does not know, and `Null` under a set operator, have no documented
+        meaning: the evaluator and the engine both refuse them rather than guess."""
+        if self.spec is None:
+            return f"the condition operator `{self.text}` is not one IAM knows"
+        if self.spec.family is Family.NULL and self.set_operator is not None:
+            return f"`{self.text}` (a set operator on `Null`) has no defined meaning"
+        return None
+
+    def decided_spec(self, where: str, consequence: str) -> OperatorSpec:
+        """The base operator; UndecidedError `{where}: {refusal}; {consequence}` when refused."""
+        refusal = self.refusal
+        if refusal is not None or self.spec is None:
+            raise UndecidedError(f"{where}: {refusal}; {consequence}")
+        return self.spec
+
+    @staticmethod
+    def parse(text: str) -> ConditionOperator:
+        set_operator = None
+        base = text
+        prefix, sep, rest = text.partition(":")
+        if sep:
+            for candidate in ("ForAllValues", "ForAnyValue"):
+                if prefix.lower() == candidate.lower():
+                    set_operator, base = candidate, rest
+        if_exists = False
+        spec = lookup_operator(base)
+        if spec is None and base.lower().endswith("ifexists"):
+            spec = lookup_operator(base[: -len("IfExists")])
+            if_exists = spec is not None and spec.name != "Null"
+            if spec is not None and spec.name == "Null":
+                spec = None
+        if sep and set_operator is None:
+            spec = None
+        return ConditionOperator(text, spec, set_operator, if_exists)

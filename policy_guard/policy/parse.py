@@ -14,19 +14,19 @@ from typing import Any
 
 from policy_guard.document.values import Decoded, Path
 from policy_guard.errors import InputError
+from policy_guard.policy.arns import PrincipalKind
 from policy_guard.policy.findings import Finding, error
 from policy_guard.policy.model import (
     Condition,
-    ConditionOperator,
     Effect,
     Policy,
     PolicyType,
     PrincipalBlock,
     PrincipalEntry,
-    PrincipalKind,
     Statement,
     Value,
 )
+from policy_guard.policy.operators import ConditionOperator
 
 POLICY_KEYS = ("Version", "Id", "Statement")
 STATEMENT_KEYS = (

@@ -9,7 +9,10 @@ pattern matches nothing). Only under Version 2012-10-17; otherwise the text is t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from policy_guard.policy.globs import Chunk, Glob, Kind, compile_chunks, compile_pattern
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _DEFAULT = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")
@@ -67,3 +70,37 @@ def split_variables(text: str) -> tuple[Part, ...]:
 def has_variables(text: str) -> bool:
     """True when `text` holds `${...}` (escapes included)."""
     return _VARIABLE.search(text) is not None
+
+
+def fill(
+    parts: Sequence[Part], value_of: Callable[[Variable], str | None]
+) -> tuple[Chunk, ...] | None:
+    """The pattern with each variable replaced by `value_of(variable)`, as chunks for
+    `globs.compile_chunks`: written text keeps its wildcards, escapes and variable values are
+    literal. None when some variable has no value: the pattern then matches nothing
+    (docs/semantics.md, "Policy variables")."""
+    chunks: list[Chunk] = []
+    for part in parts:
+        if isinstance(part, Text):
+            chunks.append((part.text, True))
+        elif isinstance(part, Escaped):
+            chunks.append((part.char, False))
+        else:
+            value = value_of(part)
+            if value is None:
+                return None
+            chunks.append((value, False))
+    return tuple(chunks)
+
+
+def compile_fixed(text: str, kind: Kind, variables: bool) -> Glob | None:
+    """The pattern `text` as one Glob when it holds no policy variable; None when it holds one
+    (the strings it matches then depend on the request).
+
+    With `variables` off (Version 2008-10-17, or an element that takes none) the text is read
+    as written; with it on, `${*}`, `${?}` and `${$}` are literal characters.
+    """
+    if not variables:
+        return compile_pattern(text, kind)
+    chunks = fill(split_variables(text), lambda _variable: None)
+    return None if chunks is None else compile_chunks(chunks, kind)

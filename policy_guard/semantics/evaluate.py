@@ -16,14 +16,14 @@ answer never depends on which statements happened to be looked at.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from policy_guard.errors import InputError, UndecidedError
+from policy_guard.errors import InputError
+from policy_guard.policy.arns import principal_account, principal_kind, root_account
 from policy_guard.policy.globs import Chunk, Glob, Kind, compile_chunks
 from policy_guard.policy.model import (
     Condition,
@@ -36,19 +36,15 @@ from policy_guard.policy.model import (
     Value,
 )
 from policy_guard.policy.operators import (
-    Comparison,
     Family,
     OperatorSpec,
     ValueError_,
-    parse_binary,
-    parse_bool,
-    parse_cidr,
-    parse_date,
-    parse_ip,
-    parse_number,
+    compare,
+    read_policy_value,
+    read_request_value,
 )
-from policy_guard.policy.variables import Escaped, Part, Text, Variable, split_variables
-from policy_guard.semantics.request import Request, principal_account, principal_kind
+from policy_guard.policy.variables import Part, Text, Variable, fill, split_variables
+from policy_guard.semantics.request import Request
 
 SOURCE_IDENTITY = "identity"
 SOURCE_RESOURCE = "resource"
@@ -120,18 +116,8 @@ class _Template:
 
     def glob(self, request: Request) -> Glob | None:
         """The pattern for this request; None when a variable has no value (matches nothing)."""
-        chunks: list[Chunk] = []
-        for part in self.parts:
-            if isinstance(part, Text):
-                chunks.append((part.text, True))
-            elif isinstance(part, Escaped):
-                chunks.append((part.char, False))
-            else:
-                value = _variable_value(part, request)
-                if value is None:
-                    return None
-                chunks.append((value, False))
-        return _glob(tuple(chunks), self.kind)
+        chunks = fill(self.parts, lambda variable: _variable_value(variable, request))
+        return None if chunks is None else _glob(chunks, self.kind)
 
     def matches(self, request: Request, value: str) -> bool:
         glob = self.glob(request)
@@ -173,47 +159,6 @@ class _Names:
 # --- conditions -------------------------------------------------------------------------------
 
 
-def _string_kind(spec: OperatorSpec) -> Kind:
-    if spec.family is Family.ARN:
-        return Kind.ARN_LIKE  # ArnEquals and ArnLike alike: segment by segment, with wildcards
-    if spec.comparison is Comparison.LIKE:
-        return Kind.STRING_LIKE
-    if spec.comparison is Comparison.EQUALS_IGNORE_CASE:
-        return Kind.STRING_EQUALS_IGNORE_CASE
-    return Kind.STRING_EQUALS
-
-
-def _parser(family: Family) -> Callable[[str], Any]:
-    """How a value of `family` is read; request values use the same readers as policy values."""
-    if family is Family.NUMERIC:
-        return parse_number
-    if family is Family.DATE:
-        return parse_date
-    if family in (Family.BOOL, Family.NULL):
-        return parse_bool
-    if family is Family.BINARY:
-        return parse_binary
-    return parse_ip
-
-
-def _policy_value_parser(family: Family) -> Callable[[str], Any]:
-    return parse_cidr if family is Family.IP else _parser(family)
-
-
-def _compare(comparison: Comparison, request_value: Any, policy_value: Any) -> bool:
-    if comparison is Comparison.LESS:
-        return bool(request_value < policy_value)
-    if comparison is Comparison.LESS_EQUALS:
-        return bool(request_value <= policy_value)
-    if comparison is Comparison.GREATER:
-        return bool(request_value > policy_value)
-    if comparison is Comparison.GREATER_EQUALS:
-        return bool(request_value >= policy_value)
-    if comparison is Comparison.IN_RANGE:
-        return bool(request_value in policy_value)  # never across IPv4/IPv6
-    return bool(request_value == policy_value)
-
-
 @dataclass(frozen=True)
 class _Condition:
     """One operator/key pair with its policy values ready to compare.
@@ -232,13 +177,13 @@ class _Condition:
 
         A request value that does not parse for the family matches none.
         """
-        if self.spec.family in (Family.STRING, Family.ARN):
+        if self.spec.is_string:
             return any(t.matches(request, value) for t in self.templates)
         try:
-            request_value = _parser(self.spec.family)(value)
+            request_value = read_request_value(self.spec.family, value)
         except ValueError_:
             return False
-        return any(_compare(self.spec.comparison, request_value, p) for p in self.parsed)
+        return any(compare(self.spec.comparison, request_value, p) for p in self.parsed)
 
     def per_value(self, request: Request, value: str) -> bool:
         """Positive operators: matches some policy value (OR); negated: matches none (NOR)."""
@@ -261,27 +206,19 @@ class _Condition:
 
 
 def _compile_condition(policy: Policy, condition: Condition) -> _Condition:
-    spec = condition.operator.spec
-    if spec is None:
-        raise UndecidedError(
-            f"{_where(policy, condition)}: the condition operator `{condition.operator.text}` "
-            "is not one IAM knows; the request cannot be decided"
-        )
-    if spec.family is Family.NULL and condition.operator.set_operator is not None:
-        raise UndecidedError(
-            f"{_where(policy, condition)}: `{condition.operator.text}` (a set operator on "
-            "`Null`) has no defined meaning; the request cannot be decided"
-        )
-    if spec.family in (Family.STRING, Family.ARN):
-        kind = _string_kind(spec)
+    spec = condition.operator.decided_spec(
+        _where(policy, condition), "the request cannot be decided"
+    )
+    if spec.is_string:
         variables = policy.variables_enabled and spec.allows_variables
-        templates = tuple(_Template.of(v.text, kind, variables) for v in condition.values)
+        templates = tuple(
+            _Template.of(v.text, spec.string_kind, variables) for v in condition.values
+        )
         return _Condition(condition, spec, templates, ())
-    parse = _policy_value_parser(spec.family)
     parsed = []
     for value in condition.values:
         try:
-            parsed.append(parse(value.text))
+            parsed.append(read_policy_value(spec.family, value.text))
         except ValueError_ as problem:
             line = policy.span_of(value.path).line
             raise InputError(
@@ -312,9 +249,6 @@ def _block_matches(block: PrincipalBlock, principal: str) -> bool:
     return any(_entry_matches(entry, principal) for entry in block.entries)
 
 
-_ROOT = re.compile(r"^arn:[^:]*:iam::(\d{12}):root$")
-
-
 def _not_principal_excludes(block: PrincipalBlock, principal: str) -> bool:
     """NotPrincipal names identities, not whole accounts (IAM User Guide, NotPrincipal: "all
     principals except the user named Bob in account 444455556666"): an account entry names only
@@ -325,8 +259,7 @@ def _not_principal_excludes(block: PrincipalBlock, principal: str) -> bool:
         if entry.is_everyone:
             return True
         if entry.account is not None:
-            root = _ROOT.match(principal)
-            if root is not None and root.group(1) == entry.account:
+            if root_account(principal) == entry.account:
                 return True
             continue
         if principal_kind(principal) is entry.kind and principal == entry.text:

@@ -45,18 +45,24 @@ canonical users and unpinned service principals are external.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
-from policy_guard.encode.vocabulary import condition_values
 from policy_guard.errors import InputError
+from policy_guard.policy.arns import (
+    ACCOUNT_ID,
+    ANONYMOUS,
+    ORGANIZATION_ID,
+    PrincipalKind,
+    principal_account,
+)
 from policy_guard.policy.globs import Glob, Kind, compile_pattern
-from policy_guard.policy.model import Policy, PrincipalEntry, PrincipalKind
+from policy_guard.policy.model import Policy, PrincipalEntry
 from policy_guard.policy.operators import Family, IpNetwork, ValueError_, parse_cidr, parse_ip
 from policy_guard.policy.resource_types import RESOURCE_TYPES
-from policy_guard.semantics.request import ANONYMOUS, Request, principal_account
+from policy_guard.policy.variables import compile_fixed
+from policy_guard.semantics.request import Request
 
 PINNING_KEYS = (
     "aws:principalorgid",
@@ -75,8 +81,6 @@ PINNING_KEYS = (
 SOURCE_IP = "aws:sourceip"
 NARROW_PREFIX = {4: 8, 6: 32}  # a block at least this long pins aws:SourceIp
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 OUTSIDERS = ("111122223333", "444455556666", "777788889999", "210987654321")
 
 # Keys AWS sets from the caller: (key as written, reads an account id | an ARN | the org id).
@@ -156,16 +160,18 @@ def _address_outside(value: str, networks: tuple[IpNetwork, ...]) -> bool:
 
 def fixed_values(policy: Policy) -> dict[str, tuple[Glob, ...]]:
     """For each pinning key the policy compares with literal String/Arn values, those values
-    (compiled exactly as the engine compiles them)."""
+    (compiled exactly as the engine compiles them: `variables.compile_fixed`)."""
     fixed: dict[str, dict[Glob, None]] = {}
     for statement in policy.statements:
         for condition in statement.conditions:
             spec = condition.operator.spec
             if condition.key_lower not in PINNING_KEYS or spec is None:
                 continue
-            if spec.family not in (Family.STRING, Family.ARN):
+            if not spec.is_string:
                 continue
-            literals = [g for g in condition_values(policy, condition, spec).globs if g.is_literal]
+            variables = policy.variables_enabled and spec.allows_variables
+            globs = [compile_fixed(v.text, spec.string_kind, variables) for v in condition.values]
+            literals = [g for g in globs if g is not None and g.is_literal]
             fixed.setdefault(condition.key_lower, {}).update(dict.fromkeys(literals))
     return {key: tuple(globs) for key, globs in fixed.items() if globs}
 

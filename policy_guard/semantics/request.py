@@ -7,52 +7,11 @@ JSON shape (shared by `simulate`, check reasons and reports):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from policy_guard.errors import InputError
-from policy_guard.policy.model import PrincipalKind
-
-ANONYMOUS = "anonymous"
-_FEDERATED_HOSTS = (
-    "cognito-identity.amazonaws.com",
-    "www.amazon.com",
-    "graph.facebook.com",
-    "accounts.google.com",
-    "appleid.apple.com",
-)
-_CANONICAL_USER = re.compile(r"^[0-9a-f]{64}$")
-_ARN_ACCOUNT = re.compile(r"^arn:[^:]*:(?:iam|sts)::(\d{12}):")
-
-
-def principal_kind(principal: str) -> PrincipalKind | None:
-    """Which kind of Principal entry can name `principal` (None: anonymous).
-
-    ARNs are AWS principals, except SAML/OIDC provider ARNs (Federated); hosts of web identity
-    providers are Federated; other `*.amazonaws.com` names (and `*.amazonaws.com.cn`) are
-    services; a 64-hex-digit id is a canonical user.
-    """
-    if principal == ANONYMOUS:
-        return None
-    if principal.startswith("arn:"):
-        if re.match(r"^arn:[^:]*:iam::\d{12}:(saml-provider|oidc-provider)/", principal):
-            return PrincipalKind.FEDERATED
-        return PrincipalKind.AWS
-    if principal in _FEDERATED_HOSTS:
-        return PrincipalKind.FEDERATED
-    if _CANONICAL_USER.match(principal):
-        return PrincipalKind.CANONICAL_USER
-    if principal.endswith((".amazonaws.com", ".amazonaws.com.cn")):
-        return PrincipalKind.SERVICE
-    return PrincipalKind.FEDERATED
-
-
-def principal_account(principal: str) -> str | None:
-    """The account of an IAM or STS principal ARN (`arn:aws:iam::ID:...`), else None."""
-    match = _ARN_ACCOUNT.match(principal)
-    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from policy_guard.checks.settings import NewFiles as NewFiles
 from policy_guard.document.read import decode_text
 from policy_guard.document.values import Decoded, Path
 from policy_guard.errors import InputError
+from policy_guard.policy.arns import ACCOUNT_ID, ORGANIZATION_ID
 from policy_guard.policy.resource_types import RESOURCE_TYPES
 from policy_guard.workflow.outcomes import PARSE_ERROR
 from policy_guard.workflow.results import Severity
@@ -29,8 +30,6 @@ SOLVERS = ("z3", "cvc5")
 # Every check can be configured (`checks:`); the workflow's outcomes always apply, and of them
 # only a parse error can be waived.
 WAIVABLE = (*CHECK_IDS, PARSE_ERROR)
-_ACCOUNT = re.compile(r"^\d{12}$")
-_ORGANIZATION = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 
 @dataclass(frozen=True)
@@ -312,9 +311,9 @@ _FIELDS: dict[str, Callable[[_Reader, Any], Any]] = {
     "policies": lambda r, v: r.strings(v, ("policies",)),
     "checks": _checks,
     "critical_permissions": _critical,
-    "trusted_accounts": lambda r, v: r.strings(v, ("trusted_accounts",), _ACCOUNT, _ACCOUNT_HINT),
+    "trusted_accounts": lambda r, v: r.strings(v, ("trusted_accounts",), ACCOUNT_ID, _ACCOUNT_HINT),
     "trusted_organization": lambda r, v: r.string(
-        v, ("trusted_organization",), _ORGANIZATION, " (an organization id like `o-a1b2c3d4e5`)"
+        v, ("trusted_organization",), ORGANIZATION_ID, " (an organization id like `o-a1b2c3d4e5`)"
     ),
     "public_access": _public_access,
     "solver": lambda r, v: r.choice(v, ("solver",), SOLVERS),
