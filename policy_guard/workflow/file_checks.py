@@ -21,6 +21,7 @@ from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import parse_policy
 from policy_guard.sources import FoundPolicy, decode_file, find_policies
+from policy_guard.workflow.base_versions import UnreadableBase, may_hold_policy
 from policy_guard.workflow.config import Config, CriticalPermission, NewFiles
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
 from policy_guard.workflow.waivers import apply_waivers
@@ -45,6 +46,8 @@ class FileTask:
     old_path: str | None = None
     old_data: bytes | None = None
     unreadable: str | None = None  # why the new version could not be read
+    compare_with_empty: bool = False  # added beside a removed policy file (`base_versions`)
+    unreadable_base: UnreadableBase | None = None  # the base IAM would refuse, and instead
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         issue = Issue("undecided", Severity.ERROR, problem, Location(task.path, 1))
         return _report(task, (), (issue,), context)
     named = context.config.names(task.path)
-    if not (named or _may_hold_policy(task.new_data) or _may_hold_policy(task.old_data)):
+    if not (named or may_hold_policy(task.new_data) or may_hold_policy(task.old_data)):
         return None  # e.g. a large package-lock.json: not worth decoding
     old_found = _old_policies(task)
     try:
@@ -87,19 +90,14 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         )
         return _report(task, (), (issue,), context)
     old_by_id = {found.policy_id: found for found in old_found}
+    earlier = _earlier_policies(task)
     policies, issues = [], []
     for found in new_found:
-        policy_type, policy_issues = _check_policy(
-            task, found, old_by_id.get(found.policy_id), context
-        )
+        old = _old_version(task, found.policy_id, old_by_id, earlier)
+        policy_type, policy_issues = _check_policy(task, found, old, context)
         policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
         issues.extend(policy_issues)
     return _report(task, tuple(policies), tuple(issues), context)
-
-
-def _may_hold_policy(data: bytes | None) -> bool:
-    """Can this text have a `Statement` key at all (spelled out, or behind an escape)?"""
-    return data is not None and (b"Statement" in data or b"\\" in data)
 
 
 def _report(
@@ -127,6 +125,37 @@ def _old_policies(task: FileTask) -> tuple[FoundPolicy, ...]:
         return ()
 
 
+def _earlier_policies(task: FileTask) -> dict[str, FoundPolicy]:
+    """The policies of the last readable version, when the base's cannot be read."""
+    unreadable = task.unreadable_base
+    if unreadable is None or unreadable.earlier is None:
+        return {}
+    path = task.old_path or task.path
+    return {f.policy_id: f for f in find_policies(decode_file(unreadable.earlier, path))}
+
+
+def _old_version(
+    task: FileTask,
+    policy_id: str,
+    at_base: dict[str, FoundPolicy],
+    earlier: dict[str, FoundPolicy],
+) -> FoundPolicy | str | None:
+    """The version of a policy to compare with: at the base, or the last readable one when
+    IAM would refuse the base's; a string says why there is none that can be read; None: the
+    policy is new."""
+    unreadable = task.unreadable_base
+    if unreadable is None or not unreadable.covers(policy_id):
+        return at_base.get(policy_id)
+    cannot = f"the base version cannot be read ({unreadable.problem})"
+    if unreadable.earlier is None:
+        return f"{cannot} and {unreadable.why_none}"
+    found = earlier.get(policy_id)
+    if found is None:
+        commit = (unreadable.earlier_commit or "")[:12]
+        return f"{cannot} and the last readable version ({commit}) does not have this policy"
+    return found
+
+
 # --- one policy ------------------------------------------------------------------------------
 
 
@@ -148,15 +177,18 @@ class _PolicyChecks:
         try:
             body()
         except PolicyGuardError as error:
-            self.issues.append(
-                Issue(
-                    "undecided",
-                    Severity.ERROR,
-                    f"`{check}` could not be decided: {error}",
-                    self.location(),
-                    self.found.policy_id,
-                )
+            self.undecided(check, str(error))
+
+    def undecided(self, check: str, why: str) -> None:
+        self.issues.append(
+            Issue(
+                "undecided",
+                Severity.ERROR,
+                f"`{check}` could not be decided: {why}",
+                self.location(),
+                self.found.policy_id,
             )
+        )
 
     def result_issues(
         self, check: str, severity: Severity, result: CheckResult, summary: str
@@ -194,52 +226,110 @@ class _PolicyChecks:
 
 
 def _check_policy(
-    task: FileTask, found: FoundPolicy, old: FoundPolicy | None, context: CheckContext
+    task: FileTask, found: FoundPolicy, old: FoundPolicy | str | None, context: CheckContext
 ) -> tuple[str, list[Issue]]:
-    """The policy's type (as reported) and its issues."""
+    """The policy's type (as reported) and its issues. A policy IAM would refuse (an
+    ERROR-level validation finding) is a validation finding, and every other check that would
+    have run on it is undecided: its answer would be about a policy IAM never runs."""
     config = context.config
     parsed = parse_policy(found.document, found.policy_type)
-    issues = _validation_issues(task.path, found, config)
-    if parsed.errors or parsed.policy is None:
-        if not any(i.severity is Severity.ERROR for i in issues):
-            first = parsed.errors[0]
-            line = found.document.span_of(first.path).line
-            issues.append(
-                Issue(
-                    "parse-error",
-                    Severity.ERROR,
-                    f"the policy cannot be checked: {first.details}",
-                    Location(task.path, line),
-                    found.policy_id,
-                )
+    findings = _validation_findings(found)
+    issues = _validation_issues(task.path, found, findings, config)
+    kind = found.policy_type or (parsed.policy.policy_type if parsed.policy else None)
+    planned = _planned_checks(task, found, kind, old, context)
+    unloadable = parsed.errors or parsed.policy is None
+    if unloadable and not any(i.severity is Severity.ERROR for i in issues):
+        first = parsed.errors[0]
+        line = found.document.span_of(first.path).line
+        issues.append(
+            Issue(
+                "parse-error",
+                Severity.ERROR,
+                f"the policy cannot be checked: {first.details}",
+                Location(task.path, line),
+                found.policy_id,
             )
-        kind = found.policy_type or (parsed.policy.policy_type if parsed.policy else None)
+        )
+    refused = next((finding for finding in findings if finding.is_error), None)
+    if refused is not None or unloadable or parsed.policy is None:
+        if planned:
+            issues.append(_refused(task, found, refused, planned))
         return (kind.value if kind else ""), issues
     policy = parsed.policy
     checks = _PolicyChecks(task, found, policy, config)
-    if context.compare:
+    if "no-new-access" in planned:
         _no_new_access(checks, old)
     critical = config.severity("critical-permission")
-    if critical is not None:
+    if "critical-permission" in planned and critical is not None:
         for entry in config.critical_permissions:
             checks.run("critical-permission", partial(_critical, checks, critical, entry))
-    if policy.policy_type is PolicyType.RESOURCE:
-        resource_type = config.resource_type(task.path) or found.resource_type
-        public = config.severity("public-access")
-        if resource_type is not None and public is not None:
-            checks.run("public-access", partial(_public, checks, public, resource_type))
-        external = config.severity("external-access")
-        if (config.trusted_accounts or config.trusted_organization) and external is not None:
-            checks.run("external-access", partial(_external, checks, external))
+    resource_type = config.resource_type(task.path) or found.resource_type
+    public = config.severity("public-access")
+    if "public-access" in planned and resource_type is not None and public is not None:
+        checks.run("public-access", partial(_public, checks, public, resource_type))
+    external = config.severity("external-access")
+    if "external-access" in planned and external is not None:
+        checks.run("external-access", partial(_external, checks, external))
     return policy.policy_type.value, issues + checks.issues
 
 
-def _validation_issues(path: str, found: FoundPolicy, config: Config) -> list[Issue]:
+def _planned_checks(
+    task: FileTask,
+    found: FoundPolicy,
+    kind: PolicyType | None,
+    old: FoundPolicy | str | None,
+    context: CheckContext,
+) -> tuple[str, ...]:
+    """The checks besides validation that apply to this policy under the configuration."""
+    config = context.config
+    planned = []
+    new_accepted = old is None and not task.compare_with_empty
+    if (
+        context.compare
+        and config.severity("no-new-access") is not None
+        and not (new_accepted and config.new_files is NewFiles.ACCEPT)
+    ):
+        planned.append("no-new-access")
+    if config.severity("critical-permission") is not None and config.critical_permissions:
+        planned.append("critical-permission")
+    if kind is PolicyType.RESOURCE:
+        resource_type = config.resource_type(task.path) or found.resource_type
+        if config.severity("public-access") is not None and resource_type is not None:
+            planned.append("public-access")
+        trusted = config.trusted_accounts or config.trusted_organization
+        if config.severity("external-access") is not None and trusted:
+            planned.append("external-access")
+    return tuple(planned)
+
+
+def _refused(
+    task: FileTask, found: FoundPolicy, refused: Finding | None, planned: tuple[str, ...]
+) -> Issue:
+    """The one undecided issue of a policy IAM would refuse: which checks did not run, why."""
+    names = ", ".join(f"`{name}`" for name in planned)
+    if refused is None:
+        why = "the policy cannot be read"
+        line = 1
+    else:
+        line = found.document.span_of(refused.path).line
+        why = f"IAM would refuse the policy ({refused.issue_code} at line {line})"
+    return Issue(
+        "undecided",
+        Severity.ERROR,
+        f"{names} not checked: {why}; fix it, then the checks run",
+        Location(task.path, line),
+        found.policy_id,
+    )
+
+
+def _validation_issues(
+    path: str, found: FoundPolicy, findings: tuple[Finding, ...], config: Config
+) -> list[Issue]:
     severity = config.severity("validation")
     if severity is None:
         return []
     issues = []
-    for finding in _validation_findings(found):
+    for finding in findings:
         span = found.document.span_of(finding.path)
         level = severity if finding.is_error else _FINDING_SEVERITY[finding.finding_type]
         if severity is Severity.WARNING and level is Severity.ERROR:
@@ -300,13 +390,21 @@ def _request_text(reason: Reason) -> str:
     return f"{text} for `{request.principal}`" if request.principal else text
 
 
-def _no_new_access(checks: _PolicyChecks, old: FoundPolicy | None) -> None:
+def _no_new_access(checks: _PolicyChecks, old: FoundPolicy | str | None) -> None:
     severity = checks.config.severity("no-new-access")
     if severity is None:
         return
-    old_policy = _load_old(old, checks.policy)
+    if isinstance(old, str):  # the base cannot be read, nor any earlier version
+        checks.undecided("no-new-access", old)
+        return
+    old_policy, problem = _load_old(old, checks.policy)
+    if problem is not None:
+        checks.undecided("no-new-access", problem)
+        return
     if old_policy is None:
         treatment = checks.config.new_files
+        if checks.task.compare_with_empty:
+            treatment = NewFiles.COMPARE_WITH_EMPTY  # it may be a removed policy, renamed
         if treatment is NewFiles.ACCEPT:
             return
         if treatment is NewFiles.FAIL:
@@ -334,13 +432,17 @@ def _no_new_access(checks: _PolicyChecks, old: FoundPolicy | None) -> None:
     checks.run("no-new-access", body)
 
 
-def _load_old(old: FoundPolicy | None, new: Policy) -> Policy | None:
-    """The base version, read as the same type of policy; None when there is none that IAM
-    would accept (a policy broken at the base granted nothing)."""
+def _load_old(old: FoundPolicy | None, new: Policy) -> tuple[Policy | None, str | None]:
+    """The version to compare with, read as the same type of policy (None: there is none),
+    or why it cannot be (the base was checked readable as its own type, not as this one)."""
     if old is None:
-        return None
+        return None, None
     parsed = parse_policy(old.document, new.policy_type)
-    return None if parsed.errors else parsed.policy
+    if parsed.errors or parsed.policy is None:
+        detail = parsed.errors[0].details if parsed.errors else "not a policy"
+        kind = "an identity" if new.policy_type is PolicyType.IDENTITY else "a resource"
+        return None, f"the base version cannot be read as {kind} policy: {detail}"
+    return parsed.policy, None
 
 
 def _empty_like(policy: Policy) -> Policy:
