@@ -10,16 +10,27 @@ class PolicyGuardError(Exception):
 class InputError(PolicyGuardError):
     """A file, argument or document cannot be read or does not fit the grammar.
 
-    The message is one line naming the file, the line where there is one, and the problem.
+    The message is one line naming the file, the line (and column, counted from 1) where there
+    is one, and the problem.
     """
 
-    def __init__(self, message: str, *, filename: str | None = None, line: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        filename: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ):
         self.filename = filename
         self.line = line
+        self.column = column
         self.problem = message
         where = ""
         if filename is not None:
             where = filename if line is None else f"{filename}:{line}"
+            if line is not None and column is not None:
+                where += f":{column}"
         super().__init__(f"{where}: {message}" if where else message)
 
 

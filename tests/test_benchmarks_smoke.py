@@ -73,6 +73,12 @@ def test_hook_bench_prints_ratios_and_the_sweep() -> None:
     assert "files 30" in out
 
 
+def test_wildcard_bench_decides_both_examples() -> None:
+    out = _quick("wildcard_bench.py")
+    assert "simulate, 12 x `*-` against a 12-part resource" in out
+    assert "Resource 35 x `*a`" in out and ">=" not in out  # no run was killed
+
+
 def test_missing_data_is_a_note() -> None:
     common: Any = _module("common")
     assert common.missing_data(common.DATA / "no-such-folder").startswith("note:")

@@ -179,6 +179,67 @@ def test_what_cannot_be_used_is_one_line_and_exit_2(
     assert expected in err
 
 
+REFUSED = {
+    # a version IAM does not know (ERROR INVALID_VERSION): was checked as if it were valid
+    "version": ('"2012-10-18"', "INVALID_VERSION", (2, 14)),
+    # an unknown condition operator
+    "operator": ('"2012-10-17"', "INVALID_CONDITION_OPERATOR", (9, 25)),
+    # an element of the wrong type (a number for a Sid)
+    "type": ('"2012-10-17"', "DATA_TYPE_MISMATCH", (5, 14)),
+}
+
+
+def refused_document(tmp_path: Path, case: str) -> str:
+    version, _, _ = REFUSED[case]
+    sid = "5" if case == "type" else '"Public"'
+    operator = "StringEqualz" if case == "operator" else "StringEquals"
+    text = (
+        "{\n"
+        f'  "Version": {version},\n'
+        '  "Statement": [\n'
+        "    {\n"
+        f'      "Sid": {sid},\n'
+        '      "Effect": "Allow", "Principal": "*",\n'
+        '      "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*",\n'
+        '      "Condition": {\n'
+        f'        "{operator}": {{"aws:SourceAccount": "111122223333"}}\n'
+        "      }\n"
+        "    }\n"
+        "  ]\n"
+        "}\n"
+    )
+    path = tmp_path / f"{case}.json"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+@pytest.mark.parametrize(
+    "command",
+    ["check-no-new-access", "check-access-not-granted", "check-no-public-access",
+     "check-no-external-access"],
+)  # fmt: skip
+def test_a_document_iam_would_refuse_is_not_checked(
+    case: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Access Analyzer refuses a malformed document: exit 2 at the first ERROR-level
+    validation finding, with its line and column, whichever check was asked."""
+    path = refused_document(tmp_path, case)
+    argv = {
+        "check-no-new-access": no_new_access(path, path),
+        "check-access-not-granted": access(path, '{"actions": ["s3:DeleteBucket"]}'),
+        "check-no-public-access": [command, "--policy-document", path, "--resource-type",
+                                   "AWS::S3::Bucket"],
+        "check-no-external-access": [command, "--policy-document", path,
+                                     "--trusted-account", "111122223333"],
+    }[command]  # fmt: skip
+    code, out, err = run(argv, capsys)
+    _, issue_code, (line, column) = REFUSED[case]
+    assert code == 2 and out == "", err
+    assert err.startswith(f"policy-guard: error: {path}:{line}:{column}: IAM would refuse")
+    assert issue_code in err and err.count("\n") == 1
+
+
 def test_console_entry_point_runs_the_check() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "policy_guard", *no_new_access(OLD, NEW, "--output", "json")],

@@ -198,3 +198,36 @@ def test_a_new_delete_bucket_is_refused_naming_file_and_statement(project: Path)
     assert "iam/app.json:" in done.output and "no-new-access" in done.output
     assert "Delete" in done.output and "s3:DeleteBucket" in done.output
     assert head(project) == before
+
+
+# --- no way around the hook (issue 9) -----------------------------------------------------------
+
+WIDE = statement("s3:*", "*", sid="Wide")
+
+
+def test_a_rename_with_a_rewrite_to_everything_is_refused(project: Path) -> None:
+    """`git mv` plus a rewrite: git sees a delete and an add, and the added file is compared
+    with nothing, so `s3:*` on `*` is new access."""
+    before = head(project)
+    git(project, "mv", "iam/app.json", "iam/app2.json")
+    write(project, "iam/app2.json", policy(WIDE))
+    git(project, "add", "--all")
+    done = git_commit(project)
+    assert done.returncode != 0, done.output
+    assert "iam/app2.json:" in done.output and "no-new-access" in done.output
+    assert head(project) == before
+
+
+def test_a_fix_that_widens_a_base_iam_would_refuse_is_refused(project: Path) -> None:
+    """The base has an unknown element (committed past the hook); fixing it and widening to
+    `*` on `*` is compared with the last version IAM would accept."""
+    write(project, "iam/app.json", policy(dict(READ, Unknown="element")))
+    git(project, "add", "iam/app.json")
+    git(project, "commit", "--quiet", "--no-verify", "--message", "broken")
+    before = head(project)
+    write(project, "iam/app.json", policy(statement("*", "*", sid="Everything")))
+    git(project, "add", "iam/app.json")
+    done = git_commit(project)
+    assert done.returncode != 0, done.output
+    assert "no-new-access" in done.output and "Everything" in done.output
+    assert head(project) == before

@@ -201,7 +201,7 @@ def test_validation_errors_carry_position_and_statement(repo: Path) -> None:
     broken = dict(DELETE, Effect="Alow")
     write(repo, "iam/app.json", policy(READ, broken))
     report = check(repo)
-    (issue,) = report.issues
+    issue, undecided = report.issues
     assert (issue.check, issue.severity, issue.statement_index, issue.statement_id) == (
         "validation",
         Severity.ERROR,
@@ -210,22 +210,26 @@ def test_validation_errors_carry_position_and_statement(repo: Path) -> None:
     )
     text = (repo / "iam/app.json").read_text().splitlines()
     assert '"Alow"' in text[issue.location.line - 1]
-    assert report.exit_code == 1
+    # the other checks did not run on a policy IAM would refuse: undecided, never a pass
+    assert undecided.check == "undecided" and "`no-new-access` not checked" in undecided.message
+    assert f"INVALID_EFFECT at line {issue.location.line}" in undecided.message
+    assert report.exit_code == 2
 
 
 def test_without_validation_an_unloadable_policy_is_still_an_error(repo: Path) -> None:
     write(repo, ".policy-guard.yaml", "checks:\n  validation: off\n")
     write(repo, "iam/app.json", policy(READ, dict(DELETE, Effect="Alow")))
-    (issue,) = check(repo).issues
+    issue, undecided = check(repo).issues
     assert issue.check == "parse-error" and "cannot be checked" in issue.message
+    assert undecided.check == "undecided"
 
 
 def test_validation_as_warning_does_not_fail_but_the_policy_is_not_passed(repo: Path) -> None:
     write(repo, ".policy-guard.yaml", "checks:\n  validation: warning\n")
     write(repo, "iam/app.json", policy(READ, dict(DELETE, Effect="Alow")))
     report = check(repo)
-    assert sorted(i.check for i in report.issues) == ["parse-error", "validation"]
-    assert report.exit_code == 1
+    assert sorted(i.check for i in report.issues) == ["parse-error", "undecided", "validation"]
+    assert report.exit_code == 2
 
 
 # --- waivers and report-only ------------------------------------------------------------------
@@ -239,7 +243,7 @@ def test_waivers_by_path_check_and_statement(repo: Path) -> None:
         "waivers:\n  - path: 'iam/*.json'\n    check: validation\n    statement: Read\n"
         "    reason: known\n",
     )
-    report = check(repo)
+    report = check(repo, all_files=True)
     waived = {i.statement_id: i.waived_by for i in report.issues}
     assert waived == {"Read": "known", "Delete": None}
     assert report.counts()["waived"] == 1 and report.exit_code == 1
@@ -253,13 +257,15 @@ def test_an_expired_waiver_waives_nothing_and_is_reported_at_its_line(repo: Path
         "solver: z3\nwaivers:\n  - path: 'iam/*.json'\n    check: validation\n"
         "    reason: known\n    expires: 2025-05-31\n",
     )
-    report = check(repo)
+    report = check(repo, all_files=True)
     assert sorted(checks_of(report)) == [
         ("expired-waiver", ".policy-guard.yaml", 3),
         ("validation", "iam/app.json", 6),
     ]
     assert all(i.waived_by is None for i in report.issues) and report.exit_code == 1
-    on_the_last_day = run(RunOptions(jobs=1), cwd=str(repo), environ={}, today=date(2025, 5, 31))
+    on_the_last_day = run(
+        RunOptions(all_files=True, jobs=1), cwd=str(repo), environ={}, today=date(2025, 5, 31)
+    )
     assert [i.waived_by for i in on_the_last_day.issues] == ["known"]
 
 
@@ -529,3 +535,132 @@ def test_engine_compare_with_empty_reports_what_a_new_policy_grants(repo: Path) 
         "iam/new.json",
         "Delete",
     )
+
+
+# --- no way around the hook (issue 9) -----------------------------------------------------------
+
+WIDE = statement("s3:*", "*", sid="Wide")
+EVERYTHING = statement("*", "*", sid="Everything")
+
+
+def head_sha(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_engine_a_rename_git_does_not_detect_is_compared_with_nothing(repo: Path) -> None:
+    """`git mv` plus a rewrite to `s3:*` on `*`: git sees a delete and an add. The added file
+    is compared with nothing (everything it grants is new), whatever `new_files` says."""
+    first = head_sha(repo)
+    git(repo, "mv", "iam/app.json", "iam/app2.json")
+    write(repo, "iam/app2.json", policy(WIDE))
+    git(repo, "add", "--all")
+    hook = {"PRE_COMMIT": "1"}
+    for report in (check(repo, environ=hook), check(repo, "iam/app2.json", environ=hook)):
+        file = only(report)
+        assert (file.path, file.status, file.old_path) == ("iam/app2.json", "added", None)
+        (issue,) = report.issues
+        assert (issue.check, issue.statement_id) == ("no-new-access", "Wide")
+        assert "newly allows" in issue.message and report.exit_code == 1
+    write(repo, ".policy-guard.yaml", "new_files: fail\n")  # still compared, not just flagged
+    commit(repo, "renamed and widened")
+    (issue,) = check(repo, base=first).issues
+    assert issue.check == "no-new-access" and issue.counterexample is not None
+
+
+def test_an_added_file_beside_a_removed_non_policy_is_still_new(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_engine(monkeypatch, None)  # `new_files: accept`: nothing to compare
+    git(repo, "rm", "--quiet", "package.json")
+    write(repo, "iam/new.json", policy(WIDE))
+    git(repo, "add", "--all")
+    report = check(repo, environ={"PRE_COMMIT": "1"})
+    assert [(f.path, f.status) for f in report.files] == [("iam/new.json", "added")]
+    assert report.issues == () and report.exit_code == 0
+
+
+def test_engine_a_base_iam_would_refuse_gives_way_to_the_last_readable_version(
+    repo: Path,
+) -> None:
+    """The base has an unknown element; the change fixes it and widens to `*` on `*`: it is
+    compared with the last version IAM would accept, not passed as new."""
+    write(repo, "iam/app.json", policy(dict(READ, Unknown="element")))
+    broken = commit(repo, "broken (committed without the hook)")
+    write(repo, "iam/app.json", policy(EVERYTHING))
+    for report in (check(repo), check(repo, "iam/app.json"), check(repo, base=broken)):
+        (issue,) = [i for i in report.issues if i.check != "validation"]  # (PassRole on *)
+        assert (issue.check, issue.statement_id) == ("no-new-access", "Everything")
+        assert report.exit_code == 1
+    write(repo, "iam/app.json", policy(READ))  # back to the last readable version: nothing new
+    assert check(repo).exit_code == 0
+
+
+def test_a_base_that_does_not_parse_gives_way_to_the_last_readable_version(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: list[tuple[Policy, Policy]] = []
+
+    def compare(old: Policy, new: Policy, options: Any) -> CheckResult:
+        compared.append((old, new))
+        return CheckResult("no-new-access", Outcome.PASS, "ok")
+
+    monkeypatch.setattr(no_new_access, "check_no_new_access", compare)
+    write(repo, "iam/app.json", '{"Version": "2012-10-17", "Statement": [\n')
+    commit(repo, "broken")
+    write(repo, "iam/app.json", policy(EVERYTHING))
+    assert check(repo).exit_code == 0
+    ((old, new),) = compared
+    assert [s.sid for s in old.statements] == ["Read"] and [s.sid for s in new.statements] == [
+        "Everything"
+    ]
+
+
+def test_a_base_with_no_readable_version_is_undecided_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_engine(monkeypatch, None)
+    repo = make_repo(tmp_path / "repo")
+    write(
+        repo, "iam/app.json", policy(dict(READ, Condition={"StringEqualz": {"aws:username": "a"}}))
+    )
+    commit(repo, "added broken")
+    write(repo, "iam/app.json", policy(EVERYTHING))
+    for report in (check(repo), check(repo, "iam/app.json")):
+        (issue,) = [i for i in report.issues if i.check != "validation"]  # (PassRole on *)
+        assert (
+            issue.check == "undecided" and "`no-new-access` could not be decided" in issue.message
+        )
+        assert "INVALID_CONDITION_OPERATOR" in issue.message
+        assert "no earlier version of `iam/app.json`" in issue.message
+        assert report.exit_code == 2
+
+
+def test_a_shallow_clone_without_the_readable_version_says_what_to_fetch(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_engine(monkeypatch, None)
+    write(repo, "iam/app.json", policy(dict(READ, Unknown="element")))
+    commit(repo, "broken")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", f"file://{repo}", str(clone))
+    write(clone, "iam/app.json", policy(EVERYTHING))
+    (issue,) = [i for i in check(clone).issues if i.check != "validation"]  # (PassRole on *)
+    assert issue.check == "undecided" and "shallow clone" in issue.message
+    assert "fetch-depth: 0" in issue.message and check(clone).exit_code == 2
+
+
+def test_a_refused_policy_is_a_validation_finding_and_its_other_checks_are_undecided(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown condition operator (ERROR-level, not structural): with validation as a
+    warning, the file is still never a pass."""
+    use_engine(monkeypatch, None)  # nothing may be checked as if the policy were valid
+    write(repo, ".policy-guard.yaml", "checks:\n  validation: warning\n")
+    unknown_operator = dict(WIDE, Condition={"StringEqualz": {"aws:username": "a"}})
+    write(repo, "iam/app.json", policy(READ, unknown_operator))
+    report = check(repo)
+    finding, undecided = report.issues
+    assert (finding.check, finding.severity) == ("validation", Severity.WARNING)
+    assert "INVALID_CONDITION_OPERATOR" in finding.message
+    assert undecided.check == "undecided" and "`no-new-access`" in undecided.message
+    assert "IAM would refuse" in undecided.message and report.exit_code == 2

@@ -26,7 +26,7 @@ from policy_guard.checks.results import CheckResult, Flag, Outcome, Relation
 from policy_guard.checks.settings import NewFiles, Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.values import Decoded
-from policy_guard.policy.model import Effect, Policy
+from policy_guard.policy.model import Effect, Policy, PolicyType
 from policy_guard.policy.parse import parse_policy
 from policy_guard.semantics.request import Request
 
@@ -186,11 +186,18 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
     policy = target.policy
     if policy is None or not target.compared:
         return ()
-    base = _base_policy(target.base, policy)
+    if target.base_problem is not None:  # the base cannot be read, nor any earlier version
+        return (Flag(f"`{CHECK_ID}` could not be decided: {target.base_problem}", undecided=True),)
+    base, problem = _base_policy(target.base, policy)
+    if problem is not None:
+        return (Flag(f"`{CHECK_ID}` could not be decided: {problem}", undecided=True),)
     if base is None:
-        if settings.new_files is NewFiles.ACCEPT:
+        treatment = settings.new_files
+        if target.compare_with_empty:
+            treatment = NewFiles.COMPARE_WITH_EMPTY  # it may be a removed policy, renamed
+        if treatment is NewFiles.ACCEPT:
             return ()
-        if settings.new_files is NewFiles.FAIL:
+        if treatment is NewFiles.FAIL:
             return (Flag(NEW_POLICY),)
         base = _empty_like(policy)
     if base == policy:
@@ -201,13 +208,17 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
     )
 
 
-def _base_policy(document: Decoded | None, new: Policy) -> Policy | None:
-    """The base version, read as the same type of policy; None when there is none that IAM
-    would accept (a policy broken at the base granted nothing)."""
+def _base_policy(document: Decoded | None, new: Policy) -> tuple[Policy | None, str | None]:
+    """The version to compare with, read as the same type of policy (None: there is none), or
+    why it cannot be (the workflow checked the base readable as its own type, not this one)."""
     if document is None:
-        return None
+        return None, None
     parsed = parse_policy(document, new.policy_type)
-    return None if parsed.errors else parsed.policy
+    if parsed.errors or parsed.policy is None:
+        detail = parsed.errors[0].details if parsed.errors else "not a policy"
+        kind = "an identity" if new.policy_type is PolicyType.IDENTITY else "a resource"
+        return None, f"the base version cannot be read as {kind} policy: {detail}"
+    return parsed.policy, None
 
 
 def _empty_like(policy: Policy) -> Policy:

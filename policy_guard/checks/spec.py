@@ -72,7 +72,7 @@ class Target:
     `document` is the policy's own value with the file's positions (a reason's `path` is
     relative to it); `policy` is None at the document stage. `compared` says whether the run
     has a base at all (not for `--all`); `base` is the policy's document at the base, when it
-    had one there."""
+    had one there (or the last version IAM would accept, when the base's would be refused)."""
 
     path: str
     document: Decoded
@@ -81,6 +81,8 @@ class Target:
     policy: Policy | None = None
     compared: bool = False
     base: Decoded | None = None
+    base_problem: str | None = None  # why no version to compare with can be read (undecided)
+    compare_with_empty: bool = False  # added beside a removed policy file: all it grants is new
 
 
 Run = Callable[["Target", "Settings", "EngineOptions"], "tuple[Flag, ...]"]

@@ -818,6 +818,11 @@ class Validation:
     def has_errors(self) -> bool:
         return any(finding.is_error for finding in self.findings)
 
+    @property
+    def first_error(self) -> Finding | None:
+        """The first ERROR-level finding in document order: what IAM would refuse it for."""
+        return next((finding for finding in self.findings if finding.is_error), None)
+
 
 def validate_document(document: Decoded, policy_type: PolicyType | None = None) -> Validation:
     """Validate a decoded document: the parser's structural findings, then every check."""

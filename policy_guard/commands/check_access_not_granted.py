@@ -21,7 +21,7 @@ from policy_guard.commands.check_common import (
 from policy_guard.commands.documents import (
     add_policy_type_argument,
     policy_type_from,
-    read_policy_argument,
+    read_checkable_policy_argument,
 )
 from policy_guard.errors import InputError
 
@@ -99,7 +99,7 @@ def parse_access(argument: str) -> Access:
 def run(args: argparse.Namespace) -> int:
     options = engine_options(args)
     access = parse_access(args.access)
-    policy = read_policy_argument(args.policy_document, policy_type_from(args))
+    policy = read_checkable_policy_argument(args.policy_document, policy_type_from(args))
     with time_limit(options.timeout):
         result = check_access_not_granted(policy, access, options)
     return print_result(args, result, policy)

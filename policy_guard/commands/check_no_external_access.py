@@ -16,7 +16,7 @@ from policy_guard.commands.check_common import (
     print_result,
 )
 from policy_guard.commands.check_no_public_access import add_resource_policy_argument
-from policy_guard.commands.documents import read_policy_argument
+from policy_guard.commands.documents import read_checkable_policy_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = engine_options(args)
-    policy = read_policy_argument(args.policy_document)
+    policy = read_checkable_policy_argument(args.policy_document)
     result = check_no_external_access(
         policy, tuple(args.trusted_account), args.trusted_organization, options
     )

@@ -16,6 +16,7 @@ from policy_guard.commands.check_common import (
 )
 from policy_guard.commands.documents import (
     add_policy_type_argument,
+    checkable_policy,
     policy_type_from,
     read_document_argument,
 )
@@ -41,10 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_pair(existing: str, new: str, policy_type: PolicyType | None) -> tuple[Policy, Policy]:
-    """Both documents; without --policy-type, a pair in which either names principals is read
-    as resource policies (the principal is then part of every request)."""
+    """Both documents, each refused as IAM would refuse it; without --policy-type, a pair in
+    which either names principals is read as resource policies (the principal is then part of
+    every request)."""
     documents = read_document_argument(existing), read_document_argument(new)
-    old, updated = (load_policy(d, policy_type) for d in documents)
+    old, updated = (checkable_policy(d, policy_type) for d in documents)
     if policy_type is None and old.policy_type is not updated.policy_type:
         old, updated = (load_policy(d, PolicyType.RESOURCE) for d in documents)
     return old, updated

@@ -15,7 +15,7 @@ from policy_guard.commands.check_common import (
     engine_options,
     print_result,
 )
-from policy_guard.commands.documents import read_policy_argument
+from policy_guard.commands.documents import read_checkable_policy_argument
 
 
 def add_resource_policy_argument(parser: argparse.ArgumentParser) -> None:
@@ -41,5 +41,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = engine_options(args)
-    policy = read_policy_argument(args.policy_document)
+    policy = read_checkable_policy_argument(args.policy_document)
     return print_result(args, check_no_public_access(policy, args.resource_type, options), policy)

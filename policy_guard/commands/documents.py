@@ -28,6 +28,30 @@ def read_policy_argument(argument: str, policy_type: PolicyType | None = None) -
     return load_policy(read_document_argument(argument), policy_type)
 
 
+def read_checkable_policy_argument(argument: str, policy_type: PolicyType | None = None) -> Policy:
+    """A policy for a `check-*` command: refused as IAM would refuse it (see `checkable_policy`)."""
+    return checkable_policy(read_document_argument(argument), policy_type)
+
+
+def checkable_policy(document: Decoded, policy_type: PolicyType | None = None) -> Policy:
+    """The policy of a document IAM would accept. A document with an ERROR-level validation
+    finding (an unknown condition operator, an element of the wrong type, a malformed ARN ...)
+    is refused at its first such finding, with its line and column, as Access Analyzer refuses a
+    malformed document: checked anyway, it would be answered about a policy IAM never runs."""
+    from policy_guard.checks.validation import validate_document
+
+    first = validate_document(document, policy_type).first_error
+    if first is not None:
+        span = document.span_of(first.path)
+        raise InputError(
+            f"IAM would refuse this policy: {first.issue_code} {first.details}",
+            filename=document.filename,
+            line=span.line,
+            column=span.column + 1,
+        )
+    return load_policy(document, policy_type)
+
+
 def add_policy_type_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy-type",

@@ -1,9 +1,10 @@
 """Wildcard patterns: what `*` and `?` mean in each place of a policy, decided in one place.
 
 A pattern is compiled into a `Glob`: a sequence of tokens (literal characters and four kinds of
-wildcard) plus a case rule. The reference evaluator matches a Glob with a regular expression;
-the encoder builds automata from the same tokens. Keeping the *meaning* here, and the two
-*mechanisms* apart, lets each be tested against the other.
+wildcard) plus a case rule. The reference evaluator matches a Glob with `Glob.matches` (in time
+linear in the pattern times the string: no backtracking); the encoder builds automata from the
+same tokens. Keeping the *meaning* here, and the two *mechanisms* apart, lets each be tested
+against the other.
 
 The semantics (IAM User Guide, "IAM JSON policy elements: Action / Resource" and the ARN
 condition operators):
@@ -21,7 +22,6 @@ condition operators):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -85,25 +85,116 @@ class Glob:
         return self.case_insensitive, tuple((isinstance(t, Wild), str.__str__(t)) for t in tokens)
 
     @cached_property
-    def _regex(self) -> re.Pattern[str]:
-        pieces = []
-        for token in self.tokens:
-            if token is Wild.STAR:
-                pieces.append(".*")
-            elif token is Wild.STAR_IN_SEGMENT:
-                pieces.append("[^:]*")
-            elif token is Wild.ANY:
-                pieces.append(".")
-            elif token is Wild.ANY_IN_SEGMENT:
-                pieces.append("[^:]")
-            else:
-                pieces.append(re.escape(token))
-        return re.compile("".join(pieces), re.DOTALL)
+    def _matcher(self) -> _Matcher:
+        return _Matcher(self.tokens)
 
     def matches(self, value: str) -> bool:
         if self.case_insensitive:
             value = value.lower()
-        return self._regex.fullmatch(value) is not None
+        if self.is_literal:
+            return value == self.literal_text
+        return self._matcher.matches(value)
+
+
+class _Matcher:
+    """Matches a string against a token sequence in O(len(tokens) x len(string)), never by
+    backtracking (a regular expression takes exponential time on `*-*-*-...-prod` against a
+    long string that does not match).
+
+    The common shape, literal text between `*`s that match anything, is matched greedily: the
+    first piece is a prefix, the last a suffix, and each piece between goes at its leftmost
+    place after the previous one (a piece placed further right never leaves the rest more
+    room), found by `str.find`. Any other shape runs the pattern as a nondeterministic
+    automaton whose state set is one integer, bit i meaning "the first i tokens have matched"
+    (shift-and): one step per character, each a few operations on that integer.
+    """
+
+    def __init__(self, tokens: tuple[Token, ...]) -> None:
+        tokens = _collapse_stars(tokens)
+        self.pieces = _star_pieces(tokens)
+        self.accept = 1 << len(tokens)
+        self.literal: dict[str, int] = {}
+        self.any_char = self.any_but_colon = self.star = self.star_but_colon = 0
+        for i, token in enumerate(tokens):
+            bit = 1 << i
+            if token is Wild.STAR:
+                self.star |= bit
+            elif token is Wild.STAR_IN_SEGMENT:
+                self.star_but_colon |= bit
+            elif token is Wild.ANY:
+                self.any_char |= bit
+            elif token is Wild.ANY_IN_SEGMENT:
+                self.any_but_colon |= bit
+            else:
+                self.literal[token] = self.literal.get(token, 0) | bit
+        self.stars = self.star | self.star_but_colon
+
+    def matches(self, value: str) -> bool:
+        if self.pieces is not None:
+            return _match_pieces(self.pieces, value)
+        stars, star, literal = self.stars, self.star, self.literal
+        any_char, any_char_but_colon = self.any_char, self.any_char | self.any_but_colon
+        states = 1 | ((1 & stars) << 1)
+        for char in value:
+            if char == ":":
+                step, stay = literal.get(char, 0) | any_char, star
+            else:
+                step, stay = literal.get(char, 0) | any_char_but_colon, stars
+            states = ((states & step) << 1) | (states & stay)
+            if not states:
+                return False
+            states |= (states & stars) << 1  # a star may match nothing (no two stars adjoin)
+        return bool(states & self.accept)
+
+
+def _is_star(token: Token) -> bool:
+    return token is Wild.STAR or token is Wild.STAR_IN_SEGMENT
+
+
+def _collapse_stars(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """Adjoining stars as one: a `*` among them makes the run `*`, else it stays within a
+    segment. (Then one step past a star reaches the next token that is not one.)"""
+    out: list[Token] = []
+    for token in tokens:
+        if _is_star(token) and out and _is_star(out[-1]):
+            wide = out[-1] is Wild.STAR or token is Wild.STAR
+            out[-1] = Wild.STAR if wide else Wild.STAR_IN_SEGMENT
+        else:
+            out.append(token)
+    return tuple(out)
+
+
+def _star_pieces(tokens: tuple[Token, ...]) -> tuple[str, ...] | None:
+    """The literal text between `*`s (which match anything) when that is all the pattern has,
+    e.g. `a*b*` -> ("a", "b", ""); None for any other wildcard."""
+    pieces: list[str] = []
+    current: list[str] = []
+    for token in tokens:
+        if token is Wild.STAR:
+            pieces.append("".join(current))
+            current = []
+        elif isinstance(token, Wild):
+            return None
+        else:
+            current.append(token)
+    pieces.append("".join(current))
+    return tuple(pieces) if len(pieces) > 1 else None
+
+
+def _match_pieces(pieces: tuple[str, ...], value: str) -> bool:
+    """`pieces` joined by `*`s (at least one) against `value`, greedily (see `_Matcher`)."""
+    first, last = pieces[0], pieces[-1]
+    if len(value) < len(first) + len(last):
+        return False
+    if not (value.startswith(first) and value.endswith(last)):
+        return False
+    position, end = len(first), len(value) - len(last)
+    for piece in pieces[1:-1]:
+        found = value.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 Chunk = tuple[str, bool]

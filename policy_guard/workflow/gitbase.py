@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import git
@@ -163,6 +163,10 @@ class GitRepository:
     def is_shallow(self) -> bool:
         return os.path.exists(os.path.join(self.repo.common_dir, "shallow"))
 
+    def shallow_hint(self) -> str | None:
+        """What to fetch when this clone's history is cut short; None when it is whole."""
+        return FETCH_HINT if self.is_shallow() else None
+
     # --- which files ------------------------------------------------------------------------
 
     def changes(self, comparison: Comparison, *, untracked: bool = False) -> tuple[Change, ...]:
@@ -246,6 +250,16 @@ class GitRepository:
                 return None
             return bytes(self.repo.odb.stream(entry.binsha).read())
         return read_worktree_file(self.root, path)
+
+    def earlier_versions(self, commit: str, path: str) -> Iterator[tuple[str, bytes]]:
+        """The versions of `path` in `commit`'s history, newest first, as (commit, content):
+        each commit that changed it, from `commit` back to the one that created it (a version
+        in which the file is absent ends its history: what came before was another file)."""
+        for found in self.repo.iter_commits(commit, paths=path):
+            data = self._blob_bytes(str(found.hexsha), path)
+            if data is None:
+                return
+            yield str(found.hexsha), data
 
     def _blob_bytes(self, commit: str, path: str) -> bytes | None:
         try:

@@ -16,7 +16,14 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from policy_guard.errors import InputError
-from policy_guard.workflow.comparison import ChangeStatus, Comparison, NewSide, read_worktree_file
+from policy_guard.workflow.base_versions import holds_policy, unreadable_base
+from policy_guard.workflow.comparison import (
+    Change,
+    ChangeStatus,
+    Comparison,
+    NewSide,
+    read_worktree_file,
+)
 from policy_guard.workflow.config import CONFIG_FILE, Config, load_config
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
 from policy_guard.workflow.results import FileReport, RunReport
@@ -216,7 +223,7 @@ def _given_tasks(
 ) -> Iterator[FileTask]:
     """FILES (what pre-commit passes): each against its version at the base, or at its old
     path when git sees a rename."""
-    renamed: dict[str, str] | None = None
+    changes = _Changes(repo, comparison, config)
     for path in _expand(repo.root, cwd, names, repo.all_paths):
         if not os.path.lexists(os.path.join(repo.root, path)) and _nowhere(repo, comparison, path):
             raise InputError("no such file", filename=path)  # a typo, whatever its name selects
@@ -234,13 +241,7 @@ def _given_tasks(
             continue  # deleted (nothing can grant access any more), or not a regular file
         old_path: str | None = path
         if old is None:
-            if renamed is None:
-                renamed = {
-                    c.path: str(c.old_path)
-                    for c in repo.changes(comparison)
-                    if c.status is ChangeStatus.RENAMED
-                }
-            old_path = renamed.get(path)
+            old_path = changes.renamed().get(path)
             old = repo.base_bytes(comparison, old_path) if old_path else None
         status = (
             "added"
@@ -251,7 +252,8 @@ def _given_tasks(
             if old == new
             else "modified"
         )
-        yield FileTask(path, status, new, old_path if old is not None else None, old)
+        task = FileTask(path, status, new, old_path if old is not None else None, old)
+        yield _against_base(repo, comparison, task, changes)
 
 
 def _changed_tasks(
@@ -259,6 +261,7 @@ def _changed_tasks(
 ) -> Iterator[FileTask]:
     """No FILES: the files changed between the base and the new side."""
     changes = repo.changes(comparison, untracked=comparison.untracked)
+    known = _Changes(repo, comparison, config, changes)
     for change in sorted(changes, key=lambda c: c.path):
         if change.status is ChangeStatus.DELETED or not config.selects(change.path):
             continue
@@ -269,9 +272,66 @@ def _changed_tasks(
         if new is None:
             continue
         old = repo.base_bytes(comparison, change.old_path) if change.old_path else None
-        yield FileTask(
-            change.path, change.status.value, new, change.old_path if old is not None else None, old
-        )
+        old_path = change.old_path if old is not None else None
+        task = FileTask(change.path, change.status.value, new, old_path, old)
+        yield _against_base(repo, comparison, task, known)
+
+
+class _Changes:
+    """The change's files as git pairs them, read once and only when asked."""
+
+    def __init__(
+        self,
+        repo: GitRepository,
+        comparison: Comparison,
+        config: Config,
+        changes: tuple[Change, ...] | None = None,
+    ) -> None:
+        self.repo, self.comparison, self.config = repo, comparison, config
+        self._changes = changes
+        self._removes_policy_files: bool | None = None
+
+    def all(self) -> tuple[Change, ...]:
+        if self._changes is None:
+            self._changes = self.repo.changes(self.comparison)
+        return self._changes
+
+    def renamed(self) -> dict[str, str]:
+        """New path -> old path, for the renames git detects."""
+        return {c.path: str(c.old_path) for c in self.all() if c.status is ChangeStatus.RENAMED}
+
+    def removes_policy_files(self) -> bool:
+        """Does the change delete a file that was a policy at the base (a delete, or a rename
+        git does not detect)?"""
+        if self._removes_policy_files is None:
+            self._removes_policy_files = any(
+                holds_policy(
+                    self.repo.base_bytes(self.comparison, c.path),
+                    c.path,
+                    self.config.names(c.path),
+                )
+                for c in self.all()
+                if c.status is ChangeStatus.DELETED and self.config.selects(c.path)
+            )
+        return self._removes_policy_files
+
+
+def _against_base(
+    repo: GitRepository, comparison: Comparison, task: FileTask, changes: _Changes
+) -> FileTask:
+    """The task with what its base alone would let past (see `base_versions`): an added file
+    beside a removed policy file is compared with nothing; a base IAM would refuse gives way
+    to the last readable version in the base's history."""
+    if task.old_data is None:
+        if task.status == ChangeStatus.ADDED.value and changes.removes_policy_files():
+            return replace(task, compare_with_empty=True)
+        return task
+    if task.old_data == task.new_data or comparison.base is None:
+        return task
+    path = task.old_path or task.path
+    history = repo.earlier_versions(comparison.base, path)
+    unreadable = unreadable_base(task.old_data, path, history, repo.shallow_hint())
+    return task if unreadable is None else replace(task, unreadable_base=unreadable)
 
 
 # --- checking --------------------------------------------------------------------------------
