@@ -18,6 +18,9 @@ from policy_guard.checks.common import EngineOptions
 from policy_guard.checks.no_new_access import check_no_new_access
 from policy_guard.checks.results import Outcome, Relation
 from policy_guard.document.read import decode_text
+from policy_guard.encode.template_relations import within
+from policy_guard.encode.templates import compile_value
+from policy_guard.policy.globs import Kind
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate
@@ -233,3 +236,54 @@ def test_policy_variables_are_decided(
     for reason in result.reasons:
         request = reason.counterexample
         assert evaluate(new, request).allowed and not evaluate(old, request).allowed
+
+
+# --- `template_relations.within`, the containment the axioms rest on ----------------------------
+
+
+def _within(first: str, first_kind: Kind, second: str, second_kind: Kind) -> set[str]:
+    a = compile_value(first, first_kind, True)
+    b = compile_value(second, second_kind, True)
+    return {"+".join(state.value for _, state in states) for states in within([a], [b])}
+
+
+def test_a_narrower_suffix_lies_within_for_every_user_name() -> None:
+    like = Kind.STRING_LIKE
+    assert _within("home/${aws:username}/docs/*", like, "home/${aws:username}/*", like) == {
+        "one",
+        "absent",
+        "many",
+    }
+    # the wider one lies within only where the variable has no value (both match nothing)
+    assert _within("home/${aws:username}/*", like, "home/${aws:username}/docs/*", like) == {
+        "absent",
+        "many",
+    }
+
+
+def test_case_folding_lies_within_one_way_only() -> None:
+    equals, folded = Kind.STRING_EQUALS, Kind.STRING_EQUALS_IGNORE_CASE
+    assert _within("${aws:SourceIdentity}", equals, "${aws:SourceIdentity}", folded) == {
+        "one",
+        "absent",
+        "many",
+    }
+    # `Alice` equals `alice` ignoring case, not exactly
+    assert _within("${aws:SourceIdentity}", folded, "${aws:SourceIdentity}", equals) == {
+        "absent",
+        "many",
+    }
+
+
+def test_a_default_widens_only_when_the_key_is_absent() -> None:
+    like = Kind.STRING_LIKE
+    plain, guest = "home/${aws:username}/*", "home/${aws:username, 'guest'}/*"
+    assert _within(plain, like, guest, like) == {"one", "absent", "many"}
+    assert _within(guest, like, plain, like) == {"one", "many"}
+
+
+def test_a_question_mark_never_takes_a_whole_value() -> None:
+    # `?` is one character; a user name may be longer (or empty)
+    like = Kind.STRING_LIKE
+    assert "one" not in _within("a${aws:username}", like, "a?", like)
+    assert "one" in _within("a${aws:username}", like, "a*", like)
