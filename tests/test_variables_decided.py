@@ -18,9 +18,10 @@ from policy_guard.checks.common import EngineOptions
 from policy_guard.checks.no_new_access import check_no_new_access
 from policy_guard.checks.results import Outcome, Relation
 from policy_guard.document.read import decode_text
+from policy_guard.encode.bool_strings import bool_string_partition
 from policy_guard.encode.template_relations import within
 from policy_guard.encode.templates import compile_value
-from policy_guard.policy.globs import Kind
+from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate
@@ -148,23 +149,12 @@ REVERSED = {
     Relation.EQUIVALENT: Relation.EQUIVALENT,
     Relation.INCOMPARABLE: Relation.INCOMPARABLE,
 }
-BOOL_AND_STRING = pytest.mark.xfail(
-    strict=True,
-    reason="Bool and String operators on one key are still refused (undecided): Bool strips "
-    "whitespace, which no wildcard pattern states",
-)
 
 
-def _pairs(engine: bool) -> list[Any]:
-    """Each case in both directions; for the engine, the Bool/String cases marked."""
+def _pairs() -> list[Any]:
+    """Each case in both directions."""
     return [
-        pytest.param(
-            old,
-            new,
-            relation,
-            id=f"{name}-{direction}",
-            marks=[BOOL_AND_STRING] if engine and name.startswith("bool") else [],
-        )
+        pytest.param(old, new, relation, id=f"{name}-{direction}")
         for name, (first, second, expected) in CASES.items()
         for direction, old, new, relation in (
             ("forward", first, second, expected),
@@ -227,7 +217,7 @@ def _relation(old: Policy, new: Policy, space: list[Request]) -> Relation:
     }[(gained, lost)]
 
 
-@pytest.mark.parametrize(("old_document", "new_document", "relation"), _pairs(engine=False))
+@pytest.mark.parametrize(("old_document", "new_document", "relation"), _pairs())
 def test_the_expected_relation_is_the_evaluators(
     old_document: dict[str, Any], new_document: dict[str, Any], relation: Relation
 ) -> None:
@@ -236,7 +226,7 @@ def test_the_expected_relation_is_the_evaluators(
 
 
 @pytest.mark.parametrize("options", OPTIONS)
-@pytest.mark.parametrize(("old_document", "new_document", "relation"), _pairs(engine=True))
+@pytest.mark.parametrize(("old_document", "new_document", "relation"), _pairs())
 def test_policy_variables_are_decided(
     options: EngineOptions,
     old_document: dict[str, Any],
@@ -302,3 +292,39 @@ def test_a_question_mark_never_takes_a_whole_value() -> None:
     like = Kind.STRING_LIKE
     assert "one" not in _within("a${aws:username}", like, "a?", like)
     assert "one" in _within("a${aws:username}", like, "a*", like)
+
+
+# --- one key read by Bool and by String operators ----------------------------------------------
+
+SAMPLES = ["true", "TRUE", " true", "true\t", "\u2003False ", "false", "fAlSe", "yes", "", " ", "t"]
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        [("true", Kind.STRING_EQUALS)],
+        [("true", Kind.STRING_EQUALS_IGNORE_CASE), ("f*", Kind.STRING_LIKE)],
+        [("* true", Kind.STRING_LIKE), ("?", Kind.STRING_LIKE), ("FALSE", Kind.STRING_EQUALS)],
+    ],
+)
+def test_bool_and_string_regions_are_every_pair_a_value_can_have(
+    patterns: list[tuple[str, Kind]],
+) -> None:
+    globs = [compile_pattern(text, kind) for text, kind in patterns]
+    part = bool_string_partition(globs, 2_000)
+    pairs = []
+    for region, witness in enumerate(part.witnesses):
+        # each witness has its region's vector and Bool reading
+        vector = frozenset(i for i, g in enumerate(globs) if g.matches(witness))
+        assert frozenset(i for i, m in enumerate(part.members) if region in m) == vector
+        assert part.readings[region] == _bool_reading(witness)
+        pairs.append((vector, part.readings[region]))
+    assert len(set(pairs)) == len(pairs)
+    for sample in SAMPLES:  # every value is in the region of its own pair
+        region = part.region_of(sample)
+        assert part.readings[region] == _bool_reading(sample)
+
+
+def _bool_reading(value: str) -> bool | None:
+    lowered = value.strip().lower()
+    return {"true": True, "false": False}.get(lowered)
