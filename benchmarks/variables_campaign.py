@@ -64,7 +64,7 @@ STRING_OPERATORS = [
     "StringNotLike",
 ]
 USERS = ["alice", "Alice", "guest", "docs"]
-CONTEXTS = 300  # contexts per pair at most (a fixed sample of the product beyond that)
+CONTEXTS = 100  # contexts per pair at most (a fixed sample of the product beyond that)
 
 
 @dataclass(frozen=True)
@@ -250,6 +250,7 @@ def main() -> int:
     for number, pair in enumerate(pairs(count, args.seed)):
         old, new = _load(pair.old, "old.json"), _load(pair.new, "new.json")
         answers = {}
+        gains: list[bool] = []  # the evaluator's answer, worked out once, when a PASS needs it
         for solver in SOLVERS:
             counts["checks"] += 1
             result = _check(old, new, solver, args.budget)
@@ -261,7 +262,9 @@ def main() -> int:
                     print(f"  old: {json.dumps(pair.old)}\n  new: {json.dumps(pair.new)}")
                 continue
             answers[solver] = (result.outcome, result.relation)
-            if result.outcome is Outcome.PASS and _gains(pair, old, new):
+            if result.outcome is Outcome.PASS and not gains:
+                gains.append(_gains(pair, old, new))
+            if result.outcome is Outcome.PASS and gains[0]:
                 counts["false PASS"] += 1
                 print(f"FALSE PASS ({solver}, pair {number}): {json.dumps([pair.old, pair.new])}")
             for reason in result.reasons:

@@ -120,7 +120,12 @@ KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["2024-01-01T00:00:00Z", "2023-06-01", "1700000000"],
         ["2023-01-01T00:00:00Z", "1800000000", "soon"],
     ),
-    "aws:SecureTransport": (["Bool"], ["true", "false"], ["TRUE", "yes"]),
+    # Bool strips whitespace and folds case; the String operators read the same key as written
+    "aws:SecureTransport": (
+        ["Bool", "Bool", "StringEquals", "StringEqualsIgnoreCase", "StringLike"],
+        ["true", "false"],
+        ["TRUE", "yes", " true", "False "],
+    ),
     "aws:SourceIp": (
         ["IpAddress", "NotIpAddress"],
         ["10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32", "192.0.2.1"],

@@ -28,7 +28,7 @@ from pysmt.formula import FormulaManager
 from pysmt.typing import INT
 
 from policy_guard.encode.lazy import LazyValue, lazy_value
-from policy_guard.encode.template_relations import implication
+from policy_guard.encode.template_relations import disjoint_lengths, implication, one_value
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import (
     Cell,
@@ -478,6 +478,9 @@ class SymbolicRequest:
             for other_template, other in atoms[n + 1 :]:
                 if template.disjoint_from(other_template):
                     self.axioms.append(m.Not(m.And(atom, other)))
+                apart = disjoint_lengths(template, other_template)
+                if apart is not None:
+                    self.axioms.append(m.Implies(one_value(self, apart), m.Not(m.And(atom, other))))
                 for a, b, x, y in (
                     (template, other_template, atom, other),
                     (other_template, template, other, atom),

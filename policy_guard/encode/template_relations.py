@@ -296,4 +296,74 @@ def relate_lists(
             axiom = implication(request, a.patterns, b.patterns, tuple(zip(x, y, strict=True)))
             if axiom is not None:
                 request.axioms.append(axiom)
+        apart = _apart(values.patterns, other.patterns)
+        if apart is not None:
+            # no value matches both lists: they cannot both hold of every value, if there is one
+            m = request.manager
+            both = m.And(terms[1], other_terms[1], request.nonempty(key))
+            request.axioms.append(m.Implies(one_value(request, apart), m.Not(both)))
     known[values] = terms
+
+
+def _apart(a: Sequence[Pattern], b: Sequence[Pattern]) -> tuple[str, ...] | None:
+    """Keys whose one value each makes every pattern of `a` disjoint from every one of `b`."""
+    keys: dict[str, None] = {}
+    for x in a:
+        for y in b:
+            found = disjoint_lengths(x, y)
+            if found is None:
+                return None
+            keys.update(dict.fromkeys(found))
+    return tuple(keys) if a and b else None
+
+
+def _length_range(template: Template) -> tuple[int, int | None, tuple[tuple[str, int], ...]]:
+    """The length of what a template's text (not its variables) takes: at least, at most (None:
+    any), and how many times each key's variable occurs."""
+    low, high = 0, 0
+    counts: dict[str, int] = {}
+    wild = template.kind.has_wildcards
+    for part in template.parts:
+        if isinstance(part, Variable):
+            counts[part.key_lower] = counts.get(part.key_lower, 0) + 1
+        elif isinstance(part, Escaped):
+            low, high = low + 1, high + 1
+        else:
+            for char in part.text:
+                if wild and char == "*":
+                    high = -1
+                    continue
+                low += 1
+                high = high + 1 if high >= 0 else -1
+    return low, (None if high < 0 else high), tuple(sorted(counts.items()))
+
+
+def disjoint_lengths(a: Pattern, b: Pattern) -> tuple[str, ...] | None:
+    """The keys that, each with one value, make no string match both `a` and `b`; None when
+    that is not shown. Sound: a string `w` matching a case-sensitive template is as long as the
+    template's text takes plus each variable's value as often as it occurs; two templates with
+    the same occurrences of the same keys then need the same text length, which ranges that do
+    not meet cannot give. (Case-insensitive templates are left out: `lower()` may change a
+    string's length.)"""
+    if not isinstance(a, Template) or not isinstance(b, Template):
+        return None
+    if a.kind.case_insensitive or b.kind.case_insensitive:
+        return None
+    low_a, high_a, counts_a = _length_range(a)
+    low_b, high_b, counts_b = _length_range(b)
+    if counts_a != counts_b:
+        return None
+    if (high_a is not None and high_a < low_b) or (high_b is not None and high_b < low_a):
+        return tuple(key for key, _ in counts_a)
+    return None
+
+
+def one_value(request: SymbolicRequest, keys: Sequence[str]) -> FNode:
+    """Each of `keys` has exactly one value."""
+    m = request.manager
+    terms = []
+    for key in keys:
+        one = request.keys[key].one
+        assert one is not None
+        terms.append(one)
+    return m.And(terms)
