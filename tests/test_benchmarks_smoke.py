@@ -72,6 +72,12 @@ def test_hook_bench_prints_ratios_and_the_sweep() -> None:
     assert "files 30" in out
 
 
+def test_variables_campaign_prints_its_figures() -> None:
+    out = _quick("variables_campaign.py")
+    assert "pairs 6 (seed" in out and "undecided" in out
+    assert "false PASS 0, unconfirmed counterexamples 0, z3/cvc5 disagreements 0" in out
+
+
 def test_missing_data_is_a_note() -> None:
     common: Any = _module("common")
     assert common.missing_data(common.DATA / "no-such-folder").startswith("note:")
