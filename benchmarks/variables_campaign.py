@@ -289,7 +289,7 @@ def main() -> int:
         if counts["checks"] % 200 == 0:
             elapsed = time.perf_counter() - started
             print(
-                f"... {number + 1} pairs, {counts['undecided']} undecided, {elapsed:.0f} s",
+                f"... {counts['checks']} checks, {counts['undecided']} undecided, {elapsed:.0f} s",
                 flush=True,
             )
     checks = counts["checks"]
