@@ -328,3 +328,16 @@ def test_bool_and_string_regions_are_every_pair_a_value_can_have(
 def _bool_reading(value: str) -> bool | None:
     lowered = value.strip().lower()
     return {"true": True, "false": False}.get(lowered)
+
+
+def test_a_literal_star_is_no_wildcard() -> None:
+    # StringEquals reads `*` as a character: `home/alice/*` is one string, within its IgnoreCase
+    # form, and not within `home/alice/x`
+    equals, folded = Kind.STRING_EQUALS, Kind.STRING_EQUALS_IGNORE_CASE
+    assert _within("home/alice/*", equals, "home/alice/*", folded) == {""}
+    assert _within("home/alice/*", equals, "home/alice/x", equals) == set()
+    assert _within("home/alice/", equals, "home/alice/*", equals) == set()
+    assert _within("home/${aws:username}/", equals, "home/${aws:username}/*", equals) == {
+        "absent",
+        "many",
+    }

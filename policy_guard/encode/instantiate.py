@@ -208,6 +208,10 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
             for value_class in classes:
                 for var, value in _read_back(template, value_class.witness):
                     read.setdefault(var, []).append(value)
+                    if template.kind.case_insensitive:
+                        # the value read back in another case: it still matches here, and
+                        # may be what a case-sensitive pattern of the same key must miss
+                        read[var] += [v for v in (value.swapcase(), value.lower()) if v != value]
     folded = {
         v.key_lower
         for template in _templates(model)

@@ -166,13 +166,19 @@ def _b_steps(
     return {position + 1} if seen == token else set()
 
 
+def _is_star(token: Token) -> bool:
+    """A `*` wildcard (by identity: `Wild` is a `str`, and a literal `*` from `${*}` or from
+    StringEquals text equals `Wild.STAR`)."""
+    return token is Wild.STAR or token is Wild.STAR_IN_SEGMENT
+
+
 def _closure(tokens: tuple[Token, ...], positions: Iterable[int]) -> frozenset[int]:
     """Positions plus those reached by letting stars take nothing."""
     result: set[int] = set()
     for position in positions:
         while True:
             result.add(position)
-            if position < len(tokens) and tokens[position] in (Wild.STAR, Wild.STAR_IN_SEGMENT):
+            if position < len(tokens) and _is_star(tokens[position]):
                 position += 1
             else:
                 break
@@ -205,7 +211,7 @@ def contained(a: Symbolic, b: Symbolic, markers: Iterable[str]) -> bool | None:
                     return False
                 continue
             token = a_tokens[here]
-            advance = here if token in (Wild.STAR, Wild.STAR_IN_SEGMENT) else here + 1
+            advance = here if _is_star(token) else here + 1
             for letter in _a_letters(token, a.fold, letters):
                 reached = set()
                 for b_position in b_set:
