@@ -4,7 +4,9 @@ The model says, for each template atom, whether the request matches the template
 fixes each key's regions. Here we look for concrete values that make those statements true:
 - variable values: each single-valued variable key's region witness, values read back out of
   the resource or key values a template must match (the template as a regular expression with
-  a group per variable), and another member of the region;
+  a group per variable), and another member of the region; under an IgnoreCase template, the
+  value read back in other cases and a value with a cased letter (a case-sensitive pattern of
+  the same key must often miss what the IgnoreCase one matches);
 - then, with the variables fixed, the resource (and the values of keys with templated
   conditions) is chosen inside its model cell and inside/outside each instantiated template
   as the model says (`partition.realize` over the space's patterns and the instantiated ones,
