@@ -4,13 +4,15 @@ Shared by tests/test_engine_properties.py (SMT verdicts vs the evaluator) and te
 (the encoding of each request vs the evaluator). The vocabulary is small but touches every
 feature: wildcards, case, NotAction/NotResource/NotPrincipal, principals and accounts, every
 operator family with negation, IfExists, Null, ForAllValues/ForAnyValue and multi-valued
-context, policy variables with and without defaults, `${*}` escapes, Version 2008-10-17.
+context, policy variables with and without defaults (in Resource and in condition values,
+re-cased keys, beside literals in one list), `${*}` escapes, Version 2008-10-17.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -45,7 +47,13 @@ RESOURCE_PATTERNS = [
     "arn:aws:s3:::B/x",
     "arn:aws:s3:::b/${*}",
 ]
-VARIABLE_RESOURCES = ["arn:aws:s3:::b/${aws:username}", "arn:aws:s3:::${aws:username, 'b'}/*"]
+VARIABLE_RESOURCES = [
+    "arn:aws:s3:::b/${aws:username}",
+    "arn:aws:s3:::${aws:username, 'b'}/*",
+    "arn:aws:s3:::b/${AWS:UserName}",
+    "arn:aws:s3:::b/${aws:username}/*",
+    "arn:aws:s3:::b/${aws:username, 'guest'}/*",
+]
 PRINCIPALS: list[Any] = [
     "*",
     {"AWS": "*"},
@@ -64,6 +72,9 @@ REQUEST_PRINCIPALS = [
     "cognito-identity.amazonaws.com",
     "anonymous",
 ]
+REQUEST_LIMIT = 20_000
+"""Requests per space at most: past it, a fixed sample of the contexts (several templated keys
+multiply their values)."""
 FRESH_ACTIONS = ["s3:GetObject", "s3:getobjectacl", "ec2:RunInstances", "sqs:SendMessage"]
 FRESH_RESOURCES = ["arn:aws:s3:::c/x", "arn:aws:ec2:us-east-1:111122223333:instance/i-1"]
 
@@ -79,6 +90,22 @@ STRING_OPERATORS = [
 KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "aws:username": (STRING_OPERATORS, ["alice", "a*", "ALICE", "b?b"], ["bob", "Alice"]),
     "aws:TagKeys": (STRING_OPERATORS, ["team", "env", "t*", "${aws:username}-x"], ["owner"]),
+    # policy variables in condition values: narrowed, defaulted, re-cased, beside literals
+    "s3:prefix": (
+        STRING_OPERATORS,
+        [
+            "home/${aws:username}/*",
+            "home/${aws:username}/docs/*",
+            "home/${aws:username, 'guest'}/*",
+            "home/${AWS:UserName}/*",
+        ],
+        ["home/bob/x", "home/alice/docs/y"],
+    ),
+    "aws:ResourceTag/owner": (
+        STRING_OPERATORS,
+        ["${aws:username}", "${AWS:UserName}", "${aws:username, 'guest'}", "zz"],
+        ["ALICE", "guest"],
+    ),
     "s3:max-keys": (
         [
             "NumericEquals",
@@ -96,7 +123,12 @@ KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["2024-01-01T00:00:00Z", "2023-06-01", "1700000000"],
         ["2023-01-01T00:00:00Z", "1800000000", "soon"],
     ),
-    "aws:SecureTransport": (["Bool"], ["true", "false"], ["TRUE", "yes"]),
+    # Bool strips whitespace and folds case; the String operators read the same key as written
+    "aws:SecureTransport": (
+        ["Bool", "Bool", "StringEquals", "StringEqualsIgnoreCase", "StringLike"],
+        ["true", "false"],
+        ["TRUE", "yes", " true", "False "],
+    ),
     "aws:SourceIp": (
         ["IpAddress", "NotIpAddress"],
         ["10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32", "192.0.2.1"],
@@ -128,8 +160,7 @@ def conditions(draw: st.DrawFn, keys: list[str]) -> dict[str, Any]:
         operator = draw(st.sampled_from(operators))
         prefix = draw(st.sampled_from(["", "", "ForAllValues:", "ForAnyValue:"]))
         suffix = draw(st.sampled_from(["", "", "IfExists"]))
-        usable = [v for v in values if "${" not in v or "aws:username" in keys]
-        block.setdefault(prefix + operator + suffix, {})[key] = listed(draw, usable)
+        block.setdefault(prefix + operator + suffix, {})[key] = listed(draw, values)
     return block
 
 
@@ -143,7 +174,7 @@ def statements(draw: st.DrawFn, keys: list[str], resource_policy: bool) -> dict[
         statement[element] = draw(st.sampled_from(PRINCIPALS))
     element = "NotAction" if draw(st.integers(0, 3)) == 0 else "Action"
     statement[element] = listed(draw, ACTION_PATTERNS, 3)
-    resources = RESOURCE_PATTERNS + (VARIABLE_RESOURCES if "aws:username" in keys else [])
+    resources = RESOURCE_PATTERNS + VARIABLE_RESOURCES
     if not resource_policy or draw(st.booleans()):
         element = "NotResource" if draw(st.integers(0, 3)) == 0 else "Resource"
         statement[element] = listed(draw, resources, 2)
@@ -201,7 +232,7 @@ def fill(pattern: str) -> set[str]:
     variants = {pattern}
     with_values = set()
     for text in variants:
-        for value in ("alice", "b", "bob"):
+        for value in ("alice", "b", "bob", "guest"):
             with_values.add(re.sub(r"\$\{[^}]*\}", value, text))
     result = set()
     for text in with_values:
@@ -240,7 +271,8 @@ def request_space(
     principals: list[str | None] = (
         list(REQUEST_PRINCIPALS) if kind is PolicyType.RESOURCE else [None]
     )
-    keys = sorted({k for k in KEYS if k in json.dumps(documents)})
+    mentioned = json.dumps(documents).lower()  # a variable's key in any case
+    keys = sorted({k for k in KEYS if k.lower() in mentioned})
     options: list[list[tuple[str, tuple[str, ...] | None]]] = []
     for key in keys:
         _, values, fresh = KEYS[key]
@@ -249,9 +281,12 @@ def request_space(
         choices += [(v,) for v in pool]
         choices += [(pool[0], pool[-1]), (pool[1], pool[2]), (pool[0], pool[0])]
         options.append([(key, c) for c in choices])
-    contexts = []
-    for combination in itertools.product(*options):
-        contexts.append({k: v for k, v in combination if v is not None})
+    combinations = list(itertools.product(*options))
+    others = len(actions) * len(resources) * len(principals)
+    if len(combinations) * others > REQUEST_LIMIT:  # a fixed sample: bounded test time
+        chosen = max(1, REQUEST_LIMIT // others)
+        combinations = random.Random(0).sample(combinations, min(chosen, len(combinations)))
+    contexts = [{k: v for k, v in combination if v is not None} for combination in combinations]
     return [
         Request(action, resource, principal, context)
         for action in actions

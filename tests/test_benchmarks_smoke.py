@@ -79,6 +79,12 @@ def test_wildcard_bench_decides_both_examples() -> None:
     assert "Resource 35 x `*a`" in out and ">=" not in out  # no run was killed
 
 
+def test_variables_campaign_prints_its_figures() -> None:
+    out = _quick("variables_campaign.py")
+    assert "pairs 6 (seed" in out and "undecided" in out
+    assert "false PASS 0, unconfirmed counterexamples 0, z3/cvc5 disagreements 0" in out
+
+
 def test_missing_data_is_a_note() -> None:
     common: Any = _module("common")
     assert common.missing_data(common.DATA / "no-such-folder").startswith("note:")

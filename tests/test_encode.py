@@ -38,7 +38,6 @@ from policy_guard.encode.vocabulary import (
     build_vocabulary,
     principal_globs,
 )
-from policy_guard.errors import UndecidedError
 from policy_guard.policy.arns import PrincipalKind
 from policy_guard.policy.globs import Glob, Kind, compile_pattern
 from policy_guard.policy.model import PolicyType, PrincipalEntry
@@ -237,13 +236,14 @@ def test_families_and_shared_string_space() -> None:
     assert vocabulary.keys["aws:sourcearn"].family == "string"
     assert vocabulary.keys["aws:sourcearn"].name == "aws:SourceArn"
     assert vocabulary.keys["aws:tokenissuetime"].family == "presence"
-    with pytest.raises(UndecidedError, match="aws:securetransport"):
-        vocabulary_of(
-            {
-                "Bool": {"aws:SecureTransport": "true"},
-                "StringLike": {"aws:securetransport": "t*"},
-            }
-        )
+    # Bool and String operators on one key: one exact domain of (pattern vector, Bool reading)
+    both = vocabulary_of(
+        {
+            "Bool": {"aws:SecureTransport": "true"},
+            "StringLike": {"aws:securetransport": "t*"},
+        }
+    )
+    assert both.keys["aws:securetransport"].family == "string"
 
 
 def test_statement_with_thousands_of_actions_is_a_few_ranges() -> None:

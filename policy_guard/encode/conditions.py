@@ -27,6 +27,7 @@ from pysmt.fnode import FNode
 
 from policy_guard.encode.lazy import LazyValue
 from policy_guard.encode.request_terms import SymbolicRequest
+from policy_guard.encode.template_relations import relate_lists
 from policy_guard.encode.vocabulary import (
     INSTANCE_LIMIT,
     ConditionValues,
@@ -81,6 +82,7 @@ class ConditionEncoder:
         some = request.some(key, values.globs)
         every = request.every(key, values.globs)
         if not values.templates:
+            relate_lists(request, key, values, (some, every))
             return some, every
         cached = request.condition_atoms.get((key, values))
         if cached is not None:
@@ -119,6 +121,7 @@ class ConditionEncoder:
                 )
             )
         request.condition_atoms[(key, values)] = (some_atom, every_atom)
+        relate_lists(request, key, values, (some_atom, every_atom))
         return some_atom, every_atom
 
     def _maybe(

@@ -4,7 +4,9 @@ The model says, for each template atom, whether the request matches the template
 fixes each key's regions. Here we look for concrete values that make those statements true:
 - variable values: each single-valued variable key's region witness, values read back out of
   the resource or key values a template must match (the template as a regular expression with
-  a group per variable), and another member of the region;
+  a group per variable), and another member of the region; under an IgnoreCase template, the
+  value read back in other cases and a value with a cased letter (a case-sensitive pattern of
+  the same key must often miss what the IgnoreCase one matches);
 - then, with the variables fixed, the resource (and the values of keys with templated
   conditions) is chosen inside its model cell and inside/outside each instantiated template
   as the model says (`partition.realize` over the space's patterns and the instantiated ones,
@@ -185,6 +187,13 @@ def _joint_readings(model: RequestModel) -> list[dict[str, str | None]]:
     return [r for r in joint if honours(r)]
 
 
+def _templates(model: RequestModel) -> Iterator[Template]:
+    """The templates the model's atoms are about."""
+    yield from model.resource_atoms
+    for _key, values in model.condition_atoms:
+        yield from values.templates
+
+
 def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context) -> list[Context]:
     """Contexts that differ from `base` in the values of single-valued variable keys: first
     the joint readings of the resource templates, then per-key choices combined."""
@@ -201,6 +210,16 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
             for value_class in classes:
                 for var, value in _read_back(template, value_class.witness):
                     read.setdefault(var, []).append(value)
+                    if template.kind.case_insensitive:
+                        # the value read back in another case: it still matches here, and
+                        # may be what a case-sensitive pattern of the same key must miss
+                        read[var] += [v for v in (value.swapcase(), value.lower()) if v != value]
+    folded = {
+        v.key_lower
+        for template in _templates(model)
+        if template.kind.case_insensitive
+        for v in template.variables
+    }
     per_key: list[list[tuple[str, str]]] = []
     for key, space in vocabulary.keys.items():
         key_model = model.keys[key]
@@ -211,6 +230,10 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
         witness = value_class.witness
         choices = [v for v in exact.get(key, []) if value_class.contains(v)]
         choices.append(witness)
+        if key in folded:
+            # a value with a cased letter: under an IgnoreCase template its case variants
+            # differ from it (a caseless value makes `StringEquals` and its IgnoreCase agree)
+            choices += [v for v in (witness + "a", "a" + witness) if value_class.contains(v)][:1]
         readings = exact.get(key, []) + read.get(key, [])
         # every value read back as it is before any extension: the slots of a multi-valued
         # key read back several values, and the one that fits may not be the first

@@ -28,6 +28,7 @@ from pysmt.formula import FormulaManager
 from pysmt.typing import INT
 
 from policy_guard.encode.lazy import LazyValue, lazy_value
+from policy_guard.encode.template_relations import disjoint_lengths, implication, one_value
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import (
     Cell,
@@ -128,6 +129,9 @@ class SymbolicRequest:
         }
         self.condition_atoms: dict[tuple[str, ConditionValues], tuple[FNode, FNode]] = {}
         """`some`/`every` atoms of templated condition values, by key and values (conditions)."""
+        self.condition_lists: dict[str, dict[ConditionValues, tuple[FNode, FNode]]] = {}
+        """`some`/`every` terms of every string value list encoded so far, by key (to relate
+        lists where one lies within another: `template_relations`)."""
         self._define()
 
     def fresh(self, prefix: str) -> FNode:
@@ -474,6 +478,16 @@ class SymbolicRequest:
             for other_template, other in atoms[n + 1 :]:
                 if template.disjoint_from(other_template):
                     self.axioms.append(m.Not(m.And(atom, other)))
+                apart = disjoint_lengths(template, other_template)
+                if apart is not None:
+                    self.axioms.append(m.Implies(one_value(self, apart), m.Not(m.And(atom, other))))
+                for a, b, x, y in (
+                    (template, other_template, atom, other),
+                    (other_template, template, other, atom),
+                ):
+                    related = implication(self, [a], [b], [(x, y)])
+                    if related is not None:
+                        self.axioms.append(related)
         for template, atom in self.resource_atoms.items():
             self.axioms.append(m.Implies(atom, self.resource_matches([template.shape()])))
             self.axioms.append(m.Implies(atom, self.resolvable(template)))

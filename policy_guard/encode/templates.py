@@ -14,6 +14,7 @@ import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from policy_guard.policy.globs import (
     Glob,
@@ -33,12 +34,29 @@ from policy_guard.policy.variables import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Template:
-    """A pattern that holds at least one `${key}` variable (escapes are kept as `Escaped`)."""
+    """A pattern that holds at least one `${key}` variable (escapes are kept as `Escaped`).
+
+    Two templates are the same when they differ only in the case of a variable's key
+    (`${AWS:UserName}` is `${aws:username}`: context keys are case-insensitive), so they share
+    one atom and an unchanged template cancels exactly however its keys are spelt."""
 
     parts: tuple[Part, ...]
     kind: Kind
+
+    @cached_property
+    def _identity(self) -> tuple[Kind, tuple[Part, ...]]:
+        canonical = tuple(
+            Variable(p.key_lower, p.default) if isinstance(p, Variable) else p for p in self.parts
+        )
+        return self.kind, canonical
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Template) and self._identity == other._identity
+
+    def __hash__(self) -> int:
+        return hash(self._identity)
 
     @property
     def variables(self) -> tuple[Variable, ...]:

@@ -470,6 +470,8 @@ def _no_regions(value: str) -> int:
 
 def _key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
     groups = sorted(usage.families)
+    if groups == ["bool", "string"]:
+        return _bool_string_key_space(key, usage, max_states)
     if len(groups) > 1:
         operators = " and ".join(f"`{usage.families[g]}`" for g in groups)
         raise UndecidedError(
@@ -495,6 +497,21 @@ def _key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
         "presence": presence_domain,
     }[group]()
     return KeySpace(key, usage.name, group, domain, None, usage.variable)
+
+
+def _bool_string_key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
+    """A key read by Bool and String operators: the exact product domain (`bool_strings`),
+    whatever the budget says (the lazy encoding has no Bool reading; at 0, the default)."""
+    from policy_guard.encode.bool_strings import bool_string_domain, bool_string_partition
+
+    budget = max_states if max_states > 0 else DEFAULT_PARTITION_STATES
+    globs = tuple(dict((glob_key(g), g) for g in usage.globs).values())
+    part = bool_string_partition(globs, budget)
+    strings = StringSpace(globs, part)
+    count = len(usage.conditions)
+    return KeySpace(
+        key, usage.name, "string", bool_string_domain(part), strings, usage.variable, count
+    )
 
 
 def build_vocabulary(
