@@ -1,0 +1,291 @@
+"""Unknown values in policies, decided exactly over every value they may take.
+
+A source writes an unknown value (a template parameter, another resource's ARN, a Terraform
+value known after apply) into the policy as the policy variable `${unknown:NAME}`. Where IAM
+matches patterns (Resource, NotResource, condition values) the engine reads a variable as one
+arbitrary string, the same in the old and the new policy of one request: for a value that
+cannot hold wildcards that is exact, since "some value, some request" is "some request with
+some value of the key". Two things need more (docs/semantics.md, "Unknown values"):
+
+- **Equality positions** (Principal, NotPrincipal, Action, NotAction) take no variables. An
+  unknown there is replaced by concrete values: one of the right shape that equals no other
+  principal in either version, and each value that makes the element equal to one that is
+  written out (`${AccountId}` = 111122223333 when `arn:aws:iam::111122223333:root` is in the
+  policy), and `*` when the value may be a pattern. A check holds when it holds for each.
+- **Values that may be patterns** (`*` typed as a parameter): the variable reading is then one
+  value among many, so a FAIL under it is real, but a PASS is not a proof. A second reading,
+  `abstract_patterns`, replaces each element holding such a value by a fresh variable of its
+  own (one per element text and position): whether that element matches is then free in every
+  request, which over-approximates every pattern the value can be. A PASS there is a proof; a
+  FAIL there (after a PASS under the first reading) is undecided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from policy_guard.document.values import Decoded, Path
+from policy_guard.sources.base import UNKNOWN_PREFIX, FoundPolicy, Unknown
+
+MAX_ASSIGNMENTS = 32  # readings of the equality positions before the answer is undecided
+BASE_SUFFIX = "@base"
+_PLACEHOLDER = re.compile(r"\$\{" + re.escape(UNKNOWN_PREFIX) + r"([^}]*)\}")
+_EQUALITY = ("Principal", "NotPrincipal", "Action", "NotAction")
+_PATTERN = ("Resource", "NotResource", "Condition")
+
+Transform = Callable[[str, str], str]  # (position, text) -> text
+
+
+def placeholders_in(text: str) -> list[str]:
+    """The names of the unknowns written in `text`."""
+    return _PLACEHOLDER.findall(text)
+
+
+def map_policy_strings(document: Decoded, transform: Transform) -> Decoded:
+    """`document` with each string `transform(position, text)`: position is the statement
+    element (`Action`, `Resource`, `Principal`, `Condition/<operator>/<key>`) or `Other`."""
+
+    def walk(value: Any, position: str) -> Any:
+        if isinstance(value, str):
+            return transform(position, value)
+        if isinstance(value, list):
+            return [walk(item, position) for item in value]
+        if isinstance(value, dict):
+            return {key: walk(item, position) for key, item in value.items()}
+        return value
+
+    def statement(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return walk(value, "Other")
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            if key == "Condition" and isinstance(item, dict):
+                result[key] = {
+                    operator: {
+                        name: walk(values, f"Condition/{operator}/{name}")
+                        for name, values in keys.items()
+                    }
+                    if isinstance(keys, dict)
+                    else walk(keys, "Other")
+                    for operator, keys in item.items()
+                }
+            else:
+                kind = key if key in _EQUALITY or key in _PATTERN else "Other"
+                result[key] = walk(item, kind)
+        return result
+
+    value = document.value
+    if isinstance(value, dict):
+        new_value = {}
+        for key, item in value.items():
+            if key == "Statement":
+                items = item if isinstance(item, list) else [item]
+                mapped = [statement(s) for s in items]
+                new_value[key] = mapped if isinstance(item, list) else mapped[0]
+            else:
+                new_value[key] = walk(item, "Other")
+        value = new_value
+    return Decoded(
+        value, document.filename, document.spans, document.key_spans, document.duplicate_keys
+    )
+
+
+def misplaced_unknown(found: FoundPolicy) -> tuple[str, Path] | None:
+    """An unknown where no reading can place it (Effect, Version, a condition key): the name
+    and the path of the first, or None."""
+
+    def walk(value: Any, path: Path, allowed: bool) -> tuple[str, Path] | None:
+        if isinstance(value, str):
+            names = placeholders_in(value)
+            return (names[0], path) if names and not allowed else None
+        items = (
+            value.items()
+            if isinstance(value, dict)
+            else enumerate(value)
+            if isinstance(value, list)
+            else ()
+        )
+        for key, item in items:
+            if isinstance(key, str) and placeholders_in(key):
+                return placeholders_in(key)[0], (*path, key)
+            found_here = walk(item, (*path, key), allowed)
+            if found_here:
+                return found_here
+        return None
+
+    statements = (
+        found.document.value.get("Statement") if isinstance(found.document.value, dict) else None
+    )
+    for index, item in enumerate(statements if isinstance(statements, list) else [statements]):
+        prefix: Path = ("Statement", index) if isinstance(statements, list) else ("Statement",)
+        if isinstance(item, dict):
+            for key, element in item.items():
+                allowed = key in (*_EQUALITY, *_PATTERN)
+                hit = walk(element, (*prefix, key), allowed)
+                if hit:
+                    return hit
+    for key in ("Version", "Id"):
+        text = found.document.value.get(key) if isinstance(found.document.value, dict) else None
+        if isinstance(text, str) and placeholders_in(text):
+            return placeholders_in(text)[0], (key,)
+    return None
+
+
+def rename_changed(old: FoundPolicy, new: FoundPolicy) -> FoundPolicy:
+    """The base version with each unknown whose expression (or what it depends on) changed
+    renamed `NAME@base`: the two are then unrelated values."""
+    same = {(u.name, u.fingerprint) for u in new.unknowns}
+    renamed = {u.name for u in old.unknowns if (u.name, u.fingerprint) not in same}
+    if not renamed:
+        return old
+
+    def rename(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return (
+            "${" + UNKNOWN_PREFIX + name + BASE_SUFFIX + "}" if name in renamed else match.group(0)
+        )
+
+    document = map_policy_strings(old.document, lambda _, text: _PLACEHOLDER.sub(rename, text))
+    unknowns = tuple(
+        Unknown(u.name + BASE_SUFFIX, u.fingerprint, u.may_be_pattern, u.shape)
+        if u.name in renamed
+        else u
+        for u in old.unknowns
+    )
+    return FoundPolicy(
+        old.policy_id,
+        document,
+        old.policy_type,
+        old.resource_type,
+        unknowns,
+        old.problem,
+        old.problem_path,
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to read the unknowns: the documents to check, and whether a FAIL under it is
+    real (`exact`) or only means undecided (the abstract reading of pattern values)."""
+
+    documents: tuple[Decoded, ...]
+    exact: bool
+    assignment: tuple[tuple[str, str], ...] = ()
+
+
+def readings(documents: tuple[Decoded, ...], unknowns: tuple[Unknown, ...]) -> list[Reading] | None:
+    """The readings a check must hold under, in order (exact ones first); None when the
+    equality positions need more than MAX_ASSIGNMENTS readings."""
+    by_name = {u.name: u for u in unknowns}
+    equality_texts: list[str] = []
+    constants: list[str] = []
+    pattern_names: set[str] = set()
+
+    def collect(position: str, text: str) -> str:
+        names = placeholders_in(text)
+        if position in _EQUALITY:
+            (equality_texts if names else constants).append(text)
+        elif names and position != "Other":
+            pattern_names.update(n for n in names if by_name.get(n, Unknown(n, "")).may_be_pattern)
+        return text
+
+    for document in documents:
+        map_policy_strings(document, collect)
+    assignments = _assignments(equality_texts, constants, by_name)
+    if assignments is None:
+        return None
+    result = []
+    for assignment in assignments:
+        fixed = tuple(_instantiate(d, assignment) for d in documents)
+        result.append(Reading(fixed, True, tuple(sorted(assignment.items()))))
+        if pattern_names:
+            result.append(
+                Reading(
+                    tuple(abstract_patterns(d, pattern_names) for d in fixed),
+                    False,
+                    tuple(sorted(assignment.items())),
+                )
+            )
+    return result
+
+
+def _assignments(
+    templates: list[str], constants: list[str], by_name: dict[str, Unknown]
+) -> list[dict[str, str]] | None:
+    names = sorted({n for t in templates for n in placeholders_in(t)})
+    if not names:
+        return [{}]
+    candidates: dict[str, set[str]] = {n: {_fresh(by_name.get(n), n)} for n in names}
+    for template in set(templates):
+        parts = _PLACEHOLDER.split(template)  # text, name, text, name, ...
+        order = parts[1::2]
+        regex = "".join(re.escape(p) if i % 2 == 0 else "(.+?)" for i, p in enumerate(parts))
+        for constant in set(constants):
+            match = re.fullmatch(regex, constant)
+            if match:
+                for name, value in zip(order, match.groups(), strict=True):
+                    candidates[name].add(value)
+        if len(order) == 1 and template == "${" + UNKNOWN_PREFIX + order[0] + "}":
+            unknown = by_name.get(order[0])
+            if unknown is None or unknown.may_be_pattern:
+                candidates[order[0]].add("*")
+    total = 1
+    for values in candidates.values():
+        total *= len(values)
+    if total > MAX_ASSIGNMENTS:
+        return None
+    return [
+        dict(zip(names, combination, strict=True))
+        for combination in itertools.product(*(sorted(candidates[n]) for n in names))
+    ]
+
+
+def _fresh(unknown: Unknown | None, name: str) -> str:
+    """A value of the unknown's shape that no written-out element is expected to hold."""
+    if unknown is not None and unknown.shape is not None:
+        return unknown.shape
+    return re.sub(r"[^A-Za-z0-9-]", "-", name.removesuffix(BASE_SUFFIX)).strip("-").lower() + (
+        "-base" if name.endswith(BASE_SUFFIX) else "-value"
+    )
+
+
+def _instantiate(document: Decoded, assignment: dict[str, str]) -> Decoded:
+    if not assignment:
+        return document
+
+    def replace(position: str, text: str) -> str:
+        if position not in _EQUALITY:
+            return text
+        return _PLACEHOLDER.sub(lambda m: assignment.get(m.group(1), m.group(0)), text)
+
+    return map_policy_strings(document, replace)
+
+
+def abstract_patterns(document: Decoded, pattern_names: set[str]) -> Decoded:
+    """Each element holding an unknown that may be a pattern, replaced by a variable of its
+    own (one per element text and position), so that whether it matches is free."""
+
+    def replace(position: str, text: str) -> str:
+        if position == "Other" or not pattern_names.intersection(placeholders_in(text)):
+            return text
+        digest = hashlib.sha256(f"{position}\0{text}".encode()).hexdigest()[:12]
+        return "${" + UNKNOWN_PREFIX + "pattern-" + digest + "}"
+
+    return map_policy_strings(document, replace)
+
+
+def unknowns_in(found: FoundPolicy) -> list[str]:
+    """The names of the unknowns the document holds, in order of first appearance."""
+    seen: dict[str, None] = {}
+
+    def collect(position: str, text: str) -> str:
+        seen.update(dict.fromkeys(placeholders_in(text)))
+        return text
+
+    map_policy_strings(found.document, collect)
+    return list(seen)
