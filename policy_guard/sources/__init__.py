@@ -14,11 +14,12 @@ from policy_guard.document.read import decode_text
 from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
 from policy_guard.sources.base import FoundPolicy, Source
+from policy_guard.sources.cloudformation import CloudFormationSource
 from policy_guard.sources.policy_file import PolicyFileSource
 
 __all__ = ["SOURCES", "FoundPolicy", "Source", "decode_file", "find_policies"]
 
-SOURCES: tuple[Source, ...] = (PolicyFileSource(),)
+SOURCES: tuple[Source, ...] = (PolicyFileSource(), CloudFormationSource())
 
 
 def decode_file(data: bytes, path: str) -> Decoded:

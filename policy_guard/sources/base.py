@@ -58,6 +58,7 @@ class FoundPolicy:
     unknowns: tuple[Unknown, ...] = ()
     problem: str | None = None
     problem_path: Path = ()
+    only_when_new: bool = False  # the problem counts only when the base has no such policy
 
     @property
     def line(self) -> int:

@@ -129,7 +129,7 @@ def misplaced_unknown(found: FoundPolicy) -> tuple[str, Path] | None:
                 hit = walk(element, (*prefix, key), allowed)
                 if hit:
                     return hit
-    for key in ("Version", "Id"):
+    for key in ("Version",):
         text = found.document.value.get(key) if isinstance(found.document.value, dict) else None
         if isinstance(text, str) and placeholders_in(text):
             return placeholders_in(text)[0], (key,)
