@@ -10,17 +10,27 @@ from typing import Protocol
 from policy_guard.document.values import Decoded, Path
 from policy_guard.policy.model import PolicyType
 
-UNKNOWN_PREFIX = "unknown:"  # every unknown's policy-variable key starts with this
+UNKNOWN_PREFIX = "unknown/"  # every unknown's policy-variable key starts with this
+
+
+def label_of(name: str) -> str:
+    """An unknown's name as it can stand in a policy variable inside an ARN."""
+    return name.replace("::", ".").replace(":", ".").replace("}", ")")
+
+
+def has_unknown(text: str) -> bool:
+    return "${" + UNKNOWN_PREFIX in text
 
 
 @dataclass(frozen=True)
 class Unknown:
     """A value the file does not fix, written into the policy as the policy variable
-    `${unknown:NAME}` (see `sources.unknowns` for how the checks decide over every value).
+    `${unknown/LABEL}` (see `sources.unknowns` for how the checks decide over every value).
 
     `name` is how a user recognises it (`BucketName`, `AppRole.Arn`, `AWS::AccountId`,
     `aws_s3_bucket.data.arn`); it is also the variable's key after the prefix, so a
-    counterexample shows it by name. `fingerprint` is the expression and everything it depends
+    counterexample shows it by name (its `label`: `:` is `.`, since ARNs split at `:`).
+    `fingerprint` is the expression and everything it depends
     on: an unknown with the same name and fingerprint in the old and the new version of a file
     has the same value in both; otherwise the two are unrelated. `may_be_pattern`: the value may
     hold `*` or `?` (a parameter a deployer types), which IAM then reads as wildcards.
@@ -34,8 +44,12 @@ class Unknown:
     shape: str | None = None
 
     @property
+    def label(self) -> str:
+        return label_of(self.name)
+
+    @property
     def key(self) -> str:
-        return f"{UNKNOWN_PREFIX}{self.name}"
+        return f"{UNKNOWN_PREFIX}{self.label}"
 
     @property
     def placeholder(self) -> str:
@@ -48,7 +62,7 @@ class FoundPolicy:
 
     `problem` says why the policy (or an attachment, or a template macro) cannot be read; the
     workflow reports it as undecided at `document`'s position, never as "not a policy".
-    `unknowns` lists the unknown values written into `document` as `${unknown:...}`.
+    `unknowns` lists the unknown values written into `document` as `${unknown/...}`.
     """
 
     policy_id: str

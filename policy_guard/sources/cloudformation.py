@@ -10,8 +10,8 @@ by the shape of a value: an ECR lifecycle policy or a task definition is no IAM 
 
 Each policy's identity is its logical path (`Resources.AppRole.Properties.Policies[0].
 PolicyDocument`); intrinsics are evaluated by `cloudformation_intrinsics` (unknown values become
-`${unknown:NAME}`; each `Fn::If` is read both ways, a statement under it carrying the condition's
-Boolean `unknown:Condition/NAME`); what cannot be read is a policy with a `problem`.
+`${unknown/LABEL}`; each `Fn::If` is read both ways, a statement under it carrying the
+condition's Boolean `unknown/Condition/NAME`); what cannot be read is a policy with a `problem`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from policy_guard.document.values import Decoded, Path
 from policy_guard.policy.model import PolicyType
-from policy_guard.sources.base import FoundPolicy, Unknown
+from policy_guard.sources.base import FoundPolicy, Unknown, label_of
 from policy_guard.sources.cloudformation_intrinsics import (
     PSEUDO_SHAPES,
     REMOVED,
@@ -34,7 +34,7 @@ from policy_guard.sources.cloudformation_intrinsics import (
     branches,
 )
 from policy_guard.sources.cloudformation_properties import POLICY_PROPERTIES
-from policy_guard.sources.unknowns import misplaced_unknown, unknowns_in
+from policy_guard.sources.unknowns import condition_key, misplaced_unknown, unknowns_in
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 READ_TRANSFORMS = (SAM_TRANSFORM, "AWS::LanguageExtensions")
@@ -45,8 +45,8 @@ _KIND = {
     "trust": PolicyType.RESOURCE,
 }
 _ARN_PREFIX = (
-    "arn:${{unknown:AWS::Partition}}:{service}:"  # a resource of this stack's account and region
-    "${{unknown:AWS::Region}}:${{unknown:AWS::AccountId}}:"
+    "arn:${{unknown/AWS.Partition}}:{service}:"  # a resource of this stack's account and region
+    "${{unknown/AWS.Region}}:${{unknown/AWS.AccountId}}:"
 )
 _ATTACHING = {
     "AWS::IAM::Role": ("ManagedPolicyArns", "PermissionsBoundary"),
@@ -251,8 +251,8 @@ class _Template:
         decoded = combined.decoded(self.document.filename)
         found = FoundPolicy(policy_id, decoded, policy_type, governed)
         names = unknowns_in(found)
-        for name in names:
-            if name in PSEUDO_SHAPES:
+        for name in PSEUDO_SHAPES:
+            if label_of(name) in names:
                 self.evaluator.ref(name, path)
         unknowns = tuple(self.evaluator.unknowns[n] for n in names if n in self.evaluator.unknowns)
         found = FoundPolicy(policy_id, decoded, policy_type, governed, unknowns)
@@ -319,7 +319,7 @@ class _Template:
             if arn is REMOVED or arn is None:
                 continue
             label = arn.unknown.placeholder if isinstance(arn, UnknownList) else str(arn)
-            label = label.replace("${unknown:", "${")
+            label = label.replace("${unknown/", "${")
             container = _logical(path[:-1] if isinstance(path[-1], int) else path)
             yield self.problem(
                 f"{_dotted(container)}[{label}]",
@@ -511,7 +511,7 @@ def _conditioned(statement: Any, choices: dict[str, bool], evaluator: Evaluator)
     booleans = dict(condition.get("Bool") or {}) if isinstance(condition.get("Bool"), dict) else {}
     for name, chosen in sorted(choices.items()):
         unknown: Unknown = evaluator.condition_unknown(name)
-        booleans[unknown.key] = "true" if chosen else "false"
+        booleans[condition_key(unknown)] = "true" if chosen else "false"
     condition["Bool"] = booleans
     return {**statement, "Condition": condition}
 

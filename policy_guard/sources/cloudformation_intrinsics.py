@@ -3,7 +3,7 @@
 What the template fixes (literals, `Fn::Join` of literals, `Fn::FindInMap` with literal keys,
 `Fn::Sub` of those) becomes text; what it leaves open (a parameter's value, another resource's
 name or ARN, a pseudo parameter, an imported value) becomes an `Unknown` written as
-`${unknown:NAME}` (see `sources.unknowns`). `Fn::If` is not decided: evaluation stops with
+`${unknown/LABEL}` (see `sources.unknowns`). `Fn::If` is not decided: evaluation stops with
 `NeedChoice`, and the caller evaluates both branches (`branches`), each under the condition's
 own Boolean. What cannot be evaluated at all (`Fn::Base64`, a `Fn::Transform`, a condition
 function in a property) raises `CannotEvaluate` with the path, so the policy is undecided.
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policy_guard.document.values import Decoded, Path, Span
-from policy_guard.sources.base import Unknown
+from policy_guard.sources.base import Unknown, has_unknown, label_of
 
 PSEUDO_SHAPES = {
     "AWS::AccountId": "123456789012",
@@ -33,6 +33,11 @@ PSEUDO_SHAPES = {
     "AWS::NotificationARNs": None,
 }
 NO_VALUE = "AWS::NoValue"
+# A sample ARN of the right form for principals that are another resource's ARN.
+_ARN_SHAPES = {
+    "AWS::IAM::Role": "arn:aws:iam::123456789012:role/{name}",
+    "AWS::IAM::User": "arn:aws:iam::123456789012:user/{name}",
+}
 _SUB = re.compile(r"\$\{([^}]*)\}")
 # Parameter types whose values are identifiers (no `*` or `?` possible).
 _IDENTIFIER_TYPES = re.compile(
@@ -100,10 +105,13 @@ class Evaluator:
     def unknown(
         self, name: str, fingerprint: str, may_be_pattern: bool, shape: str | None = None
     ) -> str:
-        name = name.replace("}", ")")
         found = Unknown(name, fingerprint, may_be_pattern, shape)
-        self.unknowns[name] = found
+        self.unknowns[found.label] = found
         return found.placeholder
+
+    def unknown_list(self, name: str, fingerprint: str, may_be_pattern: bool) -> UnknownList:
+        self.unknown(name, fingerprint, may_be_pattern)
+        return UnknownList(self.unknowns[label_of(name)])
 
     def condition_unknown(self, name: str) -> Unknown:
         definition = self.conditions.get(name)
@@ -112,7 +120,7 @@ class Evaluator:
             [definition, {r: self.parameters.get(r) for r in referenced if r in self.parameters}]
         )
         found = Unknown(f"Condition/{name}", fingerprint)
-        self.unknowns[found.name] = found
+        self.unknowns[found.label] = found
         return found
 
     def resource_fingerprint(self, logical_id: str) -> str:
@@ -135,7 +143,9 @@ class Evaluator:
         if name in PSEUDO_SHAPES:
             placeholder = self.unknown(name, name, False, PSEUDO_SHAPES[name])
             return (
-                UnknownList(self.unknowns[name]) if name == "AWS::NotificationARNs" else placeholder
+                UnknownList(self.unknowns[label_of(name)])
+                if name == "AWS::NotificationARNs"
+                else placeholder
             )
         if name in self.parameters:
             definition = self.parameters[name]
@@ -144,7 +154,7 @@ class Evaluator:
                 name, _fingerprint(definition), _may_be_pattern(definition), None
             )
             if kind.startswith("List<") or kind == "CommaDelimitedList":
-                return UnknownList(self.unknowns[name.replace("}", ")")])
+                return UnknownList(self.unknowns[label_of(name)])
             return placeholder
         if name in self.resources:
             return self.unknown(name, self.resource_fingerprint(name), False)
@@ -161,7 +171,13 @@ class Evaluator:
             raise CannotEvaluate(
                 f"`Fn::GetAtt` of `{resource}`, which the template does not define", path
             )
-        return self.unknown(f"{resource}.{attribute}", self.resource_fingerprint(resource), False)
+        definition = self.resources[resource]
+        kind = definition.get("Type") if isinstance(definition, dict) else None
+        shape = None
+        if attribute == "Arn" and kind in _ARN_SHAPES:
+            shape = _ARN_SHAPES[kind].format(name=resource.lower())
+        fingerprint = self.resource_fingerprint(resource)
+        return self.unknown(f"{resource}.{attribute}", fingerprint, False, shape)
 
     # --- evaluation --------------------------------------------------------------------------
 
@@ -177,8 +193,11 @@ class Evaluator:
             raise CannotEvaluate("a string was expected here", path)
         return result
 
-    def evaluate(self, value: Any, path: Path, choices: dict[str, bool]) -> Evaluated:
-        """`value` (at template path `path`) with its intrinsics evaluated."""
+    def evaluate(
+        self, value: Any, path: Path, choices: dict[str, bool], final: bool = True
+    ) -> Evaluated:
+        """`value` (at template path `path`) with its intrinsics evaluated. In a `final`
+        value an unknown list (a list parameter) is a list of one unknown element."""
         out = Evaluated(None)
 
         def walk(item: Any, source: Path, target: Path) -> Any:
@@ -208,6 +227,8 @@ class Evaluator:
             return item
 
         out.value = walk(value, path, ())
+        if final:
+            out.value = _lists_written(out.value)
         return out
 
     def intrinsic(
@@ -247,7 +268,7 @@ class Evaluator:
             if not isinstance(argument, list) or len(argument) != 2:
                 raise CannotEvaluate("`Fn::Join` needs [delimiter, list]", path)
             delimiter = self.text(argument[0], (*path, 0), choices)
-            items = self.evaluate(argument[1], (*path, 1), choices).value
+            items = self.evaluate(argument[1], (*path, 1), choices, final=False).value
             if isinstance(items, UnknownList):
                 return items.unknown.placeholder
             if not isinstance(items, list):
@@ -257,7 +278,7 @@ class Evaluator:
             if not isinstance(argument, list) or len(argument) != 2:
                 raise CannotEvaluate("`Fn::Select` needs [index, list]", path)
             index = self.text(argument[0], (*path, 0), choices)
-            items = self.evaluate(argument[1], (*path, 1), choices).value
+            items = self.evaluate(argument[1], (*path, 1), choices, final=False).value
             if isinstance(items, UnknownList):
                 inner = items.unknown
                 return self.unknown(
@@ -271,19 +292,17 @@ class Evaluator:
                 raise CannotEvaluate("`Fn::Split` needs [delimiter, string]", path)
             delimiter = self.text(argument[0], (*path, 0), choices)
             text = self.text(argument[1], (*path, 1), choices)
-            if "${unknown:" in text:
-                return UnknownList(
-                    Unknown(f"Split({text})".replace("${unknown:", "").replace("}", ""), text, True)
-                )
+            if has_unknown(text):
+                return self.unknown_list(f"Split({_plain(text)})", text, True)
             return text.split(delimiter)
         if name == "Fn::FindInMap":
             return self.find_in_map(argument, path, choices)
         if name == "Fn::ImportValue":
             exported = self.text(argument, path, choices)
-            return self.unknown(f"ImportValue({exported})", exported, True)
+            return self.unknown(f"ImportValue({_plain(exported)})", exported, True)
         if name == "Fn::GetAZs":
             region = self.text(argument, path, choices) if argument != "" else ""
-            return UnknownList(Unknown(f"GetAZs({region})", region, False))
+            return self.unknown_list(f"GetAZs({_plain(region)})", region, False)
         if name == "Fn::ToJsonString":
             inner = self.evaluate(argument, path, choices).value
             return json.dumps(inner, separators=(",", ":"))
@@ -332,15 +351,15 @@ class Evaluator:
         if not isinstance(argument, list) or len(argument) < 3:
             raise CannotEvaluate("`Fn::FindInMap` needs [map, key, key]", path)
         names = [self.text(a, (*path, i), choices) for i, a in enumerate(argument[:3])]
-        if "${unknown:" in names[0]:
+        if has_unknown(names[0]):
             raise CannotEvaluate("`Fn::FindInMap` of a map the template does not name", path)
         mapping = self.mappings.get(names[0])
         if not isinstance(mapping, dict):
             raise CannotEvaluate(f"`Fn::FindInMap` of `{names[0]}`, which is not in Mappings", path)
-        if any("${unknown:" in n for n in names[1:]):
+        if any(has_unknown(n) for n in names[1:]):
             values = [v for top in mapping.values() if isinstance(top, dict) for v in top.values()]
             pattern = any(isinstance(v, str) and ("*" in v or "?" in v) for v in values)
-            label = ".".join(n.replace("${unknown:", "").replace("}", "") for n in names)
+            label = ".".join(_plain(n) for n in names)
             return self.unknown(f"FindInMap({label})", _fingerprint([mapping, names]), pattern)
         top = mapping.get(names[1])
         if not isinstance(top, dict) or names[2] not in top:
@@ -366,6 +385,21 @@ def branches(
             pending.append({**current, need.condition: True})
             pending.append({**current, need.condition: False})
     return done
+
+
+def _lists_written(value: Any) -> Any:
+    if isinstance(value, UnknownList):
+        return [value.unknown.placeholder]
+    if isinstance(value, dict):
+        return {k: _lists_written(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lists_written(v) for v in value]
+    return value
+
+
+def _plain(text: str) -> str:
+    """`text` with each unknown written as its label (for the name of a derived unknown)."""
+    return re.sub(r"\$\{unknown/([^}]*)\}", r"\1", text)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Unknown values in policies, decided exactly over every value they may take.
 
 A source writes an unknown value (a template parameter, another resource's ARN, a Terraform
-value known after apply) into the policy as the policy variable `${unknown:NAME}`. Where IAM
+value known after apply) into the policy as the policy variable `${unknown/LABEL}`. Where IAM
 matches patterns (Resource, NotResource, condition values) the engine reads a variable as one
 arbitrary string, the same in the old and the new policy of one request: for a value that
 cannot hold wildcards that is exact, since "some value, some request" is "some request with
@@ -34,6 +34,7 @@ from policy_guard.sources.base import UNKNOWN_PREFIX, FoundPolicy, Unknown
 
 MAX_ASSIGNMENTS = 32  # readings of the equality positions before the answer is undecided
 BASE_SUFFIX = "@base"
+CONDITION_PREFIX = "unknown:"  # a condition key names a service: `unknown:Condition.IsProd`
 _PLACEHOLDER = re.compile(r"\$\{" + re.escape(UNKNOWN_PREFIX) + r"([^}]*)\}")
 _EQUALITY = ("Principal", "NotPrincipal", "Action", "NotAction")
 _PATTERN = ("Resource", "NotResource", "Condition")
@@ -42,7 +43,7 @@ Transform = Callable[[str, str], str]  # (position, text) -> text
 
 
 def placeholders_in(text: str) -> list[str]:
-    """The names of the unknowns written in `text`."""
+    """The labels of the unknowns written in `text`."""
     return _PLACEHOLDER.findall(text)
 
 
@@ -64,6 +65,9 @@ def map_policy_strings(document: Decoded, transform: Transform) -> Decoded:
             return walk(value, "Other")
         result: dict[str, Any] = {}
         for key, item in value.items():
+            if key in ("Principal", "NotPrincipal") and isinstance(item, dict):
+                result[key] = {kind: walk(v, f"{key}/{kind}") for kind, v in item.items()}
+                continue
             if key == "Condition" and isinstance(item, dict):
                 result[key] = {
                     operator: {
@@ -139,8 +143,8 @@ def misplaced_unknown(found: FoundPolicy) -> tuple[str, Path] | None:
 def rename_changed(old: FoundPolicy, new: FoundPolicy) -> FoundPolicy:
     """The base version with each unknown whose expression (or what it depends on) changed
     renamed `NAME@base`: the two are then unrelated values."""
-    same = {(u.name, u.fingerprint) for u in new.unknowns}
-    renamed = {u.name for u in old.unknowns if (u.name, u.fingerprint) not in same}
+    same = {(u.label, u.fingerprint) for u in new.unknowns}
+    renamed = {u.label for u in old.unknowns if (u.label, u.fingerprint) not in same}
     if not renamed:
         return old
 
@@ -151,9 +155,10 @@ def rename_changed(old: FoundPolicy, new: FoundPolicy) -> FoundPolicy:
         )
 
     document = map_policy_strings(old.document, lambda _, text: _PLACEHOLDER.sub(rename, text))
+    document = _rename_condition_keys(document, renamed)
     unknowns = tuple(
         Unknown(u.name + BASE_SUFFIX, u.fingerprint, u.may_be_pattern, u.shape)
-        if u.name in renamed
+        if u.label in renamed
         else u
         for u in old.unknowns
     )
@@ -168,6 +173,37 @@ def rename_changed(old: FoundPolicy, new: FoundPolicy) -> FoundPolicy:
     )
 
 
+def condition_key(unknown: Unknown) -> str:
+    """The condition key of an unknown Boolean (a template condition): `unknown:LABEL`."""
+    return CONDITION_PREFIX + unknown.label
+
+
+def _rename_condition_keys(document: Decoded, renamed: set[str]) -> Decoded:
+    value = document.value
+    statements = value.get("Statement") if isinstance(value, dict) else None
+    if not isinstance(statements, list):
+        return document
+
+    def rename(statement: Any) -> Any:
+        condition = statement.get("Condition") if isinstance(statement, dict) else None
+        booleans = condition.get("Bool") if isinstance(condition, dict) else None
+        if not isinstance(condition, dict) or not isinstance(booleans, dict):
+            return statement
+        renamed_booleans = {
+            key + BASE_SUFFIX if key.removeprefix(CONDITION_PREFIX) in renamed else key: chosen
+            for key, chosen in booleans.items()
+        }
+        return {**statement, "Condition": {**condition, "Bool": renamed_booleans}}
+
+    return Decoded(
+        {**value, "Statement": [rename(s) for s in statements]},
+        document.filename,
+        document.spans,
+        document.key_spans,
+        document.duplicate_keys,
+    )
+
+
 @dataclass(frozen=True)
 class Reading:
     """One way to read the unknowns: the documents to check, and whether a FAIL under it is
@@ -178,55 +214,78 @@ class Reading:
     assignment: tuple[tuple[str, str], ...] = ()
 
 
-def readings(documents: tuple[Decoded, ...], unknowns: tuple[Unknown, ...]) -> list[Reading] | None:
-    """The readings a check must hold under, in order (exact ones first); None when the
-    equality positions need more than MAX_ASSIGNMENTS readings."""
-    by_name = {u.name: u for u in unknowns}
-    equality_texts: list[str] = []
-    constants: list[str] = []
+def readings(documents: tuple[Decoded, ...], unknowns: tuple[Unknown, ...]) -> list[Reading] | str:
+    """The readings a check must hold under, exact ones first; or why there is no finite set
+    of them (too many combinations, or a value that may be a pattern in an action)."""
+    by_name = {u.label: u for u in unknowns}
+    templates: list[tuple[str, str]] = []  # (position, text)
+    constants: list[tuple[str, str]] = []
     pattern_names: set[str] = set()
 
     def collect(position: str, text: str) -> str:
         names = placeholders_in(text)
-        if position in _EQUALITY:
-            (equality_texts if names else constants).append(text)
+        if _is_equality(position):
+            (templates if names else constants).append((position, text))
         elif names and position != "Other":
             pattern_names.update(n for n in names if by_name.get(n, Unknown(n, "")).may_be_pattern)
         return text
 
     for document in documents:
         map_policy_strings(document, collect)
-    assignments = _assignments(equality_texts, constants, by_name)
-    if assignments is None:
-        return None
-    result = []
+    assignments = _assignments(templates, constants, by_name)
+    if isinstance(assignments, str):
+        return assignments
+    result, abstract = [], []
     for assignment in assignments:
         fixed = tuple(_instantiate(d, assignment) for d in documents)
         result.append(Reading(fixed, True, tuple(sorted(assignment.items()))))
         if pattern_names:
-            result.append(
+            abstract.append(
                 Reading(
                     tuple(abstract_patterns(d, pattern_names) for d in fixed),
                     False,
                     tuple(sorted(assignment.items())),
                 )
             )
-    return result
+    return result + abstract
+
+
+def _is_equality(position: str) -> bool:
+    return position.split("/", 1)[0] in _EQUALITY
 
 
 def _assignments(
-    templates: list[str], constants: list[str], by_name: dict[str, Unknown]
-) -> list[dict[str, str]] | None:
-    names = sorted({n for t in templates for n in placeholders_in(t)})
+    templates: list[tuple[str, str]],
+    constants: list[tuple[str, str]],
+    by_name: dict[str, Unknown],
+) -> list[dict[str, str]] | str:
+    """Every combination of values that can make an element with unknowns equal to another
+    element (written out, or another unknown's), plus one where each is distinct."""
+    names = sorted({n for _, t in templates for n in placeholders_in(t)})
     if not names:
         return [{}]
-    candidates: dict[str, set[str]] = {n: {_fresh(by_name.get(n), n)} for n in names}
-    for template in set(templates):
+    fresh: dict[str, str] = {}
+    for index, name in enumerate(names):
+        whole = [p for p, t in templates if t == "${" + UNKNOWN_PREFIX + name + "}"]
+        fresh[name] = _fresh(
+            by_name.get(name), name, index, bool(whole) and all(p.endswith("/AWS") for p in whole)
+        )
+        unknown = by_name.get(name)
+        pattern = unknown is None or unknown.may_be_pattern
+        places = [p for p, t in templates if name in placeholders_in(t)]
+        in_action = any(p.startswith(("Action", "NotAction")) for p in places)
+        if pattern and in_action:
+            return f"`{_display(name)}` may be a pattern and stands in an action"
+    candidates: dict[str, set[str]] = {n: {fresh[n]} for n in names}
+    others = constants + [
+        (p, _PLACEHOLDER.sub(lambda m: fresh.get(m.group(1), m.group(0)), t)) for p, t in templates
+    ]
+    for position, template in set(templates):
         parts = _PLACEHOLDER.split(template)  # text, name, text, name, ...
         order = parts[1::2]
         regex = "".join(re.escape(p) if i % 2 == 0 else "(.+?)" for i, p in enumerate(parts))
-        for constant in set(constants):
-            match = re.fullmatch(regex, constant)
+        for other_position, constant in set(others):
+            match = re.fullmatch(regex, constant) if other_position == position else None
             if match:
                 for name, value in zip(order, match.groups(), strict=True):
                     candidates[name].add(value)
@@ -238,17 +297,27 @@ def _assignments(
     for values in candidates.values():
         total *= len(values)
     if total > MAX_ASSIGNMENTS:
-        return None
+        return (
+            f"the unknown values in principals or actions have {total} readings "
+            f"(more than {MAX_ASSIGNMENTS})"
+        )
     return [
         dict(zip(names, combination, strict=True))
         for combination in itertools.product(*(sorted(candidates[n]) for n in names))
     ]
 
 
-def _fresh(unknown: Unknown | None, name: str) -> str:
-    """A value of the unknown's shape that no written-out element is expected to hold."""
+def _display(label: str) -> str:
+    return label.removesuffix(BASE_SUFFIX)
+
+
+def _fresh(unknown: Unknown | None, name: str, index: int, account: bool) -> str:
+    """A value of the unknown's shape that no written-out element is expected to hold: its
+    sample shape, a made-up account id where it is a whole AWS principal, else its name."""
     if unknown is not None and unknown.shape is not None:
         return unknown.shape
+    if account:
+        return f"{index + 1:012d}"
     return re.sub(r"[^A-Za-z0-9-]", "-", name.removesuffix(BASE_SUFFIX)).strip("-").lower() + (
         "-base" if name.endswith(BASE_SUFFIX) else "-value"
     )
@@ -259,7 +328,7 @@ def _instantiate(document: Decoded, assignment: dict[str, str]) -> Decoded:
         return document
 
     def replace(position: str, text: str) -> str:
-        if position not in _EQUALITY:
+        if not _is_equality(position):
             return text
         return _PLACEHOLDER.sub(lambda m: assignment.get(m.group(1), m.group(0)), text)
 
@@ -280,7 +349,7 @@ def abstract_patterns(document: Decoded, pattern_names: set[str]) -> Decoded:
 
 
 def unknowns_in(found: FoundPolicy) -> list[str]:
-    """The names of the unknowns the document holds, in order of first appearance."""
+    """The labels of the unknowns the document holds, in order of first appearance."""
     seen: dict[str, None] = {}
 
     def collect(position: str, text: str) -> str:

@@ -8,8 +8,10 @@ it, so a hook run on files that hold no policy never loads pySMT. Every engine e
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
@@ -21,6 +23,8 @@ from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import parse_policy
 from policy_guard.sources import FoundPolicy, decode_file, find_policies
+from policy_guard.sources.base import UNKNOWN_PREFIX
+from policy_guard.sources.unknowns import CONDITION_PREFIX, readings, rename_changed
 from policy_guard.workflow.config import Config, CriticalPermission, NewFiles
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
 from policy_guard.workflow.waivers import apply_waivers
@@ -69,7 +73,7 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     except InputError as error:
         # a file that does not decode is reported when it is known to be a policy, or looks
         # like one (it mentions `Statement`): a broken policy never passes as "not a policy"
-        if not (named or old_found or b"Statement" in task.new_data):
+        if not (named or old_found or _POLICY_LIKE.search(task.new_data)):
             return None
         issue = Issue(
             "parse-error", Severity.ERROR, error.problem, Location(task.path, error.line or 1)
@@ -89,6 +93,9 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     old_by_id = {found.policy_id: found for found in old_found}
     policies, issues = [], []
     for found in new_found:
+        if found.problem is not None:
+            issues.extend(_problem_issues(task, found, old_by_id.get(found.policy_id), context))
+            continue
         policy_type, policy_issues = _check_policy(
             task, found, old_by_id.get(found.policy_id), context
         )
@@ -97,9 +104,28 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     return _report(task, tuple(policies), tuple(issues), context)
 
 
+# A template (CloudFormation, SAM, CDK) names its resource types; a policy says `Statement`.
+_POLICY_LIKE = re.compile(rb"Statement|AWSTemplateFormatVersion|AWS::")
+
+
 def _may_hold_policy(data: bytes | None) -> bool:
-    """Can this text have a `Statement` key at all (spelled out, or behind an escape)?"""
-    return data is not None and (b"Statement" in data or b"\\" in data)
+    """Can this text hold a policy at all (a `Statement` key, spelled out or behind an
+    escape, or a template's resource types)?"""
+    return data is not None and (_POLICY_LIKE.search(data) is not None or b"\\" in data)
+
+
+def _problem_issues(
+    task: FileTask, found: FoundPolicy, old: FoundPolicy | None, context: CheckContext
+) -> list[Issue]:
+    """A policy that cannot be read is undecided, never "not a policy". An attachment whose
+    text is unknown matters only when it is new: attached at the base already, it adds
+    nothing; in a sweep, or in a new file whose new policies are accepted, nothing compares."""
+    if found.only_when_new:
+        accepted = task.old_data is None and context.config.new_files is NewFiles.ACCEPT
+        if old is not None or not context.compare or accepted:
+            return []
+    location = Location(task.path, found.line)
+    return [Issue("undecided", Severity.ERROR, str(found.problem), location, found.policy_id)]
 
 
 def _report(
@@ -196,10 +222,62 @@ class _PolicyChecks:
 def _check_policy(
     task: FileTask, found: FoundPolicy, old: FoundPolicy | None, context: CheckContext
 ) -> tuple[str, list[Issue]]:
-    """The policy's type (as reported) and its issues."""
+    """The policy's type (as reported) and its issues; over every reading of its unknown
+    values when it has some (`sources.unknowns`)."""
+    if not found.unknowns and (old is None or not old.unknowns):
+        return _check_one_reading(task, found, old, context)
+    if old is not None:
+        old = rename_changed(old, found)
+    documents = (found.document,) if old is None else (found.document, old.document)
+    unknowns = found.unknowns + (old.unknowns if old is not None else ())
+    ways = readings(documents, unknowns)
+    if isinstance(ways, str):
+        location = Location(task.path, found.line)
+        problem = f"the policy cannot be decided: {ways}"
+        return "", [Issue("undecided", Severity.ERROR, problem, location, found.policy_id)]
+    kind, issues, failing = "", [], set()
+    for index, way in enumerate(ways):
+        new_reading = replace(found, document=way.documents[0])
+        old_reading = None if old is None else replace(old, document=way.documents[1])
+        kind, found_issues = _check_one_reading(
+            task, new_reading, old_reading, context, validate=index == 0
+        )
+        for issue in found_issues:
+            if way.exact and way.assignment and issue.counterexample is not None:
+                values = ", ".join(f"`{name}` = `{value}`" for name, value in way.assignment)
+                issue = replace(issue, message=f"{issue.message} (where {values})")
+            if way.exact or issue.check in ("validation", "parse-error", "undecided"):
+                issues.append(issue)
+                failing.add(issue.check)
+            elif issue.check not in failing:
+                failing.add(issue.check)
+                issues.append(_pattern_undecided(task, found, issue))
+    unique: list[Issue] = []
+    for issue in issues:
+        if issue not in unique:
+            unique.append(issue)
+    return kind, unique
+
+
+def _pattern_undecided(task: FileTask, found: FoundPolicy, issue: Issue) -> Issue:
+    names = ", ".join(f"`{u.name}`" for u in found.unknowns if u.may_be_pattern)
+    problem = (
+        f"`{issue.check}` could not be decided: it holds for every value of {names} without "
+        "wildcards, but a value with `*` or `?` (read as a wildcard) may change the answer"
+    )
+    return Issue("undecided", Severity.ERROR, problem, issue.location, found.policy_id)
+
+
+def _check_one_reading(
+    task: FileTask,
+    found: FoundPolicy,
+    old: FoundPolicy | None,
+    context: CheckContext,
+    validate: bool = True,
+) -> tuple[str, list[Issue]]:
     config = context.config
     parsed = parse_policy(found.document, found.policy_type)
-    issues = _validation_issues(task.path, found, config)
+    issues = _validation_issues(task.path, found, config) if validate else []
     if parsed.errors or parsed.policy is None:
         if not any(i.severity is Severity.ERROR for i in issues):
             first = parsed.errors[0]
@@ -240,6 +318,8 @@ def _validation_issues(path: str, found: FoundPolicy, config: Config) -> list[Is
         return []
     issues = []
     for finding in _validation_findings(found):
+        if found.unknowns and _mentions_unknown(found.document.value, finding.path):
+            continue  # known at deployment only: the engine decides over every value
         span = found.document.span_of(finding.path)
         level = severity if finding.is_error else _FINDING_SEVERITY[finding.finding_type]
         if severity is Severity.WARNING and level is Severity.ERROR:
@@ -263,6 +343,19 @@ def _validation_issues(path: str, found: FoundPolicy, config: Config) -> list[Is
             )
         )
     return issues
+
+
+def _mentions_unknown(value: object, path: tuple[str | int, ...]) -> bool:
+    """Does the element at `path` (or a key on the way) hold an unknown value?"""
+    for element in path:
+        if isinstance(element, str) and element.startswith(CONDITION_PREFIX):
+            return True
+        try:
+            value = value[element]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            break
+    text = json.dumps(value)
+    return UNKNOWN_PREFIX in text or CONDITION_PREFIX in text
 
 
 def _validation_findings(found: FoundPolicy) -> tuple[Finding, ...]:
