@@ -288,7 +288,10 @@ def _assignments(
             match = re.fullmatch(regex, constant) if other_position == position else None
             if match:
                 for name, value in zip(order, match.groups(), strict=True):
-                    candidates[name].add(value)
+                    unknown = by_name.get(name)
+                    wildcard = "*" in value or "?" in value
+                    if not wildcard or unknown is None or unknown.may_be_pattern:
+                        candidates[name].add(value)
         if len(order) == 1 and template == "${" + UNKNOWN_PREFIX + order[0] + "}":
             unknown = by_name.get(order[0])
             if unknown is None or unknown.may_be_pattern:

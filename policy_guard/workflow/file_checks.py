@@ -235,14 +235,17 @@ def _check_policy(
         location = Location(task.path, found.line)
         problem = f"the policy cannot be decided: {ways}"
         return "", [Issue("undecided", Severity.ERROR, problem, location, found.policy_id)]
-    kind, issues, failing = "", [], set()
+    kind, issues, failing = "", list[Issue](), set[str]()
     for index, way in enumerate(ways):
         new_reading = replace(found, document=way.documents[0])
         old_reading = None if old is None else replace(old, document=way.documents[1])
         kind, found_issues = _check_one_reading(
             task, new_reading, old_reading, context, validate=index == 0
         )
+        decided = {i.check for i in issues if i.counterexample is not None}
         for issue in found_issues:
+            if issue.check in decided:
+                continue  # one counterexample per check is enough
             if way.exact and way.assignment and issue.counterexample is not None:
                 values = ", ".join(f"`{name}` = `{value}`" for name, value in way.assignment)
                 issue = replace(issue, message=f"{issue.message} (where {values})")

@@ -20,7 +20,7 @@ from policy_guard.workflow.comparison import ChangeStatus, Comparison, NewSide, 
 from policy_guard.workflow.config import CONFIG_FILE, Config, load_config
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
 from policy_guard.workflow.results import FileReport, RunReport
-from policy_guard.workflow.staged import Staged, staged_paths
+from policy_guard.workflow.staged import Staged, staged_paths, toplevel
 from policy_guard.workflow.waivers import expired_waiver_issues
 
 if TYPE_CHECKING:
@@ -57,8 +57,11 @@ def run(
     tasks: list[FileTask]
     staged = _staged_for_hook(options, cwd, environ)
     config = _config(options.config, staged.root, cwd) if staged is not None else None
+    quiet = _config_if_none_selected(options, cwd) if staged is None else None
     if staged is not None and config is not None and not any(map(config.selects, staged.paths)):
         comparison, tasks = Comparison(staged.head, NewSide.INDEX, origin="HEAD"), []
+    elif quiet is not None:
+        comparison, tasks, config = None, [], quiet
     else:
         from policy_guard.workflow.gitbase import GitRepository  # GitPython: only when git is read
 
@@ -92,6 +95,23 @@ def _staged_for_hook(options: RunOptions, cwd: str, environ: Mapping[str, str]) 
     ):
         return None
     return staged_paths(cwd)
+
+
+def _config_if_none_selected(options: RunOptions, cwd: str) -> Config | None:
+    """The configuration, when FILES are given (pre-commit passes every staged text file, as
+    templates and AWS CLI output may have any extension) and none of them is selected: the run
+    then reads nothing more. None otherwise (also outside a work tree)."""
+    if not options.files or options.all_files:
+        return None
+    root = toplevel(cwd)
+    if root is None:
+        return None
+    config = _config(options.config, root, cwd)
+    for name in options.files:
+        path = _relative(root, cwd, name)
+        if os.path.isdir(os.path.join(root, path)) or config.selects(path):
+            return None
+    return config
 
 
 def _plan(
