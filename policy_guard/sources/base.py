@@ -11,6 +11,7 @@ from policy_guard.document.values import Decoded, Path
 from policy_guard.policy.model import PolicyType
 
 UNKNOWN_PREFIX = "unknown/"  # every unknown's policy-variable key starts with this
+CONDITION_PREFIX = "unknown:"  # a condition key names a service: `unknown:Condition.IsProd`
 
 
 def label_of(name: str) -> str:

@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from policy_guard.document.values import Decoded, Path
-from policy_guard.sources.base import UNKNOWN_PREFIX, FoundPolicy, Unknown
+from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX, FoundPolicy, Unknown
 
 MAX_ASSIGNMENTS = 32  # readings of the equality positions before the answer is undecided
 BASE_SUFFIX = "@base"
-CONDITION_PREFIX = "unknown:"  # a condition key names a service: `unknown:Condition.IsProd`
 _PLACEHOLDER = re.compile(r"\$\{" + re.escape(UNKNOWN_PREFIX) + r"([^}]*)\}")
 _EQUALITY = ("Principal", "NotPrincipal", "Action", "NotAction")
 _PATTERN = ("Resource", "NotResource", "Condition")

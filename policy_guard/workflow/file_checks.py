@@ -23,8 +23,7 @@ from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import parse_policy
 from policy_guard.sources import FoundPolicy, decode_file, find_policies
-from policy_guard.sources.base import UNKNOWN_PREFIX
-from policy_guard.sources.unknowns import CONDITION_PREFIX, readings, rename_changed
+from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX
 from policy_guard.workflow.config import Config, CriticalPermission, NewFiles
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
 from policy_guard.workflow.waivers import apply_waivers
@@ -226,6 +225,8 @@ def _check_policy(
     values when it has some (`sources.unknowns`)."""
     if not found.unknowns and (old is None or not old.unknowns):
         return _check_one_reading(task, found, old, context)
+    from policy_guard.sources.unknowns import readings, rename_changed
+
     if old is not None:
         old = rename_changed(old, found)
     documents = (found.document,) if old is None else (found.document, old.document)
