@@ -13,6 +13,7 @@ from __future__ import annotations
 from policy_guard.document.read import decode_text
 from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
+from policy_guard.sources.aws_cli import AwsCliSource
 from policy_guard.sources.base import FoundPolicy, Source
 from policy_guard.sources.policy_file import PolicyFileSource
 
@@ -31,7 +32,7 @@ class _CloudFormation:
         return CloudFormationSource().find(document)
 
 
-SOURCES: tuple[Source, ...] = (PolicyFileSource(), _CloudFormation())
+SOURCES: tuple[Source, ...] = (PolicyFileSource(), _CloudFormation(), AwsCliSource())
 
 
 def decode_file(data: bytes, path: str) -> Decoded:
