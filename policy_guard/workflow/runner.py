@@ -38,6 +38,7 @@ class RunOptions:
     config: str | None = None  # default: `.policy-guard.yaml` at the repository root
     jobs: int = 1
     report_only: bool = False  # findings do not fail the run (adds to the config's setting)
+    base_dir: str | None = None  # compare folders with the same paths under this folder
 
 
 def run(
@@ -55,6 +56,8 @@ def run(
         )
     comparison: Comparison | None
     tasks: list[FileTask]
+    if options.base_dir is not None:
+        return _run_folders(options, cwd, today, progress)
     staged = _staged_for_hook(options, cwd, environ)
     config = _config(options.config, staged.root, cwd) if staged is not None else None
     quiet = _config_if_none_selected(options, cwd) if staged is None else None
@@ -79,6 +82,44 @@ def run(
     base = comparison.base if comparison else None
     report_only = config.report_only or options.report_only
     return RunReport(tuple(reports), base, report_only=report_only)
+
+
+def _run_folders(
+    options: RunOptions, cwd: str, today: date, progress: Progress | None
+) -> RunReport:
+    """`--base-dir`: each file below the folders FILES against the file at the same path
+    below the base folder (the CI recipe for generated templates: synthesise at the base and
+    at the head, then compare the two folders)."""
+    if options.all_files or options.base or not options.files:
+        raise InputError(
+            "`--base-dir DIR` compares the folders FILES: give them, without `--all` or `--base`"
+        )
+    base = os.path.join(cwd, options.base_dir or "")
+    if not os.path.isdir(base):
+        raise InputError("`--base-dir` must be a folder", filename=options.base_dir)
+    config = _config(options.config, cwd, cwd)
+    base_name = (options.base_dir or "").rstrip("/")
+    tasks = []
+    for name in options.files:
+        top = os.path.join(cwd, name)
+        if not os.path.isdir(top):
+            raise InputError("with `--base-dir`, FILES are folders", filename=name)
+        for relative in sorted(_walk(top)):
+            if not config.selects(relative):
+                continue
+            shown = f"{name.rstrip('/')}/{relative}"
+            new, problem = _read(partial(read_worktree_file, top, relative))
+            if problem is not None or new is None:
+                why = problem or "it is not a regular file"
+                tasks.append(FileTask(shown, "modified", b"", unreadable=why))
+                continue
+            old, _ = _read(partial(read_worktree_file, base, relative))
+            status = "added" if old is None else "unchanged" if old == new else "modified"
+            old_shown = f"{base_name}/{relative}" if old is not None else None
+            tasks.append(FileTask(shown, status, new, old_shown, old))
+    context = CheckContext(config, compare=True, today=today)
+    reports = _check(tasks, context, options.jobs, progress)
+    return RunReport(tuple(reports), None, report_only=config.report_only or options.report_only)
 
 
 def _staged_for_hook(options: RunOptions, cwd: str, environ: Mapping[str, str]) -> Staged | None:
