@@ -351,8 +351,17 @@ def abstract_patterns(document: Decoded, pattern_names: set[str]) -> Decoded:
 
 
 def unknowns_in(found: FoundPolicy) -> list[str]:
-    """The labels of the unknowns the document holds, in order of first appearance."""
+    """The labels of the unknowns the document holds (values, and the Booleans of template
+    conditions), in order of first appearance."""
     seen: dict[str, None] = {}
+    value = found.document.value
+    statements = value.get("Statement") if isinstance(value, dict) else None
+    for statement in statements if isinstance(statements, list) else []:
+        condition = statement.get("Condition") if isinstance(statement, dict) else None
+        booleans = condition.get("Bool") if isinstance(condition, dict) else None
+        for key in booleans if isinstance(booleans, dict) else ():
+            if key.startswith(CONDITION_PREFIX):
+                seen[key.removeprefix(CONDITION_PREFIX)] = None
 
     def collect(position: str, text: str) -> str:
         seen.update(dict.fromkeys(placeholders_in(text)))
