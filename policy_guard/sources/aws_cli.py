@@ -101,6 +101,12 @@ def _authorization_details(document: Decoded, value: dict[str, Any]) -> Iterator
                     yield found
 
 
+def _value_at(value: Any, path: Path) -> Any:
+    for element in path:
+        value = value[element]
+    return value
+
+
 def _policy(
     document: Decoded,
     path: Path,
@@ -108,7 +114,7 @@ def _policy(
     kind: tuple[PolicyType, str | None] | None,
 ) -> FoundPolicy | None:
     """The policy at `path`: an object, a JSON string, or a URL-encoded JSON string."""
-    value = document.sub(path).value if path else document.value
+    value = _value_at(document.value, path)
     policy_type, resource_type = kind if kind is not None else (None, None)
     if isinstance(value, str):
         text = value.strip()

@@ -216,7 +216,7 @@ class _Template:
     ) -> FoundPolicy:
         """The policy document at template path `path`, read under every `Fn::If` in it."""
         policy_id = _dotted(_logical(path))
-        value = self.document.sub(path).value if path else self.document.value
+        value = _value_at(self.document.value, path)
         try:
             variants = branches(lambda c: self.evaluator.evaluate(value, path, c), choices)
             documents = [(self.as_document(e, path), c) for e, c in variants]
@@ -290,7 +290,7 @@ class _Template:
     # --- attachments -------------------------------------------------------------------------
 
     def attachments(self, path: Path, choices: dict[str, bool]) -> Iterator[FoundPolicy]:
-        value = self.document.sub(path).value
+        value = _value_at(self.document.value, path)
         items = value if isinstance(value, list) else [value]
         for index, item in enumerate(items):
             item_path = (*path, index) if isinstance(value, list) else path
@@ -400,6 +400,13 @@ def sam_policy_templates() -> dict[str, Any]:
     text = (files("policy_guard.sources") / "data" / "sam_policy_templates.json").read_text("utf-8")
     templates: dict[str, Any] = json.loads(text)["Templates"]
     return templates
+
+
+def _value_at(value: Any, path: Path) -> Any:
+    """The template value at `path` (without `Decoded.sub`, which copies every span)."""
+    for element in path:
+        value = value[element]
+    return value
 
 
 def _logical(path: Path) -> Path:
