@@ -97,7 +97,7 @@ class _Template:
         transform = document.value.get("Transform")
         self.transforms = (
             [transform]
-            if isinstance(transform, str)
+            if isinstance(transform, (str, dict))
             else transform
             if isinstance(transform, list)
             else []
@@ -132,7 +132,15 @@ class _Template:
                 continue
             if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
                 continue
-            for found in self.resource_policies(logical_id, resource):
+            try:
+                found_here = list(self.resource_policies(logical_id, resource))
+            except (TypeError, AttributeError, KeyError, IndexError, ValueError) as error:
+                # a resource of a shape no deployment accepts: reported, never skipped
+                reason = f"the resource cannot be read ({type(error).__name__}: {error})"
+                found_here = [
+                    self.problem(f"Resources.{logical_id}", reason, ("Resources", logical_id))
+                ]
+            for found in found_here:
                 previous = merged.get(found.policy_id)
                 merged[found.policy_id] = found if previous is None else _merge(previous, found)
         yield from merged.values()

@@ -174,7 +174,7 @@ class Evaluator:
         definition = self.resources[resource]
         kind = definition.get("Type") if isinstance(definition, dict) else None
         shape = None
-        if attribute == "Arn" and kind in _ARN_SHAPES:
+        if attribute == "Arn" and isinstance(kind, str) and kind in _ARN_SHAPES:
             shape = _ARN_SHAPES[kind].format(name=resource.lower())
         fingerprint = self.resource_fingerprint(resource)
         return self.unknown(f"{resource}.{attribute}", fingerprint, False, shape)
