@@ -190,7 +190,7 @@ def test_a_role_gives_trust_inline_and_attachment_with_identities_and_lines() ->
     assert statements[0]["Resource"] == "arn:${unknown/AWS.Partition}:s3:::${unknown/Bucket}/*"
     assert inline.document.span_of(("Statement", 0, "Resource")).line == 25
     # the statement under `!If` is there, in force only when the condition is true
-    assert statements[1]["Condition"] == {"Bool": {"unknown:Condition/IsProd": "true"}}
+    assert statements[1]["Condition"] == {"StringEquals": {"unknown:Condition/IsProd": "true"}}
     assert statements[1]["Resource"] == "${unknown/Logs.Arn}"
     names = {u.name for u in inline.unknowns}
     assert names == {"AWS::Partition", "Bucket", "Logs.Arn", "Condition/IsProd"}

@@ -148,7 +148,7 @@ def test_a_statement_under_if_is_considered(repo: Path) -> None:
     write(repo, "stacks/app.yaml", template(extra=extra))
     report = check(repo)
     assert issues(report) == [("no-new-access", 28)]  # the statement inside `!If`
-    assert "unknown:Condition/IsProd" in counterexample_text(report)
+    assert "`Condition IsProd` = `true`" in report.issues[0].message  # the branch it holds in
 
 
 def test_a_template_that_stops_parsing_is_reported(repo: Path) -> None:
@@ -259,3 +259,15 @@ def test_cdk_output_synthesised_at_base_and_head_is_compared_by_folder(tmp_path:
     assert "unknown/Bucket83908E77.Arn" in counterexample_text(report)
     narrowed = check(tmp_path, "base/cdk.out", base_dir="head/cdk.out")
     assert narrowed.issues == ()
+
+
+def test_a_statement_in_both_branches_of_if_is_the_statement_itself(repo: Path) -> None:
+    # in every deployment exactly one branch is in force: taking the statement out of the
+    # `!If` grants nothing new (no reading in which neither branch holds)
+    delete = "Effect: Allow, Action: s3:DeleteObject, Resource: '*'"
+    both = f"              - !If [IsProd, {{{delete}}}, {{{delete}}}]\n"
+    write(repo, "stacks/app.yaml", template(extra=both))
+    commit(repo, "both branches")
+    write(repo, "stacks/app.yaml", template(extra=f"              - {{{delete}}}\n"))
+    report = check(repo)
+    assert report.issues == () and report.exit_code == 0

@@ -34,7 +34,13 @@ from policy_guard.sources.cloudformation_intrinsics import (
     branches,
 )
 from policy_guard.sources.cloudformation_properties import POLICY_PROPERTIES
-from policy_guard.sources.unknowns import condition_key, misplaced_unknown, unknowns_in
+from policy_guard.sources.unknowns import (
+    FALSE_BRANCH,
+    TRUE_BRANCH,
+    condition_key,
+    misplaced_unknown,
+    unknowns_in,
+)
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 READ_TRANSFORMS = (SAM_TRANSFORM, "AWS::LanguageExtensions")
@@ -523,11 +529,16 @@ def _conditioned(statement: Any, choices: dict[str, bool], evaluator: Evaluator)
         if isinstance(statement.get("Condition"), dict)
         else {}
     )
-    booleans = dict(condition.get("Bool") or {}) if isinstance(condition.get("Bool"), dict) else {}
     for name, chosen in sorted(choices.items()):
         unknown: Unknown = evaluator.condition_unknown(name)
-        booleans[condition_key(unknown)] = "true" if chosen else "false"
-    condition["Bool"] = booleans
+        # true: the key is "true"; false: it is not (absent included), so that in every
+        # request exactly one branch is in force, as in every deployment
+        operator = TRUE_BRANCH if chosen else FALSE_BRANCH
+        keys = condition.get(operator)
+        condition[operator] = {
+            **(keys if isinstance(keys, dict) else {}),
+            condition_key(unknown): "true",
+        }
     return {**statement, "Condition": condition}
 
 

@@ -34,6 +34,7 @@ from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX, FoundPol
 
 MAX_ASSIGNMENTS = 32  # readings of the equality positions before the answer is undecided
 BASE_SUFFIX = "@base"
+TRUE_BRANCH, FALSE_BRANCH = "StringEquals", "StringNotEqualsIfExists"  # Fn::If markers
 _PLACEHOLDER = re.compile(r"\$\{" + re.escape(UNKNOWN_PREFIX) + r"([^}]*)\}")
 _EQUALITY = ("Principal", "NotPrincipal", "Action", "NotAction")
 _PATTERN = ("Resource", "NotResource", "Condition")
@@ -183,16 +184,20 @@ def _rename_condition_keys(document: Decoded, renamed: set[str]) -> Decoded:
     if not isinstance(statements, list):
         return document
 
+    def rename_keys(keys: Any) -> Any:
+        if not isinstance(keys, dict):
+            return keys
+        return {
+            key + BASE_SUFFIX if key.removeprefix(CONDITION_PREFIX) in renamed else key: chosen
+            for key, chosen in keys.items()
+        }
+
     def rename(statement: Any) -> Any:
         condition = statement.get("Condition") if isinstance(statement, dict) else None
-        booleans = condition.get("Bool") if isinstance(condition, dict) else None
-        if not isinstance(condition, dict) or not isinstance(booleans, dict):
+        if not isinstance(condition, dict):
             return statement
-        renamed_booleans = {
-            key + BASE_SUFFIX if key.removeprefix(CONDITION_PREFIX) in renamed else key: chosen
-            for key, chosen in booleans.items()
-        }
-        return {**statement, "Condition": {**condition, "Bool": renamed_booleans}}
+        renamed_condition = {op: rename_keys(keys) for op, keys in condition.items()}
+        return {**statement, "Condition": renamed_condition}
 
     return Decoded(
         {**value, "Statement": [rename(s) for s in statements]},
@@ -231,12 +236,20 @@ def readings(documents: tuple[Decoded, ...], unknowns: tuple[Unknown, ...]) -> l
 
     for document in documents:
         map_policy_strings(document, collect)
-    assignments = _assignments(templates, constants, by_name)
-    if isinstance(assignments, str):
-        return assignments
+    equalities = _assignments(templates, constants, by_name)
+    if isinstance(equalities, str):
+        return equalities
+    conditions = sorted({c for d in documents for c in _branch_conditions(d)})
+    total = len(equalities) * 2 ** len(conditions)
+    if total > MAX_ASSIGNMENTS:
+        return f"the unknown values and template conditions have {total} readings"
     result, abstract = [], []
-    for assignment in assignments:
-        fixed = tuple(_instantiate(d, assignment) for d in documents)
+    for equality, chosen in itertools.product(
+        equalities, itertools.product((True, False), repeat=len(conditions))
+    ):
+        branches = dict(zip(conditions, chosen, strict=True))
+        assignment = {**equality, **{f"Condition {c}": str(v).lower() for c, v in branches.items()}}
+        fixed = tuple(_in_branches(_instantiate(d, equality), branches) for d in documents)
         result.append(Reading(fixed, True, tuple(sorted(assignment.items()))))
         if pattern_names:
             abstract.append(
@@ -325,6 +338,79 @@ def _fresh(unknown: Unknown | None, name: str, index: int, account: bool) -> str
     )
 
 
+def _branch_conditions(document: Decoded) -> set[str]:
+    """The template conditions whose branches the document's statements are under."""
+    found: set[str] = set()
+    for statement in _statements(document.value):
+        for keys in _markers(statement):
+            found.update(k.removeprefix(CONDITION_PREFIX) for k in keys)
+    return found
+
+
+def _statements(value: Any) -> list[Any]:
+    statements = value.get("Statement") if isinstance(value, dict) else None
+    return statements if isinstance(statements, list) else []
+
+
+def _markers(statement: Any) -> list[dict[str, Any]]:
+    """The marker keys of a statement (`StringEquals` for a true branch,
+    `StringNotEqualsIfExists` for a false one)."""
+    condition = statement.get("Condition") if isinstance(statement, dict) else None
+    if not isinstance(condition, dict):
+        return []
+    result = []
+    for operator in (TRUE_BRANCH, FALSE_BRANCH):
+        keys = condition.get(operator)
+        if isinstance(keys, dict):
+            result.append({k: v for k, v in keys.items() if str(k).startswith(CONDITION_PREFIX)})
+    return result
+
+
+def _in_branches(document: Decoded, branches: dict[str, bool]) -> Decoded:
+    """The statements in force when each template condition has the value chosen, without
+    their branch markers: a deployment has one value per condition, old and new alike."""
+    if not branches:
+        return document
+    kept: list[Any] = []
+    moved: dict[int, int] = {}
+    for index, statement in enumerate(_statements(document.value)):
+        condition = statement.get("Condition") if isinstance(statement, dict) else None
+        if not isinstance(condition, dict):
+            moved[index] = len(kept)
+            kept.append(statement)
+            continue
+        holds = True
+        cleaned: dict[str, Any] = {}
+        for operator, keys in condition.items():
+            if operator in (TRUE_BRANCH, FALSE_BRANCH) and isinstance(keys, dict):
+                wanted = operator == TRUE_BRANCH
+                rest = {}
+                for key, value in keys.items():
+                    name = str(key).removeprefix(CONDITION_PREFIX)
+                    if str(key).startswith(CONDITION_PREFIX) and name in branches:
+                        holds = holds and branches[name] == wanted
+                    else:
+                        rest[key] = value
+                if rest:
+                    cleaned[operator] = rest
+            else:
+                cleaned[operator] = keys
+        if holds:
+            moved[index] = len(kept)
+            without = {k: v for k, v in statement.items() if k != "Condition"}
+            kept.append({**without, "Condition": cleaned} if cleaned else without)
+    spans = {}
+    for path, span in document.spans.items():
+        if path[:1] == ("Statement",) and len(path) > 1 and isinstance(path[1], int):
+            if path[1] in moved:
+                target: Path = ("Statement", moved[path[1]], *path[2:])
+                spans[target] = span
+        else:
+            spans[path] = span
+    value = {**document.value, "Statement": kept}
+    return Decoded(value, document.filename, spans, {}, document.duplicate_keys)
+
+
 def _instantiate(document: Decoded, assignment: dict[str, str]) -> Decoded:
     if not assignment:
         return document
@@ -358,10 +444,10 @@ def unknowns_in(found: FoundPolicy) -> list[str]:
     statements = value.get("Statement") if isinstance(value, dict) else None
     for statement in statements if isinstance(statements, list) else []:
         condition = statement.get("Condition") if isinstance(statement, dict) else None
-        booleans = condition.get("Bool") if isinstance(condition, dict) else None
-        for key in booleans if isinstance(booleans, dict) else ():
-            if key.startswith(CONDITION_PREFIX):
-                seen[key.removeprefix(CONDITION_PREFIX)] = None
+        for keys in condition.values() if isinstance(condition, dict) else ():
+            for key in keys if isinstance(keys, dict) else ():
+                if isinstance(key, str) and key.startswith(CONDITION_PREFIX):
+                    seen[key.removeprefix(CONDITION_PREFIX)] = None
 
     def collect(position: str, text: str) -> str:
         seen.update(dict.fromkeys(placeholders_in(text)))
