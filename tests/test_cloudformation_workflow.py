@@ -148,7 +148,7 @@ def test_a_statement_under_if_is_considered(repo: Path) -> None:
     write(repo, "stacks/app.yaml", template(extra=extra))
     report = check(repo)
     assert issues(report) == [("no-new-access", 28)]  # the statement inside `!If`
-    assert "`Condition IsProd` = `true`" in report.issues[0].message  # the branch it holds in
+    assert "`Condition/IsProd` = `true`" in report.issues[0].message  # the branch it holds in
 
 
 def test_a_template_that_stops_parsing_is_reported(repo: Path) -> None:

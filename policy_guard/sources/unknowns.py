@@ -248,7 +248,7 @@ def readings(documents: tuple[Decoded, ...], unknowns: tuple[Unknown, ...]) -> l
         equalities, itertools.product((True, False), repeat=len(conditions))
     ):
         branches = dict(zip(conditions, chosen, strict=True))
-        assignment = {**equality, **{f"Condition {c}": str(v).lower() for c, v in branches.items()}}
+        assignment = {**equality, **{c: str(v).lower() for c, v in branches.items()}}
         fixed = tuple(_in_branches(_instantiate(d, equality), branches) for d in documents)
         result.append(Reading(fixed, True, tuple(sorted(assignment.items()))))
         if pattern_names:
