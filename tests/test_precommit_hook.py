@@ -136,10 +136,19 @@ def test_a_reformatting_only_change_is_committed(project: Path) -> None:
 
 
 def test_a_commit_without_policies_skips_the_hook(project: Path) -> None:
+    (project / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    git(project, "add", "logo.png")
+    done = git_commit(project)
+    assert done.returncode == 0 and "(no files to check)Skipped" in done.output
+
+
+def test_a_text_file_reaches_the_hook_which_reads_nothing_unselected(project: Path) -> None:
+    # `text` lets templates named `.template` and extensionless AWS CLI output through
     write(project, "README.md", "text\n")
     git(project, "add", "README.md")
     done = git_commit(project)
-    assert done.returncode == 0 and "(no files to check)Skipped" in done.output
+    assert done.returncode == 0 and "policy-guard (IAM policy changes)" in done.output
+    assert "Passed" in done.output
 
 
 def test_invalid_json_is_refused_with_its_position(project: Path) -> None:

@@ -3,17 +3,77 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import replace
 
 from policy_guard.document.read import decode_text, read_document
 from policy_guard.document.values import Decoded
-from policy_guard.errors import InputError
+from policy_guard.errors import InputError, UndecidedError
 from policy_guard.policy.model import Policy, PolicyType
-from policy_guard.policy.parse import load_policy
+from policy_guard.policy.parse import is_policy_document, load_policy
+from policy_guard.sources.base import FoundPolicy
 
 
 def read_document_argument(argument: str) -> Decoded:
-    """A path, `file://path` (as the AWS CLI takes it), or `-` for standard input."""
+    """A path, `file://path` (as the AWS CLI takes it), or `-` for standard input; a policy
+    inside a file (a template, AWS CLI output) as `FILE#POLICY-ID`."""
+    return read_policy_in_file(argument).document
+
+
+def read_policy_in_file(argument: str) -> FoundPolicy:
+    """The policy `argument` names: a bare policy file, or `FILE#ID` for one of the policies a
+    file holds (the only one needs no id). A policy with values known only at deployment is
+    read when one reading decides it; otherwise the workflow (`policy-guard FILE`), which
+    decides over every value, is the way."""
+    name, policy_id = _split_policy_id(argument)
+    document = _read_file_argument(name)
+    if policy_id is None and is_policy_document(document.value):
+        return FoundPolicy("", document)
+    from policy_guard.sources import find_policies
+
+    found = [f for f in find_policies(document) if not f.only_when_new]
+    if not found:
+        if policy_id is not None:
+            raise InputError(f"the file holds no policy `{policy_id}`", filename=name)
+        return FoundPolicy("", document)  # not a policy: the parser says why
+    chosen = [f for f in found if f.policy_id == policy_id] if policy_id else found
+    if len(chosen) != 1:
+        listed = "; ".join(f.policy_id for f in found)
+        what = f"no policy `{policy_id}`" if policy_id else f"{len(found)} policies"
+        raise InputError(
+            f"the file holds {what}: name one as FILE#ID, one of: {listed}", filename=name
+        )
+    return _one_reading(chosen[0], name)
+
+
+def _one_reading(found: FoundPolicy, name: str) -> FoundPolicy:
+    if found.problem is not None:
+        raise UndecidedError(f"{name}#{found.policy_id}: {found.problem}")
+    if not found.unknowns:
+        return found
+    from policy_guard.sources.unknowns import readings
+
+    ways = readings((found.document,), found.unknowns)
+    if isinstance(ways, str) or len(ways) != 1:
+        names = ", ".join(f"`{u.name}`" for u in found.unknowns)
+        raise UndecidedError(
+            f"{name}#{found.policy_id} holds values known only at deployment ({names}) that "
+            "one reading cannot decide; `policy-guard FILE` decides over every value"
+        )
+    return replace(found, document=ways[0].documents[0])
+
+
+def _split_policy_id(argument: str) -> tuple[str, str | None]:
+    """`FILE#ID` -> (FILE, ID); a path that exists as written has no id."""
+    path = argument.removeprefix("file://")
+    if "#" not in argument or argument == "-" or os.path.exists(path):
+        return argument, None
+    name, _, policy_id = argument.rpartition("#")
+    return name, policy_id or None
+
+
+def _read_file_argument(argument: str) -> Decoded:
     if argument == "-":
         try:
             text = sys.stdin.read()
@@ -25,7 +85,8 @@ def read_document_argument(argument: str) -> Decoded:
 
 
 def read_policy_argument(argument: str, policy_type: PolicyType | None = None) -> Policy:
-    return load_policy(read_document_argument(argument), policy_type)
+    found = read_policy_in_file(argument)
+    return load_policy(found.document, policy_type or found.policy_type)
 
 
 def read_checkable_policy_argument(argument: str, policy_type: PolicyType | None = None) -> Policy:

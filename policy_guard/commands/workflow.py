@@ -41,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "else HEAD)",
     )
     parser.add_argument(
+        "--base-dir",
+        metavar="DIR",
+        help="compare the folders FILES with the same paths under DIR, without git (e.g. "
+        "the CDK's cdk.out synthesised at the base and at the head)",
+    )
+    parser.add_argument(
         "--config",
         metavar="FILE",
         help="configuration file (default: .policy-guard.yaml at the repository root)",
@@ -85,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         files=tuple(args.files),
         all_files=args.all_files,
         base=args.base,
+        base_dir=args.base_dir,
         config=args.config,
         jobs=args.jobs,
         report_only=args.report_only,

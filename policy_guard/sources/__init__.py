@@ -12,12 +12,26 @@ from __future__ import annotations
 
 from policy_guard.document.read import decode_file
 from policy_guard.document.values import Decoded
+from policy_guard.sources.aws_cli import AwsCliSource
 from policy_guard.sources.base import FoundPolicy, Source
 from policy_guard.sources.policy_file import PolicyFileSource
 
 __all__ = ["SOURCES", "FoundPolicy", "Source", "decode_file", "find_policies"]
 
-SOURCES: tuple[Source, ...] = (PolicyFileSource(),)
+
+class _CloudFormation:
+    """`cloudformation.CloudFormationSource`, imported when a file that is not a bare policy
+    is read (a hook run on bare policy files never loads the template machinery)."""
+
+    name = "cloudformation"
+
+    def find(self, document: Decoded) -> tuple[FoundPolicy, ...] | None:
+        from policy_guard.sources.cloudformation import CloudFormationSource
+
+        return CloudFormationSource().find(document)
+
+
+SOURCES: tuple[Source, ...] = (PolicyFileSource(), _CloudFormation(), AwsCliSource())
 
 
 def find_policies(document: Decoded) -> tuple[FoundPolicy, ...]:

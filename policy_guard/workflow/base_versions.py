@@ -16,6 +16,7 @@ would not do: a deleted broad policy would then hide any addition.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -43,9 +44,14 @@ class UnreadableBase:
         return self.policy_ids is None or policy_id in self.policy_ids
 
 
+# A template (CloudFormation, SAM, CDK) names its resource types; a policy says `Statement`.
+POLICY_LIKE = re.compile(rb"Statement|AWSTemplateFormatVersion|AWS::")
+
+
 def may_hold_policy(data: bytes | None) -> bool:
-    """Can this text have a `Statement` key at all (spelled out, or behind an escape)?"""
-    return data is not None and (b"Statement" in data or b"\\" in data)
+    """Can this text hold a policy at all (a `Statement` key, spelled out or behind an
+    escape, or a template's resource types)?"""
+    return data is not None and (POLICY_LIKE.search(data) is not None or b"\\" in data)
 
 
 def policy_problem(found: FoundPolicy) -> str | None:

@@ -25,7 +25,8 @@ from policy_guard.workflow.outcomes import PARSE_ERROR
 from policy_guard.workflow.results import Severity
 
 CONFIG_FILE = ".policy-guard.yaml"
-DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml")
+# Policy files, CloudFormation/SAM templates (`.template` too) and CDK output (`*.template.json`)
+DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml", "**/*.template")
 SOLVERS = ("z3", "cvc5")
 # Every check can be configured (`checks:`); the workflow's outcomes always apply, and of them
 # only a parse error can be waived.

@@ -9,6 +9,7 @@ checks and files still run.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
@@ -28,7 +29,8 @@ from policy_guard.errors import InputError
 from policy_guard.policy.model import PolicyType
 from policy_guard.policy.parse import parse_policy
 from policy_guard.sources import FoundPolicy, find_policies
-from policy_guard.workflow.base_versions import UnreadableBase, may_hold_policy
+from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX
+from policy_guard.workflow.base_versions import POLICY_LIKE, UnreadableBase, may_hold_policy
 from policy_guard.workflow.config import Config
 from policy_guard.workflow.outcomes import PARSE_ERROR, UNDECIDED
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
@@ -71,7 +73,7 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     except InputError as error:
         # a file that does not decode is reported when it is known to be a policy, or looks
         # like one (it mentions `Statement`): a broken policy never passes as "not a policy"
-        if not (named or old_found or b"Statement" in task.new_data):
+        if not (named or old_found or POLICY_LIKE.search(task.new_data)):
             return None
         issue = Issue(
             PARSE_ERROR, Severity.ERROR, error.problem, Location(task.path, error.line or 1)
@@ -92,11 +94,28 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     earlier = _earlier_policies(task)
     policies, issues = [], []
     for found in new_found:
+        if found.problem is not None:
+            issues.extend(_problem_issues(task, found, old_by_id.get(found.policy_id), context))
+            continue
         old = _old_version(task, found.policy_id, old_by_id, earlier)
         policy_type, policy_issues = _check_policy(task, found, old, context)
         policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
         issues.extend(policy_issues)
     return _report(task, tuple(policies), tuple(issues), context)
+
+
+def _problem_issues(
+    task: FileTask, found: FoundPolicy, old: FoundPolicy | None, context: CheckContext
+) -> list[Issue]:
+    """A policy that cannot be read is undecided, never "not a policy". An attachment whose
+    text is unknown matters only when it is new: attached at the base already, it adds
+    nothing; in a sweep, or in a new file whose new policies are accepted, nothing compares."""
+    if found.only_when_new:
+        accepted = task.old_data is None and context.config.new_files is NewFiles.ACCEPT
+        if old is not None or not context.compare or accepted:
+            return []
+    location = Location(task.path, found.line)
+    return [Issue(UNDECIDED, Severity.ERROR, str(found.problem), location, found.policy_id)]
 
 
 def _report(
@@ -161,11 +180,76 @@ def _old_version(
 def _check_policy(
     task: FileTask, found: FoundPolicy, old: FoundPolicy | str | None, context: CheckContext
 ) -> tuple[str, list[Issue]]:
-    """The policy's type (as reported) and its issues: the registry's checks, in its order,
-    those that read the document first; the others only when the policy parses. A policy IAM
-    would refuse (an ERROR-level validation finding) is a validation finding, and every other
-    check that would have run on it is undecided: its answer would be about a policy IAM never
-    runs. `old` is the version to compare with, or why none can be read."""
+    """The policy's type (as reported) and its issues; over every reading of its unknown
+    values when it has some (`sources.unknowns`)."""
+    if not found.unknowns and (not isinstance(old, FoundPolicy) or not old.unknowns):
+        return _check_one_reading(task, found, old, context)
+    from policy_guard.sources.unknowns import readings, rename_changed
+
+    if isinstance(old, str):  # no readable version to compare with: say why, per reading
+        base_problem, old = old, None
+    else:
+        base_problem = None
+    if old is not None:
+        old = rename_changed(old, found)
+    documents = (found.document,) if old is None else (found.document, old.document)
+    unknowns = found.unknowns + (old.unknowns if old is not None else ())
+    ways = readings(documents, unknowns)
+    if isinstance(ways, str):
+        location = Location(task.path, found.line)
+        problem = f"the policy cannot be decided: {ways}"
+        return "", [Issue(UNDECIDED, Severity.ERROR, problem, location, found.policy_id)]
+    kind, issues, failing = "", list[Issue](), set[str]()
+    for index, way in enumerate(ways):
+        new_reading = replace(found, document=way.documents[0])
+        old_reading: FoundPolicy | str | None = (
+            base_problem if old is None else replace(old, document=way.documents[1])
+        )
+        kind, found_issues = _check_one_reading(
+            task, new_reading, old_reading, context, validate=index == 0
+        )
+        decided = {i.check for i in issues if i.counterexample is not None}
+        for issue in found_issues:
+            if issue.check in decided:
+                continue  # one counterexample per check is enough
+            if way.exact and way.assignment and issue.counterexample is not None:
+                values = ", ".join(f"`{name}` = `{value}`" for name, value in way.assignment)
+                issue = replace(issue, message=f"{issue.message} (where {values})")
+            if way.exact or issue.check in (VALIDATION, PARSE_ERROR, UNDECIDED):
+                issues.append(issue)
+                failing.add(issue.check)
+            elif issue.check not in failing:
+                failing.add(issue.check)
+                issues.append(_pattern_undecided(task, found, issue))
+    unique: list[Issue] = []
+    for issue in issues:
+        if issue not in unique:
+            unique.append(issue)
+    return kind, unique
+
+
+def _pattern_undecided(task: FileTask, found: FoundPolicy, issue: Issue) -> Issue:
+    names = ", ".join(f"`{u.name}`" for u in found.unknowns if u.may_be_pattern)
+    problem = (
+        f"`{issue.check}` could not be decided: it holds for every value of {names} without "
+        "wildcards, but a value with `*` or `?` (read as a wildcard) may change the answer"
+    )
+    return Issue(UNDECIDED, Severity.ERROR, problem, issue.location, found.policy_id)
+
+
+def _check_one_reading(
+    task: FileTask,
+    found: FoundPolicy,
+    old: FoundPolicy | str | None,
+    context: CheckContext,
+    validate: bool = True,
+) -> tuple[str, list[Issue]]:
+    """One reading of a policy: the registry's checks, in its order, those that read the
+    document first; the others only when the policy parses. A policy IAM would refuse (an
+    ERROR-level validation finding) is a validation finding, and every other check that would
+    have run on it is undecided: its answer would be about a policy IAM never runs. `old` is
+    the version to compare with, or why none can be read. `validate`: report validation
+    findings (once per policy, not once per reading)."""
     config = context.config
     target = Target(
         task.path,
@@ -178,12 +262,20 @@ def _check_policy(
         compare_with_empty=task.compare_with_empty,
     )
     flagged = _run_checks(Stage.DOCUMENT, target, config)
+    if found.unknowns:  # values known at deployment only: the engine decides over every value
+        flagged = [
+            (check, severity, flag)
+            for check, severity, flag in flagged
+            if not (check == VALIDATION and _mentions_unknown(found.document.value, flag.path))
+        ]
     issues = _issues(flagged, target, found)
     refused = next(
         (flag for check, _, flag in flagged if check == VALIDATION and _refuses(flag)), None
     )
     parsed = parse_policy(found.document, found.policy_type)
     kind = found.policy_type or (parsed.policy.policy_type if parsed.policy else None)
+    if not validate:
+        issues = [i for i in issues if i.check != VALIDATION]
     if parsed.policy is None or parsed.errors:
         if not any(i.severity is Severity.ERROR for i in issues):
             first = parsed.errors[0]
@@ -283,6 +375,19 @@ def _issues(
     flagged: list[tuple[str, Severity, Flag]], target: Target, found: FoundPolicy
 ) -> list[Issue]:
     return [_issue(check, severity, flag, target, found) for check, severity, flag in flagged]
+
+
+def _mentions_unknown(value: object, path: tuple[str | int, ...]) -> bool:
+    """Does the element at `path` (or a key on the way) hold an unknown value?"""
+    for element in path:
+        if isinstance(element, str) and element.startswith(CONDITION_PREFIX):
+            return True
+        try:
+            value = value[element]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            break
+    text = json.dumps(value)
+    return UNKNOWN_PREFIX in text or CONDITION_PREFIX in text
 
 
 def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: FoundPolicy) -> Issue:

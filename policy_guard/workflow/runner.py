@@ -27,7 +27,7 @@ from policy_guard.workflow.comparison import (
 from policy_guard.workflow.config import CONFIG_FILE, Config, load_config
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
 from policy_guard.workflow.results import FileReport, RunReport
-from policy_guard.workflow.staged import Staged, staged_paths
+from policy_guard.workflow.staged import Staged, staged_paths, toplevel
 from policy_guard.workflow.waivers import expired_waiver_issues, unused_waiver_issues
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class RunOptions:
     config: str | None = None  # default: `.policy-guard.yaml` at the repository root
     jobs: int = 1
     report_only: bool = False  # findings do not fail the run (adds to the config's setting)
+    base_dir: str | None = None  # compare folders with the same paths under this folder
 
 
 def run(
@@ -62,10 +63,15 @@ def run(
         )
     comparison: Comparison | None
     tasks: list[FileTask]
+    if options.base_dir is not None:
+        return _run_folders(options, cwd, today, progress)
     staged = _staged_for_hook(options, cwd, environ)
     config = _config(options.config, staged.root, cwd) if staged is not None else None
+    quiet = _config_if_none_selected(options, cwd) if staged is None else None
     if staged is not None and config is not None and not any(map(config.selects, staged.paths)):
         comparison, tasks = Comparison(staged.head, NewSide.INDEX, origin="HEAD"), []
+    elif quiet is not None:
+        comparison, tasks, config = None, [], quiet
     else:
         from policy_guard.workflow.gitbase import GitRepository  # GitPython: only when git is read
 
@@ -89,6 +95,44 @@ def run(
     return RunReport(tuple(reports), base, report_only=report_only)
 
 
+def _run_folders(
+    options: RunOptions, cwd: str, today: date, progress: Progress | None
+) -> RunReport:
+    """`--base-dir`: each file below the folders FILES against the file at the same path
+    below the base folder (the CI recipe for generated templates: synthesise at the base and
+    at the head, then compare the two folders)."""
+    if options.all_files or options.base or not options.files:
+        raise InputError(
+            "`--base-dir DIR` compares the folders FILES: give them, without `--all` or `--base`"
+        )
+    base = os.path.join(cwd, options.base_dir or "")
+    if not os.path.isdir(base):
+        raise InputError("`--base-dir` must be a folder", filename=options.base_dir)
+    config = _config(options.config, cwd, cwd)
+    base_name = (options.base_dir or "").rstrip("/")
+    tasks = []
+    for name in options.files:
+        top = os.path.join(cwd, name)
+        if not os.path.isdir(top):
+            raise InputError("with `--base-dir`, FILES are folders", filename=name)
+        for relative in sorted(_walk(top)):
+            if not config.selects(relative):
+                continue
+            shown = f"{name.rstrip('/')}/{relative}"
+            new, problem = _read(partial(read_worktree_file, top, relative))
+            if problem is not None or new is None:
+                why = problem or "it is not a regular file"
+                tasks.append(FileTask(shown, "modified", b"", unreadable=why))
+                continue
+            old, _ = _read(partial(read_worktree_file, base, relative))
+            status = "added" if old is None else "unchanged" if old == new else "modified"
+            old_shown = f"{base_name}/{relative}" if old is not None else None
+            tasks.append(FileTask(shown, status, new, old_shown, old))
+    context = CheckContext(config, compare=True, today=today)
+    reports = _check(tasks, context, options.jobs, progress)
+    return RunReport(tuple(reports), None, report_only=config.report_only or options.report_only)
+
+
 def _staged_for_hook(options: RunOptions, cwd: str, environ: Mapping[str, str]) -> Staged | None:
     """What a hook run compares, read with plain git (`staged`), when the run compares the
     index with HEAD (the same conditions as `GitRepository.compare` choosing them); None
@@ -103,6 +147,23 @@ def _staged_for_hook(options: RunOptions, cwd: str, environ: Mapping[str, str]) 
     ):
         return None
     return staged_paths(cwd)
+
+
+def _config_if_none_selected(options: RunOptions, cwd: str) -> Config | None:
+    """The configuration, when FILES are given (pre-commit passes every staged text file, as
+    templates and AWS CLI output may have any extension) and none of them is selected: the run
+    then reads nothing more. None otherwise (also outside a work tree)."""
+    if not options.files or options.all_files:
+        return None
+    root = toplevel(cwd)
+    if root is None:
+        return None
+    config = _config(options.config, root, cwd)
+    for name in options.files:
+        path = _relative(root, cwd, name)
+        if os.path.isdir(os.path.join(root, path)) or config.selects(path):
+            return None
+    return config
 
 
 def _plan(

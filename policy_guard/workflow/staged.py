@@ -48,6 +48,12 @@ def staged_paths(cwd: str) -> Staged | None:
     return Staged(root, head, tuple(p for p in listed.split("\0") if p))
 
 
+def toplevel(cwd: str) -> str | None:
+    """The work tree's top folder, from plain git; None outside one."""
+    found = _git(cwd, ["rev-parse", "--show-toplevel"])
+    return found.strip() or None if found is not None else None
+
+
 def _git(cwd: str, arguments: Sequence[str]) -> str | None:
     try:
         done = subprocess.run(
