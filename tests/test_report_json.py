@@ -65,7 +65,7 @@ def test_schema_rejects_a_broken_document(
 def test_schema_knows_exactly_the_registered_checks_and_the_workflows_outcomes() -> None:
     # The schema is a file shipped to readers: it lists the registry's ids, then the outcomes'.
     check_enum = run_report_schema()["$defs"]["issue"]["properties"]["check"]["enum"]
-    assert check_enum == [*CHECK_IDS, "parse-error", "expired-waiver", "undecided"]
+    assert check_enum == [*CHECK_IDS, "parse-error", "expired-waiver", "unused-waiver", "undecided"]
 
 
 def test_every_file_with_its_policies_and_issues() -> None:

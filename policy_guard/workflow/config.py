@@ -26,8 +26,9 @@ from policy_guard.workflow.results import Severity
 CONFIG_FILE = ".policy-guard.yaml"
 DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml")
 SOLVERS = ("z3", "cvc5")
-# Every check can be configured (`checks:`); the workflow's outcomes always apply, and of them
-# only a parse error can be waived.
+# Every check can be configured (`checks:`); the workflow's outcomes (`parse-error`,
+# `expired-waiver`, `unused-waiver`, `undecided`) always apply, and of them only a parse error
+# can be waived.
 WAIVABLE = (*CHECK_IDS, PARSE_ERROR)
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORGANIZATION = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -211,16 +212,30 @@ def _critical(r: _Reader, value: Any) -> tuple[CriticalPermission, ...]:
         resources = (
             r.strings(entry["resources"], (*path, "resources")) if "resources" in entry else ()
         )
+        actions = r.strings(entry["actions"], (*path, "actions"))
+        _check_critical_actions(r, entry["actions"], (*path, "actions"))
         result.append(
             CriticalPermission(
-                entry_id,
-                description,
-                r.strings(entry["actions"], (*path, "actions")),
-                resources,
-                r.document.span_of(path).line,
+                entry_id, description, actions, resources, r.document.span_of(path).line
             )
         )
     return tuple(result)
+
+
+def _check_critical_actions(r: _Reader, written: Any, path: Path) -> None:
+    """A critical permission must name real actions: a misspelt one (`iam:CreatUser`) would
+    match nothing, and the check would pass every policy without a word."""
+    from policy_guard.policy.catalogue import action_pattern_problem
+
+    items = (
+        [(written, path)]
+        if isinstance(written, str)
+        else [(a, (*path, i)) for i, a in enumerate(written)]
+    )
+    for action, where in items:
+        problem = action_pattern_problem(action)
+        if problem is not None:
+            raise r.fail(where, f"a critical permission must match a real action: {problem}")
 
 
 def _public_access(r: _Reader, value: Any) -> tuple[tuple[str, str], ...]:

@@ -1,8 +1,9 @@
 """What a workflow run reports besides the checks' findings: its own outcomes, and every rule.
 
 `parse-error` (a file that should hold a policy does not), `expired-waiver` (a waiver past its
-date) and `undecided` (a policy that could not be checked exactly) are outcomes of the workflow,
-not checks: nothing can switch them off, and only a parse error can be waived. Reporters
+date), `unused-waiver` (a waiver that covered no finding of a sweep) and `undecided` (a policy
+that could not be checked exactly) are outcomes of the workflow, not checks: nothing can switch
+them off, and only a parse error can be waived. Reporters
 describe them like the checks, so `RULES` lists the checks' rules (from the registry) and these,
 in the order SARIF numbers its rules.
 """
@@ -14,6 +15,7 @@ from policy_guard.checks.spec import Rule, Severity
 
 PARSE_ERROR = "parse-error"
 EXPIRED_WAIVER = "expired-waiver"
+UNUSED_WAIVER = "unused-waiver"
 UNDECIDED = "undecided"
 
 OUTCOMES: tuple[Rule, ...] = (
@@ -32,6 +34,14 @@ OUTCOMES: tuple[Rule, ...] = (
         "The findings it covered are reported again. Renew the waiver with a new date, or fix "
         "the findings and remove it.",
         Severity.WARNING,
+    ),
+    Rule(
+        UNUSED_WAIVER,
+        "UnusedWaiver",
+        "A waiver in the configuration matched no finding in a sweep of every policy file.",
+        "The finding it accepted is gone, or its path or Sid no longer matches. Remove the "
+        "waiver so that it cannot hide a new finding later.",
+        Severity.NOTE,
     ),
     Rule(
         UNDECIDED,

@@ -21,7 +21,7 @@ from policy_guard.workflow.config import CONFIG_FILE, Config, load_config
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
 from policy_guard.workflow.results import FileReport, RunReport
 from policy_guard.workflow.staged import Staged, staged_paths
-from policy_guard.workflow.waivers import expired_waiver_issues
+from policy_guard.workflow.waivers import expired_waiver_issues, unused_waiver_issues
 
 if TYPE_CHECKING:
     from policy_guard.workflow.gitbase import GitRepository
@@ -70,9 +70,13 @@ def run(
                 repo.close()
     context = CheckContext(config, compare=not options.all_files, today=today)
     reports = _check(tasks, context, options.jobs, progress)
-    expired = expired_waiver_issues(config, today)
-    if expired:
-        reports.append(FileReport(expired[0].location.path, "unchanged", None, (), expired))
+    about_waivers = expired_waiver_issues(config, today)
+    if options.all_files:
+        found = (issue for report in reports for issue in report.issues)
+        about_waivers += unused_waiver_issues(config, found, today)
+    if about_waivers:
+        path = about_waivers[0].location.path
+        reports.append(FileReport(path, "unchanged", None, (), about_waivers))
     base = comparison.base if comparison else None
     report_only = config.report_only or options.report_only
     return RunReport(tuple(reports), base, report_only=report_only)
@@ -167,6 +171,8 @@ def _walk(root: str) -> Iterator[str]:
 def _plain_tasks(root: str, cwd: str, names: tuple[str, ...], config: Config) -> Iterator[FileTask]:
     """FILES outside a repository: checked as new files."""
     for path in _expand(root, cwd, names, lambda: _walk(root)):
+        if not os.path.lexists(os.path.join(root, path)):
+            raise InputError("no such file", filename=path)  # whatever its name selects
         if config.selects(path):
             data, problem = _read(partial(read_worktree_file, root, path))
             if problem is not None:
@@ -198,6 +204,13 @@ def _expand(
     return sorted(dict.fromkeys([p for p in paths if p not in folders] + below))
 
 
+def _nowhere(repo: GitRepository, comparison: Comparison, path: str) -> bool:
+    """A FILE given on the command line that is neither on the new side nor at the base."""
+    if comparison.new_side is NewSide.COMMIT:
+        return False  # names from a commit range are git's own
+    return repo.new_bytes(comparison, path) is None and repo.base_bytes(comparison, path) is None
+
+
 def _given_tasks(
     repo: GitRepository, comparison: Comparison, cwd: str, names: tuple[str, ...], config: Config
 ) -> Iterator[FileTask]:
@@ -205,6 +218,8 @@ def _given_tasks(
     path when git sees a rename."""
     renamed: dict[str, str] | None = None
     for path in _expand(repo.root, cwd, names, repo.all_paths):
+        if not os.path.lexists(os.path.join(repo.root, path)) and _nowhere(repo, comparison, path):
+            raise InputError("no such file", filename=path)  # a typo, whatever its name selects
         if not config.selects(path):
             continue
         new, problem = _read(partial(repo.new_bytes, comparison, path))

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
+from policy_guard.checks.no_new_access import NO_NEW_ACCESS
 from policy_guard.workflow.config import Config, Waiver, path_matches
-from policy_guard.workflow.outcomes import EXPIRED_WAIVER, UNDECIDED
+from policy_guard.workflow.outcomes import EXPIRED_WAIVER, UNDECIDED, UNUSED_WAIVER
 from policy_guard.workflow.results import Issue, Location, Severity
 
-UNWAIVABLE = (UNDECIDED, EXPIRED_WAIVER)
+UNWAIVABLE = (UNDECIDED, EXPIRED_WAIVER, UNUSED_WAIVER)
 
 
 def is_expired(waiver: Waiver, today: date) -> bool:
@@ -62,4 +63,26 @@ def expired_waiver_issues(config: Config, today: date) -> tuple[Issue, ...]:
         )
         for w in config.waivers
         if is_expired(w, today)
+    )
+
+
+def unused_waiver_issues(config: Config, issues: Iterable[Issue], today: date) -> tuple[Issue, ...]:
+    """A note for each live waiver that covers none of `issues`, at its line: the debt it
+    accepted has been paid (or its path or Sid no longer matches), so it can go. Only a sweep
+    of every file (`--all`) can tell, and it never runs no-new-access, so those waivers and the
+    waivers of checks that are off are not judged."""
+    path = config.path or ".policy-guard.yaml"
+    found = tuple(issues)
+    return tuple(
+        Issue(
+            UNUSED_WAIVER,
+            Severity.NOTE,
+            f"the waiver of `{w.check}` for `{w.path}` matched no finding: remove it",
+            Location(path, w.line),
+        )
+        for w in config.waivers
+        if w.check != NO_NEW_ACCESS
+        and config.severity(w.check) is not None
+        and not is_expired(w, today)
+        and not any(waiver_for(issue, (w,), today) for issue in found)
     )
