@@ -122,7 +122,7 @@ def _path_regex(pattern: str) -> re.Pattern[str]:
 # --- reading ---------------------------------------------------------------------------------
 
 
-class _Reader:
+class _ConfigReader:
     """Typed access to the decoded file, every error naming the key and its line."""
 
     def __init__(self, document: Decoded) -> None:
@@ -188,7 +188,7 @@ def _dotted(path: Path) -> str:
     return text
 
 
-def _checks(r: _Reader, value: Any) -> dict[str, Severity | None]:
+def _checks(r: _ConfigReader, value: Any) -> dict[str, Severity | None]:
     section = r.mapping(value, ("checks",), CHECK_IDS)
     levels = ("error", "warning", "off")
     result: dict[str, Severity | None] = {}
@@ -199,7 +199,7 @@ def _checks(r: _Reader, value: Any) -> dict[str, Severity | None]:
     return result
 
 
-def _critical(r: _Reader, value: Any) -> tuple[CriticalPermission, ...]:
+def _critical(r: _ConfigReader, value: Any) -> tuple[CriticalPermission, ...]:
     result = []
     for i, raw in enumerate(r.items(value, ("critical_permissions",))):
         path: Path = ("critical_permissions", i)
@@ -222,7 +222,7 @@ def _critical(r: _Reader, value: Any) -> tuple[CriticalPermission, ...]:
     return tuple(result)
 
 
-def _check_critical_actions(r: _Reader, written: Any, path: Path) -> None:
+def _check_critical_actions(r: _ConfigReader, written: Any, path: Path) -> None:
     """A critical permission must name real actions: a misspelt one (`iam:CreatUser`) would
     match nothing, and the check would pass every policy without a word."""
     from policy_guard.policy.catalogue import action_pattern_problem
@@ -238,7 +238,7 @@ def _check_critical_actions(r: _Reader, written: Any, path: Path) -> None:
             raise r.fail(where, f"a critical permission must match a real action: {problem}")
 
 
-def _public_access(r: _Reader, value: Any) -> tuple[tuple[str, str], ...]:
+def _public_access(r: _ConfigReader, value: Any) -> tuple[tuple[str, str], ...]:
     section = r.mapping(value, ("public_access",), ("resource_types",))
     types = section.get("resource_types", {})
     path: Path = ("public_access", "resource_types")
@@ -259,14 +259,14 @@ def _public_access(r: _Reader, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(result)
 
 
-def _expires(r: _Reader, value: Any, path: Path) -> date:
+def _expires(r: _ConfigReader, value: Any, path: Path) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
         raise r.fail(path, f"`{value}` is not a date (YYYY-MM-DD)") from None
 
 
-def _waivers(r: _Reader, value: Any) -> tuple[Waiver, ...]:
+def _waivers(r: _ConfigReader, value: Any) -> tuple[Waiver, ...]:
     result = []
     for i, raw in enumerate(r.items(value, ("waivers",))):
         path: Path = ("waivers", i)
@@ -294,20 +294,20 @@ def _waivers(r: _Reader, value: Any) -> tuple[Waiver, ...]:
     return tuple(result)
 
 
-def _timeout(r: _Reader, value: Any) -> float:
+def _timeout(r: _ConfigReader, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise r.fail(("timeout",), "must be a number of seconds greater than 0")
     return float(value)
 
 
-def _report_only(r: _Reader, value: Any) -> bool:
+def _report_only(r: _ConfigReader, value: Any) -> bool:
     if not isinstance(value, bool):
         raise r.fail(("report_only",), "must be true or false")
     return value
 
 
 _ACCOUNT_HINT = ' (a 12-digit account id in quotes, e.g. `"111122223333"`)'
-_FIELDS: dict[str, Callable[[_Reader, Any], Any]] = {
+_FIELDS: dict[str, Callable[[_ConfigReader, Any], Any]] = {
     "include": lambda r, v: r.strings(v, ("include",)),
     "exclude": lambda r, v: r.strings(v, ("exclude",)),
     "policies": lambda r, v: r.strings(v, ("policies",)),
@@ -337,7 +337,7 @@ def parse_config(text: str, filename: str) -> Config:
     document = decode_text(text, filename)
     if document.value is None:
         return Config(path=filename)
-    reader = _Reader(document)
+    reader = _ConfigReader(document)
     values = reader.mapping(document.value, (), CONFIG_KEYS)
     fields = {key: _FIELDS[key](reader, raw) for key, raw in values.items()}
     return Config(**fields, path=filename)

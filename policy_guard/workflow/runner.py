@@ -16,7 +16,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from policy_guard.errors import InputError
-from policy_guard.workflow.comparison import ChangeStatus, Comparison, NewSide, read_worktree_file
+from policy_guard.workflow.comparison import (
+    ChangeStatus,
+    ComparedSides,
+    NewSide,
+    read_worktree_file,
+)
 from policy_guard.workflow.config import CONFIG_FILE, Config, load_config
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
 from policy_guard.workflow.results import FileReport, RunReport
@@ -53,12 +58,12 @@ def run(
         raise InputError(
             "`--all` checks every policy file without a base: give no FILES and no `--base` with it"
         )
-    comparison: Comparison | None
+    comparison: ComparedSides | None
     tasks: list[FileTask]
     staged = _staged_for_hook(options, cwd, environ)
     config = _config(options.config, staged.root, cwd) if staged is not None else None
     if staged is not None and config is not None and not any(map(config.selects, staged.paths)):
-        comparison, tasks = Comparison(staged.head, NewSide.INDEX, origin="HEAD"), []
+        comparison, tasks = ComparedSides(staged.head, NewSide.INDEX, origin="HEAD"), []
     else:
         from policy_guard.workflow.gitbase import GitRepository  # GitPython: only when git is read
 
@@ -104,7 +109,7 @@ def _plan(
     cwd: str,
     environ: Mapping[str, str],
     config: Config | None = None,
-) -> tuple[Comparison | None, list[FileTask], Config]:
+) -> tuple[ComparedSides | None, list[FileTask], Config]:
     """What to compare with, the files to check (contents read), and the configuration (loaded
     here unless the hook's quick look already did)."""
     root = repo.root if repo is not None else os.path.abspath(cwd)
@@ -204,7 +209,7 @@ def _expand(
     return sorted(dict.fromkeys([p for p in paths if p not in folders] + below))
 
 
-def _nowhere(repo: GitRepository, comparison: Comparison, path: str) -> bool:
+def _nowhere(repo: GitRepository, comparison: ComparedSides, path: str) -> bool:
     """A FILE given on the command line that is neither on the new side nor at the base."""
     if comparison.new_side is NewSide.COMMIT:
         return False  # names from a commit range are git's own
@@ -212,7 +217,7 @@ def _nowhere(repo: GitRepository, comparison: Comparison, path: str) -> bool:
 
 
 def _given_tasks(
-    repo: GitRepository, comparison: Comparison, cwd: str, names: tuple[str, ...], config: Config
+    repo: GitRepository, comparison: ComparedSides, cwd: str, names: tuple[str, ...], config: Config
 ) -> Iterator[FileTask]:
     """FILES (what pre-commit passes): each against its version at the base, or at its old
     path when git sees a rename."""
@@ -255,7 +260,7 @@ def _given_tasks(
 
 
 def _changed_tasks(
-    repo: GitRepository, comparison: Comparison, config: Config
+    repo: GitRepository, comparison: ComparedSides, config: Config
 ) -> Iterator[FileTask]:
     """No FILES: the files changed between the base and the new side."""
     changes = repo.changes(comparison, untracked=comparison.untracked)
