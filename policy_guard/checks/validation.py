@@ -30,7 +30,6 @@ from policy_guard.checks.results import Flag
 from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.values import Decoded, Path
-from policy_guard.policy import catalogue
 from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import (
@@ -357,6 +356,8 @@ def _did_you_mean(suggestion: str | None) -> str:
 
 
 def _action(value: Value) -> Iterator[Finding]:
+    from policy_guard.policy import catalogue  # its data modules: only when a policy is read
+
     text = value.text
     if text == "*" or _has_variable(text):
         return  # variables: reported by the policy-variable check
@@ -403,6 +404,8 @@ def _action(value: Value) -> Iterator[Finding]:
 def _retired(text: str, service: str, name: str) -> str | None:
     """The message for an action of a service AWS retired, or for a retired action: one clear
     suggestion (it grants nothing), not a did-you-mean that sends users to another service."""
+    from policy_guard.policy import catalogue
+
     if not _has_wildcard(service):
         gone = catalogue.retired_service(service)
         if gone is not None:
@@ -619,6 +622,8 @@ def _condition_values(policy: Policy, condition: Condition) -> Iterator[Finding]
 
 
 def _set_operator(condition: Condition) -> Iterator[Finding]:
+    from policy_guard.policy import catalogue
+
     operator = condition.operator
     if operator.set_operator is None or operator.spec is None:
         return

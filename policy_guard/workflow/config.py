@@ -13,7 +13,6 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from policy_guard.checks.registry import CHECK_IDS
 from policy_guard.checks.settings import CriticalPermission as CriticalPermission
 from policy_guard.checks.settings import NewFiles as NewFiles
 from policy_guard.document.read import decode_text
@@ -26,10 +25,6 @@ from policy_guard.workflow.results import Severity
 CONFIG_FILE = ".policy-guard.yaml"
 DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml")
 SOLVERS = ("z3", "cvc5")
-# Every check can be configured (`checks:`); the workflow's outcomes (`parse-error`,
-# `expired-waiver`, `unused-waiver`, `undecided`) always apply, and of them only a parse error
-# can be waived.
-WAIVABLE = (*CHECK_IDS, PARSE_ERROR)
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORGANIZATION = re.compile(r"^o-[a-z0-9]{10,32}$")
 
@@ -188,7 +183,19 @@ def _dotted(path: Path) -> str:
     return text
 
 
+def waivable() -> tuple[str, ...]:
+    """What a waiver may accept: every check (each can be configured under `checks:`), and a
+    parse error; the workflow's other outcomes (`expired-waiver`, `unused-waiver`,
+    `undecided`) cannot be waived. (The registry is imported here, when a configuration that
+    needs it is read: the hook's quick look on a commit without policies never loads it.)"""
+    from policy_guard.checks.registry import CHECK_IDS
+
+    return (*CHECK_IDS, PARSE_ERROR)
+
+
 def _checks(r: _ConfigReader, value: Any) -> dict[str, Severity | None]:
+    from policy_guard.checks.registry import CHECK_IDS
+
     section = r.mapping(value, ("checks",), CHECK_IDS)
     levels = ("error", "warning", "off")
     result: dict[str, Severity | None] = {}
@@ -276,7 +283,7 @@ def _waivers(r: _ConfigReader, value: Any) -> tuple[Waiver, ...]:
                 raise r.fail(
                     path, f"`{required}` is required (a waiver says what it accepts and why)"
                 )
-        check = r.choice(entry["check"], (*path, "check"), WAIVABLE)
+        check = r.choice(entry["check"], (*path, "check"), waivable())
         statement = (
             r.string(entry["statement"], (*path, "statement")) if "statement" in entry else None
         )

@@ -12,10 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
+from typing import TYPE_CHECKING
 
-from policy_guard.checks.common import EngineOptions, decided
-from policy_guard.checks.registry import CHECKS
-from policy_guard.checks.results import Flag
 from policy_guard.checks.spec import Stage, Target
 from policy_guard.document.read import decode_file
 from policy_guard.errors import InputError
@@ -25,6 +23,9 @@ from policy_guard.workflow.config import Config
 from policy_guard.workflow.outcomes import PARSE_ERROR, UNDECIDED
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
 from policy_guard.workflow.waivers import apply_waivers
+
+if TYPE_CHECKING:
+    from policy_guard.checks.results import Flag
 
 
 @dataclass(frozen=True)
@@ -160,13 +161,18 @@ def _check_policy(
 
 def _run_checks(stage: Stage, target: Target, found: FoundPolicy, config: Config) -> list[Issue]:
     """The issues of the checks of `stage` that the configuration leaves on; what a check
-    cannot decide is an `undecided` issue of the policy, and the other checks still run."""
+    cannot decide is an `undecided` issue of the policy, and the other checks still run. (The
+    registry is imported when a policy is checked: the hook's quick look never needs it.)"""
+    from policy_guard.checks.common import EngineOptions, decided
+    from policy_guard.checks.registry import CHECKS
+
+    options = EngineOptions(solver=config.solver, timeout=config.timeout)
     issues = []
     for check in CHECKS:
         severity = config.severity(check.id)
         if check.stage is not stage or severity is None:
             continue
-        flags = decided(check.id, partial(check.run, target, config, _options(config)))
+        flags = decided(check.id, partial(check.run, target, config, options))
         issues += [_issue(check.id, severity, flag, target, found) for flag in flags]
     return issues
 
@@ -188,7 +194,3 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
         flag.counterexample,
         flag.aws_message,
     )
-
-
-def _options(config: Config) -> EngineOptions:
-    return EngineOptions(solver=config.solver, timeout=config.timeout)
