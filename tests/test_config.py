@@ -11,7 +11,6 @@ from policy_guard.checks.registry import CHECK_IDS
 from policy_guard.errors import InputError
 from policy_guard.workflow.config import (
     DEFAULT_INCLUDE,
-    WAIVABLE,
     Config,
     CriticalPermission,
     NewFiles,
@@ -19,9 +18,10 @@ from policy_guard.workflow.config import (
     load_config,
     parse_config,
     path_matches,
+    waivable,
 )
-from policy_guard.workflow.outcomes import rule_for
 from policy_guard.workflow.results import Severity
+from policy_guard.workflow.rules import rule_for
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.yaml"
 
@@ -224,5 +224,5 @@ def test_the_example_configuration_documents_every_key_and_parses() -> None:
 
 
 def test_configurable_and_waivable_checks_are_registered() -> None:
-    for check_id in (*CHECK_IDS, *WAIVABLE, "expired-waiver", "undecided"):
+    for check_id in (*CHECK_IDS, *waivable(), "expired-waiver", "undecided"):
         assert rule_for(check_id).id == check_id

@@ -8,7 +8,7 @@ import pytest
 from gitrepo import commit, git, github_event, isolated_git, make_repo, write
 
 from policy_guard.errors import InputError
-from policy_guard.workflow.comparison import ChangeStatus, Comparison, NewSide
+from policy_guard.workflow.comparison import ChangeStatus, ComparedSides, NewSide
 from policy_guard.workflow.gitbase import ZERO_SHA, GitRepository
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
@@ -32,7 +32,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def changes_of(
-    repo: GitRepository, comparison: Comparison, untracked: bool = False
+    repo: GitRepository, comparison: ComparedSides, untracked: bool = False
 ) -> dict[str, tuple[ChangeStatus, str | None]]:
     return {c.path: (c.status, c.old_path) for c in repo.changes(comparison, untracked=untracked)}
 

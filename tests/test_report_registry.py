@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from policy_guard.checks import (
     external_access,
     no_new_access,
     public_access,
+    registry,
     validation,
 )
 from policy_guard.checks.common import EngineOptions
@@ -24,11 +27,11 @@ from policy_guard.checks.results import Flag
 from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import PROJECT_URL, Check, Rule, Severity, Stage, Target
 from policy_guard.report.sarif import sarif_log
-from policy_guard.workflow import file_checks
-from policy_guard.workflow.config import CONFIG_KEYS, WAIVABLE, Config, parse_config
+from policy_guard.workflow.config import CONFIG_KEYS, Config, parse_config, waivable
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
-from policy_guard.workflow.outcomes import OUTCOMES, RULES, rule_for, rule_index
+from policy_guard.workflow.outcomes import OUTCOMES
 from policy_guard.workflow.results import RunReport
+from policy_guard.workflow.rules import RULES, rule_for, rule_index
 
 PACKAGE = Path(__file__).resolve().parents[1] / "policy_guard"
 SCHEMA = PACKAGE / "report" / "schema" / "run-report.schema.json"
@@ -85,20 +88,14 @@ def test_the_configuration_takes_every_check_and_the_keys_they_read() -> None:
     for check_id in CHECK_IDS:
         config = parse_config(f"checks:\n  {check_id}: warning\n", ".policy-guard.yaml")
         assert config.severity(check_id) is Severity.WARNING
-    assert set(WAIVABLE) == {*CHECK_IDS, "parse-error"}
+    assert set(waivable()) == {*CHECK_IDS, "parse-error"}
     for check in CHECKS:
         assert set(check.settings) <= set(CONFIG_KEYS), check.id
 
 
 def test_sarif_has_a_rule_per_check_then_per_outcome_with_the_security_tag() -> None:
     rules = sarif_log(RunReport((), None))["runs"][0]["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [
-        *CHECK_IDS,
-        "parse-error",
-        "expired-waiver",
-        "unused-waiver",
-        "undecided",
-    ]
+    assert [r["id"] for r in rules] == [*CHECK_IDS, *(r.id for r in OUTCOMES)]
     for written, rule in zip(rules, RULES, strict=True):
         assert ("security" in written["properties"]["tags"]) is rule.security
 
@@ -137,7 +134,7 @@ def test_a_check_added_to_the_registry_runs_in_the_workflow(
 ) -> None:
     context = CheckContext(Config(), compare=False, today=date(2025, 6, 1))
     task = FileTask("p.json", "added", POLICY)
-    monkeypatch.setattr(file_checks, "CHECKS", (*CHECKS, NEW_CHECK))
+    monkeypatch.setattr(registry, "CHECKS", (*CHECKS, NEW_CHECK))
     report = check_file(task, context)
     assert report is not None
     assert [(i.check, i.message, i.location.line) for i in report.issues] == [
@@ -180,3 +177,14 @@ def test_issues_take_their_check_id_from_a_constant_never_a_literal() -> None:
     literals = sorted((f, first.value) for f, first in calls if isinstance(first, ast.Constant))
     assert literals == []
     assert len(calls) >= 5  # the scan finds the workflow's issues (not a test that cannot fail)
+
+
+def test_the_hooks_quick_look_does_not_load_the_checks() -> None:
+    # The runner (what a hook run on a commit without policies imports) reads check ids only
+    # when a configuration or a policy needs them: the check modules are not loaded.
+    code = (
+        "import sys, policy_guard.workflow.runner\n"
+        "print(sorted(m for m in sys.modules if m.startswith('policy_guard.checks.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['policy_guard.checks.settings', 'policy_guard.checks.spec']"

@@ -17,8 +17,8 @@ from test_report_golden import ADMIN, ODD, TEMPLATE, sample_report
 
 from policy_guard.report.sarif import FINGERPRINT_KEY, artifact_uri, render_sarif
 from policy_guard.semantics.request import Request
-from policy_guard.workflow.outcomes import RULES
 from policy_guard.workflow.results import FileReport, Issue, Location, RunReport, Severity
+from policy_guard.workflow.rules import RULES
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "fixtures" / "report" / "sarif-schema-2.1.0.json"
 # RFC 3986 relative-path reference: unreserved, sub-delims, ':' '@', '/' and %XX escapes,

@@ -14,7 +14,7 @@ from policy_guard.checks.validation import (
     ELEMENT_CHECKS,
     ISSUES,
     Validation,
-    issue_for,
+    issue_code_for,
     validate_document,
 )
 from policy_guard.document.json_decode import decode_json
@@ -147,13 +147,13 @@ def test_issue_codes_are_unique_upper_snake_with_one_type() -> None:
 
 
 def test_aws_codes_link_into_the_aws_check_reference() -> None:
-    missing_version = issue_for("MISSING_VERSION")
+    missing_version = issue_code_for("MISSING_VERSION")
     assert missing_version is not None
     assert missing_version.learn_more_link.endswith(
         "access-analyzer-reference-policy-checks.html"
         "#access-analyzer-reference-policy-checks-general-warning-missing-version"
     )
-    duplicate = issue_for("DUPLICATE_KEY")
+    duplicate = issue_code_for("DUPLICATE_KEY")
     assert duplicate is not None and "reference_policies_grammar" in duplicate.learn_more_link
 
 
@@ -174,7 +174,7 @@ def _findings_of_every_check() -> list[Finding]:
 
 def test_every_finding_type_is_the_registered_one() -> None:
     for finding in _findings_of_every_check():
-        issue = issue_for(finding.issue_code)
+        issue = issue_code_for(finding.issue_code)
         assert issue is not None, finding
         assert finding.finding_type is issue.finding_type
 
@@ -540,5 +540,5 @@ elements = st.sampled_from(STATEMENT_KEYS)
 def test_validation_never_raises_on_any_statement(body: dict[str, Any], kind: Any) -> None:
     validation = validate({"Version": "2012-10-17", "Statement": [body]}, kind)
     for finding in validation.findings:
-        assert issue_for(finding.issue_code) is not None
+        assert issue_code_for(finding.issue_code) is not None
         validation.document.span_of(finding.path)

@@ -4,7 +4,7 @@ statement, reasons built from confirmed requests, and the analysis every propert
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -135,8 +135,9 @@ def known_globs(space: StringSpace, globs: Iterable[Glob]) -> list[Glob]:
 class Question:
     """One access property of `policy`: `violation` builds its formula over the symbolic
     request, `wanted` decides the same definition on a concrete request (`policy_guard.
-    public_access`); the engine also compiles `probe` (patterns only) and the extra actions and
-    principals, and a principal of `outsider` is shown as `shown` where that confirms."""
+    semantics.exposure`); the engine also compiles the extra actions, principals and condition
+    `values` (by key) the property compares the request with, and a principal of `outsider`
+    is shown as `shown` where that confirms."""
 
     policy: Policy
     violation: Callable[[Analysis], FNode]
@@ -146,7 +147,7 @@ class Question:
     describe: Callable[[Statement], str]
     actions: tuple[str, ...] = ()
     principals: tuple[PrincipalEntry, ...] = ()
-    probe: Policy | None = None
+    values: Mapping[str, tuple[Glob, ...]] = dataclasses.field(default_factory=dict)
 
 
 def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, ...]:
@@ -163,11 +164,12 @@ def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, .
         return ()  # nothing is allowed: no solver needed
     covers = granted_covers(policy, question.wanted)
     with Analysis(
-        [policy] if question.probe is None else [policy, question.probe],
+        [policy],
         **chosen.analysis_options(),
         principal_in_request=True,
         extra_actions=question.actions,
         extra_principals=question.principals,
+        extra_condition_values=question.values,
     ) as analysis:
         violation = question.violation(analysis)
         verdict = analysis.prove(violation, lambda r: bool(covers(r)))

@@ -8,8 +8,7 @@ configured)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from policy_guard.checks.common import (
@@ -26,9 +25,9 @@ from policy_guard.checks.common import (
 from policy_guard.checks.results import CheckResult, Flag, Outcome
 from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
-from policy_guard.document.read import decode_text
 from policy_guard.errors import UndecidedError
 from policy_guard.policy.arns import root_arn
+from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Policy, PolicyType, Statement
 from policy_guard.policy.variables import Variable, split_variables
 
@@ -66,17 +65,13 @@ def _keys_used(policy: Policy) -> set[str]:
     return keys
 
 
-def _vocabulary_probe(policy: Policy, vouching: Mapping[str, list[str]]) -> Policy | None:
-    """The trusted values of the caller keys the policy uses, as a policy the engine compiles
-    (so they become region boundaries) but is never asked about. None: no such key."""
-    from policy_guard.policy.parse import load_policy
-    from policy_guard.semantics.exposure import ARN_KEYS
-
-    used = _keys_used(policy)
+def _trusted_values(policy: Policy, external: ExternalAccess) -> dict[str, tuple[Glob, ...]]:
+    """The trusted values of the caller keys the policy uses (the engine makes them boundaries
+    of the keys' spaces); a caller key compared other than as a string is undecided."""
     for statement in policy.statements:
         for condition in statement.conditions:
             spec = condition.operator.spec
-            named = any(condition.key_lower == k.lower() for k in vouching)
+            named = condition.key_lower in external.vouching
             if named and spec is not None and spec.family not in STRING_LIKE:
                 raise UndecidedError(
                     f"{policy.filename}:{policy.span_of(condition.path).line}: the caller key "
@@ -84,16 +79,8 @@ def _vocabulary_probe(policy: Policy, vouching: Mapping[str, list[str]]) -> Poli
                     "policy-guard decides external access only for String/Arn/Null conditions "
                     "on it"
                 )
-    blocks: dict[str, dict[str, list[str]]] = {}
-    for key, values in vouching.items():
-        if key.lower() in used:
-            operator = "ArnLike" if key in ARN_KEYS else "StringEquals"
-            blocks.setdefault(operator, {})[key] = values
-    if not blocks:
-        return None
-    probe = {"Effect": "Deny", "Action": "*", "Condition": blocks}
-    document = json.dumps({"Version": "2012-10-17", "Statement": [probe]})
-    return load_policy(decode_text(document, "<trusted values>"), PolicyType.RESOURCE)
+    used = _keys_used(policy)
+    return {key: globs for key, globs in external.vouching.items() if key in used}
 
 
 def _external_violation(analysis: Analysis, policy: Policy, external: ExternalAccess) -> FNode:
@@ -146,12 +133,7 @@ def check_no_external_access(
     policy does not name is shown as `arn:aws:iam::ACCOUNT:root` of an untrusted account).
     InputError: malformed or no trusted ids, or an identity policy.
     """
-    from policy_guard.semantics.exposure import (
-        account_entry,
-        check_trusted,
-        external_access,
-        vouching_values,
-    )
+    from policy_guard.semantics.exposure import account_entry, check_trusted, external_access
 
     trusted = check_trusted(trusted_accounts, trusted_organization)
     require_resource_policy(policy, "check-no-external-access")
@@ -164,7 +146,7 @@ def check_no_external_access(
         root_arn(external.outsider),
         _external_reason,
         principals=tuple(account_entry(a) for a in (*trusted, external.outsider)),
-        probe=_vocabulary_probe(policy, vouching_values(trusted, trusted_organization)),
+        values=_trusted_values(policy, external),
     )
     reasons = answer(question, options)
     zone = _zone(external)

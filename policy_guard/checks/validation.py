@@ -77,7 +77,7 @@ _E, _S, _W, _G = (
 )
 
 
-class Issue(NamedTuple):
+class IssueCode(NamedTuple):
     """One issue code: its finding type and where the AWS check reference explains it."""
 
     code: str
@@ -91,85 +91,87 @@ class Issue(NamedTuple):
         return f"{_CHECK_REFERENCE}#access-analyzer-reference-policy-checks-{self.anchor}"
 
 
-ISSUES: tuple[Issue, ...] = (
+ISSUES: tuple[IssueCode, ...] = (
     # From the parser (structure).
-    Issue("DATA_TYPE_MISMATCH", _E, "error-data-type-mismatch"),
-    Issue("DUPLICATE_KEY", _E, None),
-    Issue("EMPTY_ELEMENT", _E, None),
-    Issue("INVALID_CONDITION", _E, None),
-    Issue("INVALID_EFFECT", _E, "error-invalid-effect"),
-    Issue("INVALID_POLICY", _E, None),
-    Issue("INVALID_POLICY_ELEMENT", _E, "error-invalid-policy-element"),
-    Issue("INVALID_PRINCIPAL_FORMAT", _E, "error-invalid-principal-format"),
-    Issue("INVALID_PRINCIPAL_KEY", _E, "error-invalid-principal-key"),
-    Issue("INVALID_STATEMENT", _E, None),
-    Issue("MISSING_ACTION", _E, "error-missing-action"),
-    Issue("MISSING_EFFECT", _E, "error-missing-effect"),
-    Issue("MISSING_RESOURCE", _E, "error-missing-resource"),
-    Issue("MISSING_STATEMENT", _E, "error-missing-statement"),
-    Issue("UNSUPPORTED_ELEMENT_COMBINATION", _E, "error-unsupported-element-combination"),
+    IssueCode("DATA_TYPE_MISMATCH", _E, "error-data-type-mismatch"),
+    IssueCode("DUPLICATE_KEY", _E, None),
+    IssueCode("EMPTY_ELEMENT", _E, None),
+    IssueCode("INVALID_CONDITION", _E, None),
+    IssueCode("INVALID_EFFECT", _E, "error-invalid-effect"),
+    IssueCode("INVALID_POLICY", _E, None),
+    IssueCode("INVALID_POLICY_ELEMENT", _E, "error-invalid-policy-element"),
+    IssueCode("INVALID_PRINCIPAL_FORMAT", _E, "error-invalid-principal-format"),
+    IssueCode("INVALID_PRINCIPAL_KEY", _E, "error-invalid-principal-key"),
+    IssueCode("INVALID_STATEMENT", _E, None),
+    IssueCode("MISSING_ACTION", _E, "error-missing-action"),
+    IssueCode("MISSING_EFFECT", _E, "error-missing-effect"),
+    IssueCode("MISSING_RESOURCE", _E, "error-missing-resource"),
+    IssueCode("MISSING_STATEMENT", _E, "error-missing-statement"),
+    IssueCode("UNSUPPORTED_ELEMENT_COMBINATION", _E, "error-unsupported-element-combination"),
     # Version and Sid.
-    Issue("MISSING_VERSION", _W, "general-warning-missing-version"),
-    Issue("INVALID_VERSION", _E, "error-invalid-version"),
-    Issue("UNIQUE_SIDS_REQUIRED", _E, "error-unique-sids-required"),
-    Issue("UNSUPPORTED_SID", _E, "error-unsupported-sid"),
-    Issue("EMPTY_SID_VALUE", _G, "suggestion-empty-sid-value"),
+    IssueCode("MISSING_VERSION", _W, "general-warning-missing-version"),
+    IssueCode("INVALID_VERSION", _E, "error-invalid-version"),
+    IssueCode("UNIQUE_SIDS_REQUIRED", _E, "error-unique-sids-required"),
+    IssueCode("UNSUPPORTED_SID", _E, "error-unsupported-sid"),
+    IssueCode("EMPTY_SID_VALUE", _G, "suggestion-empty-sid-value"),
     # Principal.
-    Issue("UNSUPPORTED_PRINCIPAL", _E, "error-unsupported-principal"),
-    Issue("MISSING_PRINCIPAL", _E, "error-missing-principal"),
-    Issue("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", _E, "error-unsupported-wildcard-in-principal"),
-    Issue("INVALID_ROLE_REFERENCE", _W, "general-warning-invalid-role-reference"),
-    Issue("INVALID_USER_REFERENCE", _W, "general-warning-invalid-user-reference"),
-    Issue("ALLOW_WITH_NOT_PRINCIPAL", _S, "security-warning-allow-with-not-principal"),
+    IssueCode("UNSUPPORTED_PRINCIPAL", _E, "error-unsupported-principal"),
+    IssueCode("MISSING_PRINCIPAL", _E, "error-missing-principal"),
+    IssueCode("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", _E, "error-unsupported-wildcard-in-principal"),
+    IssueCode("INVALID_ROLE_REFERENCE", _W, "general-warning-invalid-role-reference"),
+    IssueCode("INVALID_USER_REFERENCE", _W, "general-warning-invalid-user-reference"),
+    IssueCode("ALLOW_WITH_NOT_PRINCIPAL", _S, "security-warning-allow-with-not-principal"),
     # Action and Resource.
-    Issue("INVALID_ACTION", _W, "error-invalid-action"),
-    Issue("INVALID_ACTION_FORMAT", _E, "error-invalid-action"),
-    Issue("INVALID_SERVICE_IN_ACTION", _W, "error-invalid-service-in-action"),
-    Issue("RETIRED_ACTION", _G, None),
-    Issue(
+    IssueCode("INVALID_ACTION", _W, "error-invalid-action"),
+    IssueCode("INVALID_ACTION_FORMAT", _E, "error-invalid-action"),
+    IssueCode("INVALID_SERVICE_IN_ACTION", _W, "error-invalid-service-in-action"),
+    IssueCode("RETIRED_ACTION", _G, None),
+    IssueCode(
         "PASS_ROLE_WITH_STAR_IN_RESOURCE", _S, "security-warning-pass-role-with-star-in-resource"
     ),
-    Issue(
+    IssueCode(
         "PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE",
         _S,
         "security-warning-pass-role-with-star-in-action-and-resource",
     ),
-    Issue("INVALID_ARN_PREFIX", _E, "error-invalid-arn-prefix"),
-    Issue("MISSING_ARN_FIELD", _E, "error-missing-arn-field"),
-    Issue("INVALID_ARN_SERVICE_CASE", _E, "error-invalid-arn-service-case"),
+    IssueCode("INVALID_ARN_PREFIX", _E, "error-invalid-arn-prefix"),
+    IssueCode("MISSING_ARN_FIELD", _E, "error-missing-arn-field"),
+    IssueCode("INVALID_ARN_SERVICE_CASE", _E, "error-invalid-arn-service-case"),
     # Condition.
-    Issue("INVALID_CONDITION_OPERATOR", _E, "error-invalid-condition-operator"),
-    Issue("NULL_WITH_IF_EXISTS", _E, "error-null-with-if-exists"),
-    Issue("NULL_WITH_QUALIFIER", _G, "suggestion-null-with-qualifier"),
-    Issue("INVALID_CONDITION_KEY_FORMAT", _E, "error-invalid-condition-key-format"),
-    Issue("DUPLICATE_KEYS_WITH_DIFFERENT_CASE", _E, "error-duplicate-keys-with-different-case"),
-    Issue(
+    IssueCode("INVALID_CONDITION_OPERATOR", _E, "error-invalid-condition-operator"),
+    IssueCode("NULL_WITH_IF_EXISTS", _E, "error-null-with-if-exists"),
+    IssueCode("NULL_WITH_QUALIFIER", _G, "suggestion-null-with-qualifier"),
+    IssueCode("INVALID_CONDITION_KEY_FORMAT", _E, "error-invalid-condition-key-format"),
+    IssueCode("DUPLICATE_KEYS_WITH_DIFFERENT_CASE", _E, "error-duplicate-keys-with-different-case"),
+    IssueCode(
         "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
         _S,
         "security-warning-forallvalues-with-single-valued-key",
     ),
-    Issue("FORANYVALUE_WITH_SINGLE_VALUED_KEY", _W, None),
-    Issue("INVALID_CONDITION_MULTIPLE_BOOLEAN", _E, "error-invalid-condition-multiple-boolean"),
-    Issue("WILDCARD_WITHOUT_LIKE_OPERATOR", _W, "general-warning-wildcard-without-like-operator"),
-    Issue("TYPE_MISMATCH_NUMBER", _W, "general-warning-type-mismatch-number"),
-    Issue("TYPE_MISMATCH_DATE", _W, "general-warning-type-mismatch-date"),
-    Issue("TYPE_MISMATCH_BOOLEAN", _W, "general-warning-type-mismatch-boolean"),
-    Issue("TYPE_MISMATCH_IP_RANGE", _W, "general-warning-type-mismatch-ip-range"),
-    Issue("TYPE_MISMATCH_STRING", _W, "general-warning-type-mismatch-string"),
-    Issue("INVALID_DATE_VALUE", _W, "general-warning-invalid-date-value"),
-    Issue("IMPROVE_IP_RANGE", _G, "suggestion-improve-ip-range"),
-    Issue("PRIVATE_IP_ADDRESS", _E, "error-private-ip-address"),
-    Issue("PRIVATE_NOT_IP_ADDRESS", _E, "error-private-not-ip-address"),
-    Issue("PRIVATE_IP_ADDRESS_SUBSET", _G, "suggestion-private-ip-address-subset"),
-    Issue("PRIVATE_NOT_IP_ADDRESS_SUBSET", _G, "suggestion-private-not-ip-address-subset"),
+    IssueCode("FORANYVALUE_WITH_SINGLE_VALUED_KEY", _W, None),
+    IssueCode("INVALID_CONDITION_MULTIPLE_BOOLEAN", _E, "error-invalid-condition-multiple-boolean"),
+    IssueCode(
+        "WILDCARD_WITHOUT_LIKE_OPERATOR", _W, "general-warning-wildcard-without-like-operator"
+    ),
+    IssueCode("TYPE_MISMATCH_NUMBER", _W, "general-warning-type-mismatch-number"),
+    IssueCode("TYPE_MISMATCH_DATE", _W, "general-warning-type-mismatch-date"),
+    IssueCode("TYPE_MISMATCH_BOOLEAN", _W, "general-warning-type-mismatch-boolean"),
+    IssueCode("TYPE_MISMATCH_IP_RANGE", _W, "general-warning-type-mismatch-ip-range"),
+    IssueCode("TYPE_MISMATCH_STRING", _W, "general-warning-type-mismatch-string"),
+    IssueCode("INVALID_DATE_VALUE", _W, "general-warning-invalid-date-value"),
+    IssueCode("IMPROVE_IP_RANGE", _G, "suggestion-improve-ip-range"),
+    IssueCode("PRIVATE_IP_ADDRESS", _E, "error-private-ip-address"),
+    IssueCode("PRIVATE_NOT_IP_ADDRESS", _E, "error-private-not-ip-address"),
+    IssueCode("PRIVATE_IP_ADDRESS_SUBSET", _G, "suggestion-private-ip-address-subset"),
+    IssueCode("PRIVATE_NOT_IP_ADDRESS_SUBSET", _G, "suggestion-private-not-ip-address-subset"),
     # Policy variables.
-    Issue("VARIABLE_UNSUPPORTED_IN_ELEMENT", _E, "error-variable-unsupported-in-element"),
-    Issue("INVALID_VARIABLE_FOR_OPERATOR", _E, "error-invalid-variable-for-operator"),
-    Issue("VARIABLE_UNSUPPORTED_IN_VERSION", _W, "error-variable-unsupported-in-version"),
-    Issue("MISSING_BRACE_IN_VARIABLE", _E, "error-missing-brace-in-variable"),
-    Issue("EMPTY_VARIABLE", _E, "error-empty-variable"),
-    Issue("UNSUPPORTED_SPACE_IN_VARIABLE", _E, "error-unsupported-space-in-variable"),
-    Issue("MISSING_QUOTE_IN_VARIABLE", _E, "error-missing-quote-in-variable"),
+    IssueCode("VARIABLE_UNSUPPORTED_IN_ELEMENT", _E, "error-variable-unsupported-in-element"),
+    IssueCode("INVALID_VARIABLE_FOR_OPERATOR", _E, "error-invalid-variable-for-operator"),
+    IssueCode("VARIABLE_UNSUPPORTED_IN_VERSION", _W, "error-variable-unsupported-in-version"),
+    IssueCode("MISSING_BRACE_IN_VARIABLE", _E, "error-missing-brace-in-variable"),
+    IssueCode("EMPTY_VARIABLE", _E, "error-empty-variable"),
+    IssueCode("UNSUPPORTED_SPACE_IN_VARIABLE", _E, "error-unsupported-space-in-variable"),
+    IssueCode("MISSING_QUOTE_IN_VARIABLE", _E, "error-missing-quote-in-variable"),
 )
 _ISSUES_BY_CODE = MappingProxyType({issue.code: issue for issue in ISSUES})
 
@@ -183,7 +185,7 @@ _PARSER_TO_AWS = MappingProxyType(
 """The parser's own names for problems AWS names differently."""
 
 
-def issue_for(code: str) -> Issue | None:
+def issue_code_for(code: str) -> IssueCode | None:
     return _ISSUES_BY_CODE.get(code)
 
 
@@ -354,6 +356,7 @@ def _did_you_mean(suggestion: str | None) -> str:
 
 
 def _action(value: Value) -> Iterator[Finding]:
+
     text = value.text
     if text == "*" or _has_variable(text):
         return  # variables: reported by the policy-variable check
@@ -400,6 +403,7 @@ def _action(value: Value) -> Iterator[Finding]:
 def _retired(text: str, service: str, name: str) -> str | None:
     """The message for an action of a service AWS retired, or for a retired action: one clear
     suggestion (it grants nothing), not a did-you-mean that sends users to another service."""
+
     if not _has_wildcard(service):
         gone = catalogue.retired_service(service)
         if gone is not None:
@@ -616,6 +620,7 @@ def _condition_values(policy: Policy, condition: Condition) -> Iterator[Finding]
 
 
 def _set_operator(condition: Condition) -> Iterator[Finding]:
+
     operator = condition.operator
     if operator.set_operator is None or operator.spec is None:
         return

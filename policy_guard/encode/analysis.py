@@ -21,7 +21,7 @@ The solver is skipped when the violation simplifies to a constant.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
 
@@ -72,7 +72,8 @@ class Analysis:
 
     `principal_in_request`: resource policies decide for a principal (every request has one,
     `anonymous` included); identity policies for the identity they are attached to (none).
-    `extra_*`: patterns the question itself compares the request with (`--access`, ...).
+    `extra_*`: patterns the question itself compares the request with (`--access`, ...);
+    `extra_condition_values` by condition key (e.g. the trusted values of the caller keys).
     `max_partition_states`: the exact partition's automaton budget per string variable; a
     variable past it gets the lazy domain (0: every string variable lazy, for tests).
     `action_space`: an action space already built over these policies' actions and the extras
@@ -89,6 +90,7 @@ class Analysis:
         extra_actions: Sequence[str] = (),
         extra_resources: Sequence[str] = (),
         extra_principals: Sequence[PrincipalEntry] = (),
+        extra_condition_values: Mapping[str, Sequence[Glob]] | None = None,
         max_partition_states: int = DEFAULT_PARTITION_STATES,
         action_space: StringSpace | None = None,
     ) -> None:
@@ -99,6 +101,7 @@ class Analysis:
             extra_actions=extra_actions,
             extra_resources=extra_resources,
             extra_principals=extra_principals,
+            extra_condition_values=extra_condition_values,
             max_states=max_partition_states,
             action_space=action_space,
         )

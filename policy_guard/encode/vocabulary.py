@@ -521,10 +521,15 @@ def build_vocabulary(
     extra_actions: Sequence[str] = (),
     extra_resources: Sequence[str] = (),
     extra_principals: Sequence[PrincipalEntry] = (),
+    extra_condition_values: Mapping[str, Sequence[Glob]] | None = None,
     max_states: int = DEFAULT_PARTITION_STATES,
     action_space: StringSpace | None = None,
 ) -> Vocabulary:
     """Compile every pattern of `policies` (plus the extras) and build the domains.
+
+    `extra_condition_values`: per condition key (any case), string patterns the question
+    compares the key's values with; the key's space is then a string space that has them as
+    boundaries (as if a String condition of the policies listed them).
 
     `max_states`: the partition budget of each string variable, ACTION_STATES_FACTOR times it
     for the action (past it, or at 0, the variable is lazy). `action_space`: an action space
@@ -578,6 +583,10 @@ def build_vocabulary(
                 usage.globs.append(pattern.shape())
             else:
                 usage.globs.append(pattern)
+    for key, globs in (extra_condition_values or {}).items():
+        usage = usages.setdefault(key.lower(), _KeyUsage(key))
+        usage.families.setdefault("string", "StringLike")
+        usage.globs.extend(globs)
     keys, instances = _key_spaces(usages, max_states)
     for template in templates:
         found = template_instances(template, keys)

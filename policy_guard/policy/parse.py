@@ -68,7 +68,10 @@ def _scalar_text(value: Any) -> str | None:
     return None
 
 
-class _Builder:
+class _PolicyBuilder:
+    """Builds the typed policy from its decoded document, with a finding for each element that
+    does not fit the grammar (so validation reports them all, not just the first)."""
+
     def __init__(self, document: Decoded) -> None:
         self.document = document
         self.findings: list[Finding] = []
@@ -303,7 +306,7 @@ def parse_policy(document: Decoded, policy_type: PolicyType | None = None) -> Pa
     Without `policy_type`, a document with Principal/NotPrincipal in any statement is a
     resource policy, otherwise an identity policy.
     """
-    builder = _Builder(document)
+    builder = _PolicyBuilder(document)
     policy = builder.policy(policy_type)
     return ParsedPolicy(policy, tuple(builder.findings))
 

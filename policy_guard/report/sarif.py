@@ -1,7 +1,7 @@
 """SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`) and other viewers.
 
 One run; one rule per check of the registry and per outcome of the workflow
-(`policy_guard.workflow.outcomes.RULES`: the rule's index is its place there); one result
+(`policy_guard.workflow.rules.RULES`: the rule's index is its place there); one result
 per issue. Locations are relative to the repository root (`uriBaseId` `%SRCROOT%`), with
 1-based columns (our `Location.column` counts from 0). Waived issues carry an `external`
 suppression with the waiver's reason. `partialFingerprints` holds our own key only: GitHub
@@ -19,8 +19,8 @@ from urllib.parse import quote
 from policy_guard import __version__
 from policy_guard.checks.spec import PROJECT_URL, Rule
 from policy_guard.report.describe import fingerprint, headline, ordered, request_sentence
-from policy_guard.workflow.outcomes import RULES, rule_index
 from policy_guard.workflow.results import Issue, Location, RunReport, Severity
+from policy_guard.workflow.rules import RULES, rule_index
 
 SARIF_SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from policy_guard.checks.validation import Validation, issue_for
+from policy_guard.checks.validation import Validation, issue_code_for
 from policy_guard.document.values import Path, Span
 from policy_guard.policy.findings import Finding, FindingType
 
@@ -40,7 +40,7 @@ def _span(span: Span) -> dict[str, Any]:
 
 def finding_json(validation: Validation, finding: Finding) -> dict[str, Any]:
     """One finding in ValidatePolicy's JSON shape."""
-    issue = issue_for(finding.issue_code)
+    issue = issue_code_for(finding.issue_code)
     result: dict[str, Any] = {
         "findingType": finding.finding_type.value,
         "issueCode": finding.issue_code,

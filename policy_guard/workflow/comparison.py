@@ -23,9 +23,10 @@ class NewSide(str, Enum):
 
 
 @dataclass(frozen=True)
-class Comparison:
+class ComparedSides:
     """What is compared with what: `base` (None when there is nothing to compare against, e.g.
-    a repository without commits) and the new side (`new_commit` when it is a commit)."""
+    a repository without commits) and the new side (`new_commit` when it is a commit). (Not
+    `policy_guard.policy.operators.Comparison`, which is how a condition operator compares.)"""
 
     base: str | None
     new_side: NewSide

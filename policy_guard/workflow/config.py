@@ -13,7 +13,6 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from policy_guard.checks.registry import CHECK_IDS
 from policy_guard.checks.settings import CriticalPermission as CriticalPermission
 from policy_guard.checks.settings import NewFiles as NewFiles
 from policy_guard.document.read import decode_text
@@ -28,9 +27,6 @@ CONFIG_FILE = ".policy-guard.yaml"
 # Policy files, CloudFormation/SAM templates (`.template` too) and CDK output (`*.template.json`)
 DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml", "**/*.template")
 SOLVERS = ("z3", "cvc5")
-# Every check can be configured (`checks:`); the workflow's outcomes always apply, and of them
-# only a parse error can be waived.
-WAIVABLE = (*CHECK_IDS, PARSE_ERROR)
 
 
 @dataclass(frozen=True)
@@ -121,7 +117,7 @@ def _path_regex(pattern: str) -> re.Pattern[str]:
 # --- reading ---------------------------------------------------------------------------------
 
 
-class _Reader:
+class _ConfigReader:
     """Typed access to the decoded file, every error naming the key and its line."""
 
     def __init__(self, document: Decoded) -> None:
@@ -187,7 +183,19 @@ def _dotted(path: Path) -> str:
     return text
 
 
-def _checks(r: _Reader, value: Any) -> dict[str, Severity | None]:
+def waivable() -> tuple[str, ...]:
+    """What a waiver may accept: every check (each can be configured under `checks:`), and a
+    parse error; the workflow's other outcomes (`expired-waiver`, `unused-waiver`,
+    `undecided`) cannot be waived. (The registry is imported here, when a configuration that
+    needs it is read: the hook's quick look on a commit without policies never loads it.)"""
+    from policy_guard.checks.registry import CHECK_IDS
+
+    return (*CHECK_IDS, PARSE_ERROR)
+
+
+def _checks(r: _ConfigReader, value: Any) -> dict[str, Severity | None]:
+    from policy_guard.checks.registry import CHECK_IDS
+
     section = r.mapping(value, ("checks",), CHECK_IDS)
     levels = ("error", "warning", "off")
     result: dict[str, Severity | None] = {}
@@ -198,7 +206,7 @@ def _checks(r: _Reader, value: Any) -> dict[str, Severity | None]:
     return result
 
 
-def _critical(r: _Reader, value: Any) -> tuple[CriticalPermission, ...]:
+def _critical(r: _ConfigReader, value: Any) -> tuple[CriticalPermission, ...]:
     result = []
     for i, raw in enumerate(r.items(value, ("critical_permissions",))):
         path: Path = ("critical_permissions", i)
@@ -221,7 +229,7 @@ def _critical(r: _Reader, value: Any) -> tuple[CriticalPermission, ...]:
     return tuple(result)
 
 
-def _check_critical_actions(r: _Reader, written: Any, path: Path) -> None:
+def _check_critical_actions(r: _ConfigReader, written: Any, path: Path) -> None:
     """A critical permission must name real actions: a misspelt one (`iam:CreatUser`) would
     match nothing, and the check would pass every policy without a word."""
     from policy_guard.policy.catalogue import action_pattern_problem
@@ -237,7 +245,7 @@ def _check_critical_actions(r: _Reader, written: Any, path: Path) -> None:
             raise r.fail(where, f"a critical permission must match a real action: {problem}")
 
 
-def _public_access(r: _Reader, value: Any) -> tuple[tuple[str, str], ...]:
+def _public_access(r: _ConfigReader, value: Any) -> tuple[tuple[str, str], ...]:
     section = r.mapping(value, ("public_access",), ("resource_types",))
     types = section.get("resource_types", {})
     path: Path = ("public_access", "resource_types")
@@ -258,14 +266,14 @@ def _public_access(r: _Reader, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(result)
 
 
-def _expires(r: _Reader, value: Any, path: Path) -> date:
+def _expires(r: _ConfigReader, value: Any, path: Path) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
         raise r.fail(path, f"`{value}` is not a date (YYYY-MM-DD)") from None
 
 
-def _waivers(r: _Reader, value: Any) -> tuple[Waiver, ...]:
+def _waivers(r: _ConfigReader, value: Any) -> tuple[Waiver, ...]:
     result = []
     for i, raw in enumerate(r.items(value, ("waivers",))):
         path: Path = ("waivers", i)
@@ -275,7 +283,7 @@ def _waivers(r: _Reader, value: Any) -> tuple[Waiver, ...]:
                 raise r.fail(
                     path, f"`{required}` is required (a waiver says what it accepts and why)"
                 )
-        check = r.choice(entry["check"], (*path, "check"), WAIVABLE)
+        check = r.choice(entry["check"], (*path, "check"), waivable())
         statement = (
             r.string(entry["statement"], (*path, "statement")) if "statement" in entry else None
         )
@@ -293,20 +301,20 @@ def _waivers(r: _Reader, value: Any) -> tuple[Waiver, ...]:
     return tuple(result)
 
 
-def _timeout(r: _Reader, value: Any) -> float:
+def _timeout(r: _ConfigReader, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise r.fail(("timeout",), "must be a number of seconds greater than 0")
     return float(value)
 
 
-def _report_only(r: _Reader, value: Any) -> bool:
+def _report_only(r: _ConfigReader, value: Any) -> bool:
     if not isinstance(value, bool):
         raise r.fail(("report_only",), "must be true or false")
     return value
 
 
 _ACCOUNT_HINT = ' (a 12-digit account id in quotes, e.g. `"111122223333"`)'
-_FIELDS: dict[str, Callable[[_Reader, Any], Any]] = {
+_FIELDS: dict[str, Callable[[_ConfigReader, Any], Any]] = {
     "include": lambda r, v: r.strings(v, ("include",)),
     "exclude": lambda r, v: r.strings(v, ("exclude",)),
     "policies": lambda r, v: r.strings(v, ("policies",)),
@@ -336,7 +344,7 @@ def parse_config(text: str, filename: str) -> Config:
     document = decode_text(text, filename)
     if document.value is None:
         return Config(path=filename)
-    reader = _Reader(document)
+    reader = _ConfigReader(document)
     values = reader.mapping(document.value, (), CONFIG_KEYS)
     fields = {key: _FIELDS[key](reader, raw) for key, raw in values.items()}
     return Config(**fields, path=filename)

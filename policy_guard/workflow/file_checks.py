@@ -13,17 +13,10 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
+from typing import TYPE_CHECKING
 
-from policy_guard.checks.access_not_granted import CHECK_ID as CRITICAL_PERMISSION
-from policy_guard.checks.common import EngineOptions, decided
-from policy_guard.checks.external_access import CHECK_ID as EXTERNAL_ACCESS
-from policy_guard.checks.no_new_access import CHECK_ID as NO_NEW_ACCESS
-from policy_guard.checks.public_access import CHECK_ID as PUBLIC_ACCESS
-from policy_guard.checks.registry import CHECKS
-from policy_guard.checks.results import Flag
 from policy_guard.checks.settings import NewFiles
 from policy_guard.checks.spec import Stage, Target
-from policy_guard.checks.validation import CHECK_ID as VALIDATION
 from policy_guard.document.read import decode_file
 from policy_guard.errors import InputError
 from policy_guard.policy.model import PolicyType
@@ -35,6 +28,11 @@ from policy_guard.workflow.config import Config
 from policy_guard.workflow.outcomes import PARSE_ERROR, UNDECIDED
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
 from policy_guard.workflow.waivers import apply_waivers
+
+VALIDATION = "validation"  # `checks.validation.CHECK_ID`, which this module must not import
+
+if TYPE_CHECKING:
+    from policy_guard.checks.results import Flag
 
 
 @dataclass(frozen=True)
@@ -309,13 +307,18 @@ def _refuses(flag: Flag) -> bool:
 def _run_checks(stage: Stage, target: Target, config: Config) -> list[tuple[str, Severity, Flag]]:
     """What the checks of `stage` that the configuration leaves on flag, with each check's id
     and severity; what a check cannot decide is an undecided flag, and the other checks still
-    run."""
+    run. (The registry is imported when a policy is checked: the hook's quick look never needs
+    it.)"""
+    from policy_guard.checks.common import EngineOptions, decided
+    from policy_guard.checks.registry import CHECKS
+
+    options = EngineOptions(solver=config.solver, timeout=config.timeout)
     flagged = []
     for check in CHECKS:
         severity = config.severity(check.id)
         if check.stage is not stage or severity is None:
             continue
-        flags = decided(check.id, partial(check.run, target, config, _options(config)))
+        flags = decided(check.id, partial(check.run, target, config, options))
         flagged += [(check.id, severity, flag) for flag in flags]
     return flagged
 
@@ -329,6 +332,11 @@ def _planned_checks(
 ) -> tuple[str, ...]:
     """The checks besides validation that would apply to this policy under the configuration
     (named when the policy cannot be checked)."""
+    from policy_guard.checks.access_not_granted import CHECK_ID as CRITICAL_PERMISSION
+    from policy_guard.checks.external_access import CHECK_ID as EXTERNAL_ACCESS
+    from policy_guard.checks.no_new_access import CHECK_ID as NO_NEW_ACCESS
+    from policy_guard.checks.public_access import CHECK_ID as PUBLIC_ACCESS
+
     config = context.config
     planned = []
     new_accepted = old is None and not task.compare_with_empty
@@ -407,7 +415,3 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
         flag.counterexample,
         flag.aws_message,
     )
-
-
-def _options(config: Config) -> EngineOptions:
-    return EngineOptions(solver=config.solver, timeout=config.timeout)

@@ -25,7 +25,7 @@ from policy_guard.errors import InputError
 from policy_guard.workflow.comparison import (
     Change,
     ChangeStatus,
-    Comparison,
+    ComparedSides,
     NewSide,
     read_worktree_file,
 )
@@ -60,13 +60,13 @@ class GitRepository:
 
     # --- the base ---------------------------------------------------------------------------
 
-    def compare(self, explicit_base: str | None, environ: Mapping[str, str]) -> Comparison:
+    def compare(self, explicit_base: str | None, environ: Mapping[str, str]) -> ComparedSides:
         """Choose the base and the new side (see the module docstring for the order)."""
         in_hook = environ.get("PRE_COMMIT") == "1"
         manual = not in_hook and "true" not in (environ.get("CI"), environ.get("GITHUB_ACTIONS"))
         if explicit_base:
             base = self.merge_base(self.commit_sha(explicit_base, "--base"), "HEAD")
-            return Comparison(
+            return ComparedSides(
                 base, NewSide.WORKTREE, origin=f"--base {explicit_base}", untracked=manual
             )
         from_ref = environ.get("PRE_COMMIT_FROM_REF")
@@ -75,18 +75,18 @@ class GitRepository:
             if to_ref:
                 new = self.commit_sha(to_ref, "PRE_COMMIT_TO_REF")
                 base = self.merge_base(self.commit_sha(from_ref, "PRE_COMMIT_FROM_REF"), new)
-                return Comparison(base, NewSide.COMMIT, new, origin="PRE_COMMIT_FROM_REF")
+                return ComparedSides(base, NewSide.COMMIT, new, origin="PRE_COMMIT_FROM_REF")
             base = self.merge_base(self.commit_sha(from_ref, "PRE_COMMIT_FROM_REF"), "HEAD")
-            return Comparison(base, NewSide.WORKTREE, origin="PRE_COMMIT_FROM_REF")
+            return ComparedSides(base, NewSide.WORKTREE, origin="PRE_COMMIT_FROM_REF")
         if environ.get("GITHUB_ACTIONS") == "true" and environ.get("GITHUB_EVENT_PATH"):
             github = self.github_base(environ["GITHUB_EVENT_PATH"])
             if github is not None:
                 return github
         head = self.head_sha()
         side = NewSide.INDEX if in_hook else NewSide.WORKTREE
-        return Comparison(head, side, origin="HEAD", untracked=manual)
+        return ComparedSides(head, side, origin="HEAD", untracked=manual)
 
-    def github_base(self, event_path: str) -> Comparison | None:
+    def github_base(self, event_path: str) -> ComparedSides | None:
         """The base of a GitHub Actions run from its event payload (None: not a PR or push)."""
         event = _read_event(event_path)
         pull_request = event.get("pull_request")
@@ -94,10 +94,10 @@ class GitRepository:
         if isinstance(pull_request, dict):
             sha = _string_at(pull_request, ("base", "sha"), event_path)
             base = self.merge_base(self.commit_sha(sha, "the pull request's base"), "HEAD")
-            return Comparison(base, NewSide.WORKTREE, origin="the pull request's base")
+            return ComparedSides(base, NewSide.WORKTREE, origin="the pull request's base")
         if isinstance(merge_group, dict):
             sha = _string_at(merge_group, ("base_sha",), event_path)
-            return Comparison(
+            return ComparedSides(
                 self.commit_sha(sha, "the merge group's base"),
                 NewSide.WORKTREE,
                 origin="the merge group's base",
@@ -106,7 +106,7 @@ class GitRepository:
         if not isinstance(before, str) or not before:
             return None
         if before != ZERO_SHA:
-            return Comparison(
+            return ComparedSides(
                 self.commit_sha(before, "the push's `before`"),
                 NewSide.WORKTREE,
                 origin="the commit before the push",
@@ -114,7 +114,7 @@ class GitRepository:
         branch = _string_at(event, ("repository", "default_branch"), event_path)
         ref = f"origin/{branch}" if self._resolves(f"origin/{branch}") else branch
         base = self.merge_base(self.commit_sha(ref, "the default branch"), "HEAD")
-        return Comparison(base, NewSide.WORKTREE, origin=f"the default branch `{ref}`")
+        return ComparedSides(base, NewSide.WORKTREE, origin=f"the default branch `{ref}`")
 
     def head_sha(self) -> str | None:
         """HEAD's commit, or None in a repository without commits."""
@@ -169,7 +169,7 @@ class GitRepository:
 
     # --- which files ------------------------------------------------------------------------
 
-    def changes(self, comparison: Comparison, *, untracked: bool = False) -> tuple[Change, ...]:
+    def changes(self, comparison: ComparedSides, *, untracked: bool = False) -> tuple[Change, ...]:
         """Files that differ between the base and the new side, renames paired with their old
         path. `untracked` adds untracked files that git does not ignore, as added files."""
         if comparison.base is None:
@@ -185,7 +185,7 @@ class GitRepository:
             ]
         return tuple(changes)
 
-    def _diff(self, comparison: Comparison) -> list[Change]:
+    def _diff(self, comparison: ComparedSides) -> list[Change]:
         base = self.repo.commit(comparison.base)
         other: Any
         if comparison.new_side is NewSide.COMMIT:
@@ -206,7 +206,7 @@ class GitRepository:
                 result.append(Change(str(diff.b_path), str(diff.a_path), ChangeStatus.MODIFIED))
         return result
 
-    def new_side_paths(self, comparison: Comparison) -> tuple[str, ...]:
+    def new_side_paths(self, comparison: ComparedSides) -> tuple[str, ...]:
         """Every file on the new side (tracked files for the working tree and the index)."""
         if comparison.new_side is NewSide.COMMIT:
             tree = self.repo.commit(comparison.new_commit).tree
@@ -234,13 +234,13 @@ class GitRepository:
 
     # --- contents ---------------------------------------------------------------------------
 
-    def base_bytes(self, comparison: Comparison, path: str) -> bytes | None:
+    def base_bytes(self, comparison: ComparedSides, path: str) -> bytes | None:
         """The file at the base, or None when the base has no such file (or no base)."""
         if comparison.base is None:
             return None
         return self._blob_bytes(comparison.base, path)
 
-    def new_bytes(self, comparison: Comparison, path: str) -> bytes | None:
+    def new_bytes(self, comparison: ComparedSides, path: str) -> bytes | None:
         """The file on the new side, or None when it is not there (deleted)."""
         if comparison.new_side is NewSide.COMMIT:
             return self._blob_bytes(str(comparison.new_commit), path)

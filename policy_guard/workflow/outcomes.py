@@ -1,16 +1,14 @@
 """What a workflow run reports besides the checks' findings: its own outcomes, and every rule.
 
 `parse-error` (a file that should hold a policy does not), `expired-waiver` (a waiver past its
-date), `unused-waiver` (a waiver that matched nothing in a sweep) and `undecided` (a policy
+date), `unused-waiver` (a waiver that covered no finding of a sweep) and `undecided` (a policy
 that could not be checked exactly) are outcomes of the workflow, not checks: nothing can switch
-them off, and only a parse error can be waived. Reporters describe them like the checks, so
-`RULES` lists the checks' rules (from the registry) and these, in the order SARIF numbers its
-rules.
+them off, and only a parse error can be waived. Reporters describe them like the checks
+(`policy_guard.workflow.rules`). Cheap to import: the hook's quick look needs the ids only.
 """
 
 from __future__ import annotations
 
-from policy_guard.checks.registry import CHECKS
 from policy_guard.checks.spec import Rule, Severity
 
 PARSE_ERROR = "parse-error"
@@ -53,19 +51,3 @@ OUTCOMES: tuple[Rule, ...] = (
         Severity.ERROR,
     ),
 )
-
-RULES: tuple[Rule, ...] = (*(check.rule for check in CHECKS), *OUTCOMES)
-
-
-def rule_index(rule_id: str) -> int:
-    """The place of `rule_id` in `RULES`; an unknown id is a programming error (KeyError)."""
-    for index, rule in enumerate(RULES):
-        if rule.id == rule_id:
-            return index
-    known = ", ".join(r.id for r in RULES)
-    raise KeyError(f"unknown check id `{rule_id}` (known: {known})")
-
-
-def rule_for(rule_id: str) -> Rule:
-    """The rule of `rule_id` (KeyError for an unknown id)."""
-    return RULES[rule_index(rule_id)]

@@ -29,7 +29,7 @@ class Location:
 class Issue:
     """One finding of a workflow run.
 
-    `check` is the id of a rule (`policy_guard.workflow.outcomes.RULES`): a check's
+    `check` is the id of a rule (`policy_guard.workflow.rules.RULES`): a check's
     (`policy_guard.checks.registry`) or one of the workflow's outcomes (`parse-error`,
     `expired-waiver`, `undecided`). `message` is one line; `aws_message` keeps AWS's wording
     where the check mirrors Access Analyzer.

@@ -20,7 +20,7 @@ from policy_guard.workflow.base_versions import holds_policy, unreadable_base
 from policy_guard.workflow.comparison import (
     Change,
     ChangeStatus,
-    Comparison,
+    ComparedSides,
     NewSide,
     read_worktree_file,
 )
@@ -61,7 +61,7 @@ def run(
         raise InputError(
             "`--all` checks every policy file without a base: give no FILES and no `--base` with it"
         )
-    comparison: Comparison | None
+    comparison: ComparedSides | None
     tasks: list[FileTask]
     if options.base_dir is not None:
         return _run_folders(options, cwd, today, progress)
@@ -69,7 +69,7 @@ def run(
     config = _config(options.config, staged.root, cwd) if staged is not None else None
     quiet = _config_if_none_selected(options, cwd) if staged is None else None
     if staged is not None and config is not None and not any(map(config.selects, staged.paths)):
-        comparison, tasks = Comparison(staged.head, NewSide.INDEX, origin="HEAD"), []
+        comparison, tasks = ComparedSides(staged.head, NewSide.INDEX, origin="HEAD"), []
     elif quiet is not None:
         comparison, tasks, config = None, [], quiet
     else:
@@ -172,7 +172,7 @@ def _plan(
     cwd: str,
     environ: Mapping[str, str],
     config: Config | None = None,
-) -> tuple[Comparison | None, list[FileTask], Config]:
+) -> tuple[ComparedSides | None, list[FileTask], Config]:
     """What to compare with, the files to check (contents read), and the configuration (loaded
     here unless the hook's quick look already did)."""
     root = repo.root if repo is not None else os.path.abspath(cwd)
@@ -272,7 +272,7 @@ def _expand(
     return sorted(dict.fromkeys([p for p in paths if p not in folders] + below))
 
 
-def _nowhere(repo: GitRepository, comparison: Comparison, path: str) -> bool:
+def _nowhere(repo: GitRepository, comparison: ComparedSides, path: str) -> bool:
     """A FILE given on the command line that is neither on the new side nor at the base."""
     if comparison.new_side is NewSide.COMMIT:
         return False  # names from a commit range are git's own
@@ -280,7 +280,7 @@ def _nowhere(repo: GitRepository, comparison: Comparison, path: str) -> bool:
 
 
 def _given_tasks(
-    repo: GitRepository, comparison: Comparison, cwd: str, names: tuple[str, ...], config: Config
+    repo: GitRepository, comparison: ComparedSides, cwd: str, names: tuple[str, ...], config: Config
 ) -> Iterator[FileTask]:
     """FILES (what pre-commit passes): each against its version at the base, or at its old
     path when git sees a rename."""
@@ -318,7 +318,7 @@ def _given_tasks(
 
 
 def _changed_tasks(
-    repo: GitRepository, comparison: Comparison, config: Config
+    repo: GitRepository, comparison: ComparedSides, config: Config
 ) -> Iterator[FileTask]:
     """No FILES: the files changed between the base and the new side."""
     changes = repo.changes(comparison, untracked=comparison.untracked)
@@ -344,7 +344,7 @@ class _Changes:
     def __init__(
         self,
         repo: GitRepository,
-        comparison: Comparison,
+        comparison: ComparedSides,
         config: Config,
         changes: tuple[Change, ...] | None = None,
     ) -> None:
@@ -378,7 +378,7 @@ class _Changes:
 
 
 def _against_base(
-    repo: GitRepository, comparison: Comparison, task: FileTask, changes: _Changes
+    repo: GitRepository, comparison: ComparedSides, task: FileTask, changes: _Changes
 ) -> FileTask:
     """The task with what its base alone would let past (see `base_versions`): an added file
     beside a removed policy file is compared with nothing; a base IAM would refuse gives way

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
-from policy_guard.checks.no_new_access import CHECK_ID as NO_NEW_ACCESS
 from policy_guard.workflow.config import Config, Waiver, path_matches
 from policy_guard.workflow.outcomes import EXPIRED_WAIVER, UNDECIDED, UNUSED_WAIVER
 from policy_guard.workflow.results import Issue, Location, Severity
@@ -71,6 +70,9 @@ def unused_waiver_issues(config: Config, issues: Iterable[Issue], today: date) -
     accepted has been paid (or its path or Sid no longer matches), so it can go. Only a sweep
     of every file (`--all`) can tell, and it never runs no-new-access, so those waivers and the
     waivers of checks that are off are not judged."""
+
+    from policy_guard.checks.no_new_access import CHECK_ID as NO_NEW_ACCESS
+
     path = config.path or ".policy-guard.yaml"
     found = tuple(issues)
     return tuple(
