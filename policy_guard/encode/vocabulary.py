@@ -33,7 +33,7 @@ from policy_guard.encode.domains import (
 from policy_guard.encode.partition import Partition, PartitionTooLarge, glob_key, partition
 from policy_guard.encode.templates import Pattern, Template, compile_value
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.policy.arns import principal_account, principal_kind
+from policy_guard.policy.arns import principal_account, principal_kind, root_arn
 from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern
 from policy_guard.policy.model import Condition, Policy, PrincipalBlock, PrincipalEntry, Statement
 from policy_guard.policy.operators import (
@@ -404,8 +404,7 @@ def not_principal_globs(block: PrincipalBlock) -> tuple[Glob, ...] | None:
     globs: list[Glob] = []
     for entry in block.entries:
         if entry.account is not None:
-            root = (*"arn:", Wild.STAR_IN_SEGMENT, *f":iam::{entry.account}:root")
-            globs.append(Glob(root, False))
+            globs.append(compile_pattern(root_arn(entry.account, "*"), Kind.ARN_LIKE))
         elif principal_kind(entry.text) is entry.kind:
             account = principal_account(entry.text)
             if account is None or account in accounts:

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policy_guard.errors import UndecidedError
-from policy_guard.policy.globs import Kind
+
+if TYPE_CHECKING:  # imported where used: the hook's quick look needs no pattern compiler
+    from policy_guard.policy.globs import Kind
 
 
 class Family(str, Enum):
@@ -75,6 +77,8 @@ class OperatorSpec:
     @property
     def string_kind(self) -> Kind:
         """How a String/Arn operator reads its policy values (what `*`, `?` and case mean)."""
+        from policy_guard.policy.globs import Kind
+
         if self.family is Family.ARN:
             return Kind.ARN_LIKE  # ArnEquals and ArnLike alike: segment by segment, wildcards
         if self.comparison is Comparison.LIKE:
