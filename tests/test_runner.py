@@ -570,7 +570,8 @@ def test_engine_a_rename_git_does_not_detect_is_compared_with_nothing(
         assert (file.path, file.status, file.old_path) == ("iam/app2.json", "added", None)
         (issue,) = report.issues
         assert (issue.check, issue.statement_id) == ("no-new-access", "Wide")
-        assert "newly allows" in issue.message and report.exit_code == 1
+        assert "compared with nothing: the change removes a policy file" in issue.message
+        assert report.exit_code == 1
     # still compared, not just flagged
     write(repo, ".policy-guard.yaml", f"solver: {solver}\nnew_files: fail\n")
     commit(repo, "renamed and widened")
@@ -598,9 +599,11 @@ def test_engine_a_base_iam_would_refuse_gives_way_to_the_last_readable_version(
     write(repo, "iam/app.json", policy(dict(READ, Unknown="element")))
     broken = commit(repo, "broken (committed without the hook)")
     write(repo, "iam/app.json", policy(EVERYTHING))
+    readable = git(repo, "rev-parse", "HEAD~2").strip()[:12]  # the first commit
     for report in (check(repo), check(repo, "iam/app.json"), check(repo, base=broken)):
         (issue,) = report.issues
         assert (issue.check, issue.statement_id) == ("no-new-access", "Everything")
+        assert f"against {readable}, the last version IAM would accept" in issue.message
         assert report.exit_code == 1
     write(repo, "iam/app.json", policy(READ))  # back to the last readable version: nothing new
     assert check(repo).exit_code == 0

@@ -423,11 +423,19 @@ def _no_new_access(checks: _PolicyChecks, old: FoundPolicy | str | None) -> None
     if old_policy == checks.policy:
         return  # the same statements: nothing new, no solver needed
 
+    summary = "newly allows"
+    if old is None and checks.task.compare_with_empty:
+        summary += " (compared with nothing: the change removes a policy file; this may be it)"
+    unreadable = checks.task.unreadable_base
+    if unreadable is not None and unreadable.covers(checks.found.policy_id):
+        commit = (unreadable.earlier_commit or "")[:12]
+        summary += f" (against {commit}, the last version IAM would accept: not the base's)"
+
     def body() -> None:
         from policy_guard.checks.no_new_access import check_no_new_access
 
         result = check_no_new_access(old_policy, checks.policy, _options(checks.config))
-        checks.result_issues("no-new-access", severity, result, "newly allows")
+        checks.result_issues("no-new-access", severity, result, summary)
 
     checks.run("no-new-access", body)
 
