@@ -87,11 +87,17 @@ def _cases(folder: Path, parts: int) -> list[tuple[str, list[str]]]:
     ]
 
 
-def _in_process(command: Sequence[str], repeat: int, env: dict[str, str], limit: float) -> str:
-    """The median of `repeat` in-process runs of `command`'s arguments (see the docstring)."""
+def _in_process(
+    command: Sequence[str], repeat: int, env: dict[str, str], limit: float, folder: Path
+) -> str:
+    """The median of `repeat` in-process runs of `command`'s arguments (see the docstring).
+    Run in `folder`: `python -c` imports from its working folder first."""
     arguments = list(command[1:]) if command[0].endswith("policy-guard") else list(command[3:])
     done: Process = run_process(
-        [sys.executable, "-c", IN_PROCESS, str(repeat), *arguments], env=env, timeout=limit
+        [sys.executable, "-c", IN_PROCESS, str(repeat), *arguments],
+        cwd=folder,
+        env=env,
+        timeout=limit,
     )
     if done.returncode is None:
         return ">=" + seconds(done.seconds)
@@ -111,7 +117,7 @@ def main() -> None:
         for name, command in _cases(folder, 12 if options.quick else 40):
 
             def once(command: list[str] = command) -> Process:
-                return run_process(command, env=env, timeout=limit)
+                return run_process(command, cwd=folder, env=env, timeout=limit)
 
             once()  # untimed: bytecode, caches
             figure = timed(once, repeat, budget=limit)
@@ -119,7 +125,7 @@ def main() -> None:
             cell = (">=" if killed else "") + seconds(figure.median)
             verdict = "ok" if not killed and figure.median < TARGET else "slow"
             exit_code = "-" if killed else str(figure.last.returncode)
-            inside = _in_process(command, repeat, env, limit)
+            inside = _in_process(command, repeat, env, limit, folder)
             rows.append([name, cell, inside, exit_code, f"< {TARGET:g} s", verdict])
     print(f"wildcards: median of {repeat} run(s), whole processes, killed at {limit:g} s")
     print(table(["run", "seconds", "in-process", "exit", "target", ""], rows))

@@ -547,7 +547,17 @@ def head_sha(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
-def test_engine_a_rename_git_does_not_detect_is_compared_with_nothing(repo: Path) -> None:
+@pytest.fixture(params=["z3", "cvc5"])
+def solver(request: pytest.FixtureRequest, repo: Path) -> str:
+    """The repository's configured solver, committed."""
+    write(repo, ".policy-guard.yaml", f"solver: {request.param}\n")
+    commit(repo, f"solver {request.param}")
+    return str(request.param)
+
+
+def test_engine_a_rename_git_does_not_detect_is_compared_with_nothing(
+    repo: Path, solver: str
+) -> None:
     """`git mv` plus a rewrite to `s3:*` on `*`: git sees a delete and an add. The added file
     is compared with nothing (everything it grants is new), whatever `new_files` says."""
     first = head_sha(repo)
@@ -560,8 +570,10 @@ def test_engine_a_rename_git_does_not_detect_is_compared_with_nothing(repo: Path
         assert (file.path, file.status, file.old_path) == ("iam/app2.json", "added", None)
         (issue,) = report.issues
         assert (issue.check, issue.statement_id) == ("no-new-access", "Wide")
-        assert "newly allows" in issue.message and report.exit_code == 1
-    write(repo, ".policy-guard.yaml", "new_files: fail\n")  # still compared, not just flagged
+        assert "compared with nothing: the change removes a policy file" in issue.message
+        assert report.exit_code == 1
+    # still compared, not just flagged
+    write(repo, ".policy-guard.yaml", f"solver: {solver}\nnew_files: fail\n")
     commit(repo, "renamed and widened")
     (issue,) = check(repo, base=first).issues
     assert issue.check == "no-new-access" and issue.counterexample is not None
@@ -580,16 +592,18 @@ def test_an_added_file_beside_a_removed_non_policy_is_still_new(
 
 
 def test_engine_a_base_iam_would_refuse_gives_way_to_the_last_readable_version(
-    repo: Path,
+    repo: Path, solver: str
 ) -> None:
     """The base has an unknown element; the change fixes it and widens to `*` on `*`: it is
     compared with the last version IAM would accept, not passed as new."""
     write(repo, "iam/app.json", policy(dict(READ, Unknown="element")))
     broken = commit(repo, "broken (committed without the hook)")
     write(repo, "iam/app.json", policy(EVERYTHING))
+    readable = git(repo, "rev-parse", "HEAD~2").strip()[:12]  # the first commit
     for report in (check(repo), check(repo, "iam/app.json"), check(repo, base=broken)):
         (issue,) = [i for i in report.issues if i.check != "validation"]  # (PassRole on *)
         assert (issue.check, issue.statement_id) == ("no-new-access", "Everything")
+        assert f"against {readable}, the last version IAM would accept" in issue.message
         assert report.exit_code == 1
     write(repo, "iam/app.json", policy(READ))  # back to the last readable version: nothing new
     assert check(repo).exit_code == 0

@@ -202,9 +202,14 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
         base = _empty_like(policy)
     if base == policy:
         return ()  # the same statements: nothing new, no solver needed
+    summary = "newly allows"
+    if target.base is None and target.compare_with_empty:
+        summary += " (compared with nothing: the change removes a policy file; this may be it)"
+    elif target.base_note is not None:
+        summary += f" ({target.base_note})"
     return decided(
         CHECK_ID,
-        lambda: flags_for(check_no_new_access(base, policy, options), "newly allows"),
+        lambda: flags_for(check_no_new_access(base, policy, options), summary),
     )
 
 

@@ -82,6 +82,7 @@ class Target:
     compared: bool = False
     base: Decoded | None = None
     base_problem: str | None = None  # why no version to compare with can be read (undecided)
+    base_note: str | None = None  # what `base` is when it is not the base's version (messages)
     compare_with_empty: bool = False  # added beside a removed policy file: all it grants is new
 
 

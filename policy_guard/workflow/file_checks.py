@@ -257,6 +257,7 @@ def _check_one_reading(
         compared=context.compare,
         base=old.document if isinstance(old, FoundPolicy) else None,
         base_problem=old if isinstance(old, str) else None,
+        base_note=_base_note(task, found),
         compare_with_empty=task.compare_with_empty,
     )
     flagged = _run_checks(Stage.DOCUMENT, target, config)
@@ -297,6 +298,15 @@ def _check_one_reading(
     if planned:
         issues.append(_refused(task, found, refused, planned))
     return (kind.value if kind else ""), issues
+
+
+def _base_note(task: FileTask, found: FoundPolicy) -> str | None:
+    """What the policy is compared with when it is not its version at the base."""
+    unreadable = task.unreadable_base
+    if unreadable is None or not unreadable.covers(found.policy_id):
+        return None
+    commit = (unreadable.earlier_commit or "")[:12]
+    return f"against {commit}, the last version IAM would accept: not the base's"
 
 
 def _refuses(flag: Flag) -> bool:

@@ -350,6 +350,7 @@ class _Changes:
     ) -> None:
         self.repo, self.comparison, self.config = repo, comparison, config
         self._changes = changes
+        self._renamed: dict[str, str] | None = None
         self._removes_policy_files: bool | None = None
 
     def all(self) -> tuple[Change, ...]:
@@ -359,7 +360,11 @@ class _Changes:
 
     def renamed(self) -> dict[str, str]:
         """New path -> old path, for the renames git detects."""
-        return {c.path: str(c.old_path) for c in self.all() if c.status is ChangeStatus.RENAMED}
+        if self._renamed is None:
+            self._renamed = {
+                c.path: str(c.old_path) for c in self.all() if c.status is ChangeStatus.RENAMED
+            }
+        return self._renamed
 
     def removes_policy_files(self) -> bool:
         """Does the change delete a file that was a policy at the base (a delete, or a rename
