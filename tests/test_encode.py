@@ -236,13 +236,19 @@ def test_families_and_shared_string_space() -> None:
     assert vocabulary.keys["aws:sourcearn"].family == "string"
     assert vocabulary.keys["aws:sourcearn"].name == "aws:SourceArn"
     assert vocabulary.keys["aws:tokenissuetime"].family == "presence"
-    with pytest.raises(UndecidedError, match="aws:securetransport"):
-        vocabulary_of(
-            {
-                "Bool": {"aws:SecureTransport": "true"},
-                "StringLike": {"aws:securetransport": "t*"},
-            }
-        )
+    # Bool and String on one key: one string domain that also tells the Bool reading apart
+    both = vocabulary_of(
+        {"Bool": {"aws:SecureTransport": "true"}, "StringLike": {"aws:securetransport": "t*"}}
+    )
+    domain = both.keys["aws:securetransport"].domain
+    assert both.keys["aws:securetransport"].family == "string"
+    assert {domain.parsed[domain.region_of(v)] for v in (" TRUE", "tx", "false")} == {
+        True,
+        None,
+        False,
+    }
+    with pytest.raises(UndecidedError, match="s3:max-keys"):  # other families are still refused
+        vocabulary_of({"NumericEquals": {"s3:max-keys": "5"}, "StringLike": {"s3:max-keys": "5*"}})
 
 
 def test_statement_with_thousands_of_actions_is_a_few_ranges() -> None:
