@@ -289,7 +289,9 @@ def main() -> int:
         if counts["checks"] % 200 == 0:
             elapsed = time.perf_counter() - started
             print(
-                f"... {counts['checks']} checks, {counts['undecided']} undecided, {elapsed:.0f} s",
+                f"... {counts['checks']} checks, {counts['undecided']} undecided, "
+                f"{counts['false PASS']} false PASS, {counts['unconfirmed']} unconfirmed, "
+                f"{counts['disagreements']} disagreements, {elapsed:.0f} s",
                 flush=True,
             )
     checks = counts["checks"]

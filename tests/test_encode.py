@@ -38,9 +38,9 @@ from policy_guard.encode.vocabulary import (
     build_vocabulary,
     principal_globs,
 )
-from policy_guard.policy.arns import PrincipalKind
+from policy_guard.errors import UndecidedError
 from policy_guard.policy.globs import Glob, Kind, compile_pattern
-from policy_guard.policy.model import PolicyType, PrincipalEntry
+from policy_guard.policy.model import PolicyType, PrincipalEntry, PrincipalKind
 from policy_guard.policy.operators import parse_cidr, parse_date, parse_number
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate, statement_matches
@@ -236,14 +236,19 @@ def test_families_and_shared_string_space() -> None:
     assert vocabulary.keys["aws:sourcearn"].family == "string"
     assert vocabulary.keys["aws:sourcearn"].name == "aws:SourceArn"
     assert vocabulary.keys["aws:tokenissuetime"].family == "presence"
-    # Bool and String operators on one key: one exact domain of (pattern vector, Bool reading)
+    # Bool and String on one key: one string domain that also tells the Bool reading apart
     both = vocabulary_of(
-        {
-            "Bool": {"aws:SecureTransport": "true"},
-            "StringLike": {"aws:securetransport": "t*"},
-        }
+        {"Bool": {"aws:SecureTransport": "true"}, "StringLike": {"aws:securetransport": "t*"}}
     )
+    domain = both.keys["aws:securetransport"].domain
     assert both.keys["aws:securetransport"].family == "string"
+    assert {domain.parsed[domain.region_of(v)] for v in (" TRUE", "tx", "false")} == {
+        True,
+        None,
+        False,
+    }
+    with pytest.raises(UndecidedError, match="s3:max-keys"):  # other families are still refused
+        vocabulary_of({"NumericEquals": {"s3:max-keys": "5"}, "StringLike": {"s3:max-keys": "5*"}})
 
 
 def test_statement_with_thousands_of_actions_is_a_few_ranges() -> None:
