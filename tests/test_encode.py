@@ -39,8 +39,9 @@ from policy_guard.encode.vocabulary import (
     principal_globs,
 )
 from policy_guard.errors import UndecidedError
+from policy_guard.policy.arns import PrincipalKind
 from policy_guard.policy.globs import Glob, Kind, compile_pattern
-from policy_guard.policy.model import PolicyType, PrincipalEntry, PrincipalKind
+from policy_guard.policy.model import PolicyType, PrincipalEntry
 from policy_guard.policy.operators import parse_cidr, parse_date, parse_number
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate, statement_matches
