@@ -114,10 +114,13 @@ def ordered(issues: Iterable[Issue]) -> list[Issue]:
 def fingerprint(issue: Issue) -> str:
     """A hash that identifies the finding across commits: not its line, which moves.
 
-    Made of the check id, the file, the policy inside it, the statement (its Sid when it has
-    one, else its index) and the counterexample's action and resource; an issue without a
-    counterexample (validation, parse error, undecided) is told apart by its message instead.
+    The file and the finding's own key (`workflow.baseline.finding_key`: the check, the
+    policy, the subject and the element flagged) where it has one; else the check id, the file,
+    the policy inside it, the statement (its Sid, else its index) and the counterexample's
+    action and resource, or the message when there is none (parse error, undecided).
     """
+    if issue.finding_key:  # stable across reformatting, reordering, Sid renames
+        return hashlib.sha256(f"{issue.location.path}\0{issue.finding_key}".encode()).hexdigest()
     statement = issue.statement_id or (
         "" if issue.statement_index is None else str(issue.statement_index)
     )

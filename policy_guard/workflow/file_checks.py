@@ -24,6 +24,7 @@ from policy_guard.policy.parse import parse_policy
 from policy_guard.sources import FoundPolicy, find_policies
 from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX
 from policy_guard.workflow.base_versions import POLICY_LIKE, UnreadableBase, may_hold_policy
+from policy_guard.workflow.baseline import finding_key
 from policy_guard.workflow.config import Config
 from policy_guard.workflow.outcomes import PARSE_ERROR, UNDECIDED
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
@@ -424,4 +425,13 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
         flag.statement_id,
         flag.counterexample,
         flag.aws_message,
+        finding_key=_finding_key(check, flag, target, found),
     )
+
+
+def _finding_key(check: str, flag: Flag, target: Target, found: FoundPolicy) -> str:
+    """The finding's identity across reformatting, reordering, Sid renames and new
+    counterexamples (`workflow.baseline`): the check's subject (a critical permission's id, a
+    validation issue code) and the element flagged."""
+    subject = flag.subject or (flag.message.split(":", 1)[0] if check == VALIDATION else "")
+    return finding_key(check, found.policy_id, subject, target.document.value, flag.path)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from policy_guard.errors import InputError
 from policy_guard.workflow.base_versions import holds_policy, unreadable_base
+from policy_guard.workflow.baseline import BASELINE_FILE, Baseline, apply_baseline, load_baseline
 from policy_guard.workflow.comparison import (
     Change,
     ChangeStatus,
@@ -46,6 +47,7 @@ class RunOptions:
     jobs: int = 1
     report_only: bool = False  # findings do not fail the run (adds to the config's setting)
     base_dir: str | None = None  # compare folders with the same paths under this folder
+    baseline: str | None = None  # default: `.policy-guard-baseline.json` at the root, if any
 
 
 def run(
@@ -68,6 +70,7 @@ def run(
     staged = _staged_for_hook(options, cwd, environ)
     config = _config(options.config, staged.root, cwd) if staged is not None else None
     quiet = _config_if_none_selected(options, cwd) if staged is None else None
+    root = staged.root if staged is not None else os.path.abspath(cwd)
     if staged is not None and config is not None and not any(map(config.selects, staged.paths)):
         comparison, tasks = ComparedSides(staged.head, NewSide.INDEX, origin="HEAD"), []
     elif quiet is not None:
@@ -76,6 +79,7 @@ def run(
         from policy_guard.workflow.gitbase import GitRepository  # GitPython: only when git is read
 
         repo = GitRepository.discover(cwd)
+        root = repo.root if repo is not None else root
         try:
             comparison, tasks, config = _plan(options, repo, cwd, environ, config)
         finally:
@@ -92,7 +96,27 @@ def run(
         reports.append(FileReport(path, "unchanged", None, (), about_waivers))
     base = comparison.base if comparison else None
     report_only = config.report_only or options.report_only
-    return RunReport(tuple(reports), base, report_only=report_only)
+    report = RunReport(tuple(reports), base, report_only=report_only)
+    baseline = _baseline(options.baseline, root, cwd) if tasks else None
+    if baseline is not None:
+        report = apply_baseline(
+            report,
+            baseline,
+            every_file=options.all_files,
+            exists=lambda path: os.path.lexists(os.path.join(root, path)),
+        )
+    return report
+
+
+def _baseline(explicit: str | None, root: str, cwd: str) -> Baseline | None:
+    """The baseline the run applies: `--baseline FILE` (which must exist), else the root's
+    `.policy-guard-baseline.json` when there is one."""
+    if explicit is None:
+        return load_baseline(os.path.join(root, BASELINE_FILE), BASELINE_FILE)
+    path = os.path.join(cwd, explicit)
+    if not os.path.exists(path):
+        raise InputError("no such baseline file", filename=explicit)
+    return load_baseline(path, _display(root, path))
 
 
 def _run_folders(
