@@ -41,6 +41,7 @@ RULE = Rule(
     "Remove the grant, add a condition that excludes it, or waive the finding.",
     Severity.ERROR,
     security=True,
+    security_severity="9.0",
 )
 
 
