@@ -175,7 +175,7 @@ def apply_baseline(
     stale = []
     for entry in baseline.entries:
         found = (entry.path, entry.check, entry.policy_id, entry.key)
-        judged = every_file or entry.path in checked or not exists(entry.path)
+        judged = every_file or entry.path in checked
         if unused[found] > 0 and judged:
             unused[found] -= 1
             stale.append(

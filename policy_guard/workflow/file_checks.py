@@ -75,7 +75,10 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         if not (named or old_found or POLICY_LIKE.search(task.new_data)):
             return None
         issue = Issue(
-            PARSE_ERROR, Severity.ERROR, error.problem, Location(task.path, error.line or 1)
+            PARSE_ERROR,
+            Severity.ERROR,
+            error.problem,
+            Location(task.path, error.line or 1, (error.column or 1) - 1),
         )
         return _report(task, (), (issue,), context)
     if not new_found:
