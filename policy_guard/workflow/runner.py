@@ -185,8 +185,9 @@ def _config_if_none_selected(options: RunOptions, cwd: str) -> Config | None:
     config = _config(options.config, root, cwd)
     for name in options.files:
         path = _relative(root, cwd, name)
-        if os.path.isdir(os.path.join(root, path)) or config.selects(path):
-            return None
+        full = os.path.join(root, path)
+        if not os.path.lexists(full) or os.path.isdir(full) or config.selects(path):
+            return None  # (a FILE that does not exist is an error: the full path says so)
     return config
 
 
