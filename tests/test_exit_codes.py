@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -25,8 +25,10 @@ DELETE = {"Effect": "Allow", "Action": "s3:DeleteBucket", "Resource": "*"}
 WILD = {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*", "Sid": "a b"}
 
 
-def text(*statements: dict[str, object]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=2)
+def text(*statements: Mapping[str, object]) -> str:
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [dict(s) for s in statements]}, indent=2
+    )
 
 
 def table() -> dict[str, tuple[str, str]]:
