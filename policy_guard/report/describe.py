@@ -94,13 +94,16 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 
 def summary_line(report: RunReport) -> str:
-    """`2 errors, 1 warning, 1 undecided in 3 files` (notes and waived issues when there are)."""
+    """`2 errors, 1 warning, 1 undecided in 3 files, 4 policies` (notes and waived issues when
+    there are): the policies found say what was read, so a run that found none says so."""
     counts = report.counts()
     parts = [_plural(counts["error"], "error"), _plural(counts["warning"], "warning")]
     if counts["note"]:
         parts.append(_plural(counts["note"], "note"))
     parts.append(f"{counts['undecided']} undecided")
-    line = f"{', '.join(parts)} in {_plural(counts['files'], 'file')}"
+    policies = sum(len(file.policies) for file in report.files)
+    found = "no policy found" if not policies else _plural(policies, "policy", "policies")
+    line = f"{', '.join(parts)} in {_plural(counts['files'], 'file')}, {found}"
     if counts["waived"]:
         line += f" ({counts['waived']} waived)"
     return line
