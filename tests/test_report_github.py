@@ -84,7 +84,8 @@ def test_each_unwaived_issue_becomes_an_annotation_on_its_line() -> None:
         assert one_line(issue.message) in data.splitlines()[0]
     assert (
         lines[-1]
-        == "policy-guard: 2 errors, 2 warnings, 1 note, 1 undecided in 5 files, 5 policies (1 waived)"
+        == "policy-guard: 2 errors, 2 warnings, 1 note, 1 undecided in 5 files, 5 policies "
+        "(1 waived)"
     )
 
 

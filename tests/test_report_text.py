@@ -130,7 +130,8 @@ def test_files_without_issues_are_listed() -> None:
                 None,
                 report_only=True,
             ),
-            "1 error, 1 warning, 0 undecided in 1 file, no policy found (report only: findings do not fail the run)",
+            "1 error, 1 warning, 0 undecided in 1 file, no policy found "
+            "(report only: findings do not fail the run)",
         ),
     ],
     ids=["sample", "empty", "singular-report-only"],
