@@ -23,7 +23,7 @@ from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.model import PolicyType
 from policy_guard.policy.parse import STATEMENT_KEYS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "validate"
 
 
 def validate(document: dict[str, Any], policy_type: PolicyType | None = None) -> Validation:

@@ -23,7 +23,7 @@ from policy_guard.encode.partition import Partition, PartitionTooLarge, partitio
 from policy_guard.errors import UndecidedError
 from policy_guard.policy.globs import Glob, Kind, Token, Wild, compile_pattern
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MANAGED = DATA / "managed-policies"
 needs_data = pytest.mark.skipif(not MANAGED.is_dir(), reason="shared data is absent")
 

@@ -390,8 +390,8 @@ def test_negated_operator_complements_positive_for_single_values(
 
 # --- real data ------------------------------------------------------------------------------
 
-MANAGED = Path(__file__).resolve().parent / "fixtures" / "evaluate" / "managed"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+MANAGED = Path(__file__).resolve().parents[1] / "fixtures" / "evaluate" / "managed"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def managed(name: str) -> Policy:

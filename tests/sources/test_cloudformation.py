@@ -23,7 +23,7 @@ from policy_guard.sources.cloudformation import is_template
 from policy_guard.sources.cloudformation_intrinsics import _may_be_pattern
 from policy_guard.sources.cloudformation_properties import POLICY_PROPERTIES, SPECIAL_TYPES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "cloudformation"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "cloudformation"
 INDEX = list(csv.DictReader((FIXTURES / "index.tsv").open(), delimiter="\t"))
 # Documents index.tsv counts that are not IAM policies (an IoT policy has its own semantics)
 NOT_IAM = {"AWS::IoT::Policy"}

@@ -30,7 +30,7 @@ from policy_guard.commands.workflow import _ProgressBar
 pytestmark = pytest.mark.usefixtures("isolated_git")
 __all__ = ["isolated_git"]
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 READ = statement(["s3:GetObject", "s3:ListBucket"], "arn:aws:s3:::data*", sid="Read")
 DELETE = statement("s3:DeleteBucket", "arn:aws:s3:::data", sid="Delete")
 

@@ -18,9 +18,9 @@ from policy_guard.document.read import read_document
 from policy_guard.errors import InputError
 from policy_guard.policy.parse import load_policy, parse_policy
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-FIXTURES = Path(__file__).parent / "fixtures" / "validate"
-SAMPLE = Path(__file__).parent / "fixtures" / "managed-policies"  # see its NOTICE
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "validate"
+SAMPLE = Path(__file__).parents[1] / "fixtures" / "managed-policies"  # see its NOTICE
 
 DUPLICATE_KEY_EXAMPLES = {
     # the guide's deliberately wrong examples: each repeats one key in one object

@@ -25,7 +25,7 @@ from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate
 
-MANAGED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "managed-policies"
+MANAGED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "managed-policies"
 
 
 def identity(*statements: dict[str, Any]) -> Policy:

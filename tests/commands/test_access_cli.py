@@ -21,11 +21,11 @@ from policy_guard.document.read import read_document
 from policy_guard.policy.parse import load_policy
 from policy_guard.report.check_result import result_json
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUCKET_POLICY = str(ROOT / "examples" / "bucket-policy.json")
 TRUST_POLICY = str(ROOT / "examples" / "workflow" / "trust-policy.json")
 IDENTITY_POLICY = str(ROOT / "examples" / "identity-policy.json")
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "access"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "access"
 VPCE_POLICY = str(FIXTURES / "bucket-policy-vpce.json")
 TOPIC_POLICY = str(FIXTURES / "topic-policy.yaml")
 BUCKET = "AWS::S3::Bucket"

@@ -23,8 +23,8 @@ from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import Decision, evaluate
 from policy_guard.semantics.request import Request
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "evaluate"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "evaluate"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
 ALLOW, IMPLICIT, EXPLICIT = Decision.ALLOW, Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY
 

@@ -19,7 +19,7 @@ from policy_guard.commands import workflow
 from policy_guard.report.github import github_outputs
 from policy_guard.workflow.results import RunReport
 
-ACTION = Path(__file__).resolve().parents[1] / "action.yml"
+ACTION = Path(__file__).resolve().parents[2] / "action.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 INPUT_REF = re.compile(r"\binputs\.([A-Za-z0-9_-]+)")
 

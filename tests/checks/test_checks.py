@@ -20,7 +20,7 @@ from policy_guard.policy.parse import load_policy
 from policy_guard.report.check_result import result_json
 from policy_guard.semantics.evaluate import evaluate
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 V = "2012-10-17"
 
 

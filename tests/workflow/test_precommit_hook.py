@@ -18,7 +18,7 @@ from typing import NamedTuple
 import pytest
 from gitrepo import BASE_VARIABLES, commit, git, make_repo, policy, statement, write
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 READ = statement(["s3:GetObject", "s3:ListBucket"], "arn:aws:s3:::data*", sid="Read")
 NARROWER = statement("s3:GetObject", "arn:aws:s3:::data/*", sid="Read")
 DELETE = statement("s3:DeleteBucket", "arn:aws:s3:::data", sid="Delete")

@@ -36,9 +36,9 @@ from policy_guard.policy.resource_types import RESOURCE_TYPES
 from policy_guard.report.check_result import result_json
 from policy_guard.semantics.evaluate import evaluate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "access"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "access"
 SHARED = ROOT.parent / "shared" / "data" / "user-guide-examples"
 BUCKET = "AWS::S3::Bucket"
 OBJECTS = "arn:aws:s3:::example-bucket/*"

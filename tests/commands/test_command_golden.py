@@ -17,7 +17,7 @@ import pytest
 
 from policy_guard.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "fixtures" / "report" / "golden" / "commands"
 REGENERATE = bool(os.environ.get("POLICY_GUARD_REGEN_GOLDEN"))
 

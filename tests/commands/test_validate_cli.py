@@ -11,7 +11,7 @@ import pytest
 
 from policy_guard.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "validate"
 LINE = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<type>[A-Z_]+) (?P<code>[A-Z_]+) ")
 
 

@@ -17,7 +17,7 @@ from policy_guard.cli import main
 pytestmark = pytest.mark.usefixtures("isolated_git")
 __all__ = ["isolated_git"]
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 ROW = re.compile(r"^\| (.+?) \| (\d|-) \| (\d|-) \|$")
 
 READ = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}

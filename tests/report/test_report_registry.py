@@ -33,7 +33,7 @@ from policy_guard.workflow.outcomes import OUTCOMES
 from policy_guard.workflow.results import RunReport
 from policy_guard.workflow.rules import RULES, rule_for, rule_index
 
-PACKAGE = Path(__file__).resolve().parents[1] / "policy_guard"
+PACKAGE = Path(__file__).resolve().parents[2] / "policy_guard"
 SCHEMA = PACKAGE / "report" / "schema" / "run-report.schema.json"
 
 

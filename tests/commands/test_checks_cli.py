@@ -18,8 +18,8 @@ from policy_guard.cli import main
 from policy_guard.commands.check_common import time_limit
 from policy_guard.errors import UndecidedError
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "checks"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "checks"
 
 
 @pytest.fixture(params=["z3", "cvc5"])

@@ -20,7 +20,9 @@ from policy_guard.semantics.request import Request
 from policy_guard.workflow.results import FileReport, Issue, Location, RunReport, Severity
 from policy_guard.workflow.rules import RULES
 
-SCHEMA_FILE = Path(__file__).resolve().parent / "fixtures" / "report" / "sarif-schema-2.1.0.json"
+SCHEMA_FILE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "report" / "sarif-schema-2.1.0.json"
+)
 # RFC 3986 relative-path reference: unreserved, sub-delims, ':' '@', '/' and %XX escapes,
 # and no ':' before the first '/' (it would read as a scheme).
 URI_REFERENCE = re.compile(

@@ -23,7 +23,7 @@ from policy_guard.workflow.results import (
     Severity,
 )
 
-GOLDEN = Path(__file__).resolve().parent / "fixtures" / "report" / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "report" / "golden"
 REGENERATE = bool(os.environ.get("POLICY_GUARD_REGEN_GOLDEN"))
 TEST_VERSION = "0.0.0-test"
 

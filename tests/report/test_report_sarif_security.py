@@ -11,7 +11,7 @@ import jsonschema
 from policy_guard.report.sarif import sarif_log
 from policy_guard.workflow.results import RunReport
 
-SCHEMA = Path(__file__).resolve().parent / "fixtures" / "report" / "sarif-schema-2.1.0.json"
+SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "report" / "sarif-schema-2.1.0.json"
 
 
 def test_security_rules_are_ranked_critical_or_high_and_the_log_is_valid() -> None:

@@ -31,8 +31,8 @@ from policy_guard.policy.model import Policy
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "managed-policies"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "managed-policies"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "managed-policies"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "managed-policies"
 
 everything = pytest.mark.skipif(
     os.environ.get("POLICY_GUARD_SLOW_TESTS") != "1", reason="set POLICY_GUARD_SLOW_TESTS=1"

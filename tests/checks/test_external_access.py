@@ -37,9 +37,9 @@ from policy_guard.policy.parse import load_policy
 from policy_guard.report.check_result import result_json
 from policy_guard.semantics.evaluate import evaluate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-USER_GUIDE = Path(__file__).resolve().parent / "fixtures" / "access" / "user-guide"
+USER_GUIDE = Path(__file__).resolve().parents[1] / "fixtures" / "access" / "user-guide"
 SERVICE = {"Service": "sns.amazonaws.com"}
 
 

@@ -23,7 +23,7 @@ from policy_guard.workflow.config import (
 from policy_guard.workflow.results import Severity
 from policy_guard.workflow.rules import rule_for
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.yaml"
 
 
 def test_a_full_configuration() -> None:
