@@ -1,12 +1,11 @@
 """Random small policies and the finite request spaces they are checked over (engine tests).
 
-Shared by tests/test_engine_properties.py (SMT verdicts vs the evaluator) and tests/test_encode.py
-(the encoding of each request vs the evaluator). The vocabulary is small but touches every
-feature: wildcards, case, NotAction/NotResource/NotPrincipal, principals and accounts, every
-operator family with negation, IfExists, Null, ForAllValues/ForAnyValue and multi-valued
-context, policy variables with and without defaults (in Resource and in condition values,
-re-cased keys, beside literals in one list), `${*}` escapes, Version 2008-10-17.
-"""
+Shared by tests/encode/test_engine_properties.py (SMT verdicts vs the evaluator) and
+tests/encode/test_encode.py (the encoding of each request vs the evaluator). The vocabulary is
+small but touches every feature: wildcards, case, NotAction/NotResource/NotPrincipal, principals
+and accounts, every operator family with negation, IfExists, Null, ForAllValues/ForAnyValue and
+multi-valued context, policy variables with and without defaults (in Resource and in condition
+values, re-cased keys, beside literals in one list), `${*}` escapes, Version 2008-10-17."""
 
 from __future__ import annotations
 

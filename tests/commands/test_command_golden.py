@@ -4,7 +4,7 @@ The commands are run in-process from the repository root on fixture policies (z3
 counterexamples are the same from run to run), and their standard output must equal the files
 in tests/fixtures/report/golden/commands/ byte for byte; the exit code is part of each case.
 Regenerate after an intended change with `POLICY_GUARD_REGEN_GOLDEN=1 python -m pytest -q
-tests/test_command_golden.py`, then read the diff by eye.
+tests/commands/test_command_golden.py`, then read the diff by eye.
 """
 
 from __future__ import annotations

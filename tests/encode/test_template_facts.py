@@ -27,8 +27,8 @@ OPTIONS = [
     for domain, states in (("exact", None), ("lazy", 0))
 ]
 
-# Found by the property test (tests/test_engine_properties.py): a statement on the caller's own
-# object, for the one user `alice` (any case).
+# Found by the property test (tests/encode/test_engine_properties.py): a statement on the
+# caller's own object, for the one user `alice` (any case).
 OWN_OBJECT: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [

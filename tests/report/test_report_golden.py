@@ -1,7 +1,7 @@
 """Golden files for every reporter, from one hand-made report that covers the awkward cases.
 
 Regenerate after an intended change with `POLICY_GUARD_REGEN_GOLDEN=1 python -m pytest -q
-tests/test_report_golden.py`, then read the diff of tests/fixtures/report/golden/ by eye.
+tests/report/test_report_golden.py`, then read the diff of tests/fixtures/report/golden/ by eye.
 """
 
 from __future__ import annotations
