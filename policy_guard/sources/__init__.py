@@ -15,10 +15,54 @@ from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
 from policy_guard.sources.base import FoundPolicy, Source
 from policy_guard.sources.policy_file import PolicyFileSource
+from policy_guard.sources.terraform_plan import TerraformPlanSource
+from policy_guard.sources.terraform_resources import is_terraform
+from policy_guard.sources.terraform_resources import may_hold_policy as terraform_may_hold_policy
 
-__all__ = ["SOURCES", "FoundPolicy", "Source", "decode_file", "find_policies"]
+__all__ = [
+    "SOURCES",
+    "FoundPolicy",
+    "Source",
+    "decode_file",
+    "find_policies",
+    "is_own_format",
+    "may_hold_policy",
+    "read_policies",
+]
 
-SOURCES: tuple[Source, ...] = (PolicyFileSource(),)
+SOURCES: tuple[Source, ...] = (PolicyFileSource(), TerraformPlanSource())
+
+
+def read_policies(data: bytes, path: str) -> tuple[FoundPolicy, ...]:
+    """The policies in a file's bytes: a file in a language of its own (Terraform HCL) by its
+    reader, any other decoded (JSON or YAML) and asked of `SOURCES`. InputError when the file
+    cannot be read."""
+    if is_terraform(path):
+        from policy_guard.sources.terraform_hcl import read_terraform
+
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(
+                f"the file is not UTF-8 text (byte {error.start})", filename=path
+            ) from None
+        return read_terraform(text, path)
+    return find_policies(decode_file(data, path))
+
+
+def is_own_format(path: str) -> bool:
+    """Is the file, by its name, of a kind that holds policies (a `.tf` file)? Such a file
+    that does not parse is reported, never passed as "not a policy"."""
+    return is_terraform(path)
+
+
+def may_hold_policy(data: bytes | None, path: str) -> bool:
+    """Can these bytes hold a policy at all? (Cheap, no decoding: most files cannot.)"""
+    if data is None:
+        return False
+    if is_terraform(path):
+        return terraform_may_hold_policy(data)
+    return b"Statement" in data or b"\\" in data
 
 
 def decode_file(data: bytes, path: str) -> Decoded:

@@ -21,7 +21,7 @@ from policy_guard.policy.resource_types import RESOURCE_TYPES
 from policy_guard.workflow.results import Severity
 
 CONFIG_FILE = ".policy-guard.yaml"
-DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml")
+DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml", "**/*.tf")
 SOLVERS = ("z3", "cvc5")
 # Checks a user can configure; `parse-error`, `expired-waiver` and `undecided` always apply.
 CHECKS = ("validation", "no-new-access", "critical-permission", "public-access", "external-access")

@@ -9,7 +9,7 @@ it, so a hook run on files that hold no policy never loads pySMT. Every engine e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
@@ -20,7 +20,7 @@ from policy_guard.errors import InputError, PolicyGuardError
 from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import parse_policy
-from policy_guard.sources import FoundPolicy, decode_file, find_policies
+from policy_guard.sources import FoundPolicy, is_own_format, may_hold_policy, read_policies
 from policy_guard.workflow.config import Config, CriticalPermission, NewFiles
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
 from policy_guard.workflow.waivers import apply_waivers
@@ -61,15 +61,26 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         issue = Issue("undecided", Severity.ERROR, problem, Location(task.path, 1))
         return _report(task, (), (issue,), context)
     named = context.config.names(task.path)
-    if not (named or _may_hold_policy(task.new_data) or _may_hold_policy(task.old_data)):
+    old_path = task.old_path or task.path
+    if not (
+        named
+        or may_hold_policy(task.new_data, task.path)
+        or may_hold_policy(task.old_data, old_path)
+    ):
         return None  # e.g. a large package-lock.json: not worth decoding
     old_found = _old_policies(task)
     try:
-        new_found = find_policies(decode_file(task.new_data, task.path))
+        new_found = read_policies(task.new_data, task.path)
     except InputError as error:
         # a file that does not decode is reported when it is known to be a policy, or looks
-        # like one (it mentions `Statement`): a broken policy never passes as "not a policy"
-        if not (named or old_found or b"Statement" in task.new_data):
+        # like one (it mentions `Statement`, or is of a kind that holds policies such as
+        # `.tf`): a broken policy never passes as "not a policy"
+        if not (
+            named
+            or old_found
+            or b"Statement" in task.new_data
+            or (is_own_format(task.path) and may_hold_policy(task.new_data, task.path))
+        ):
             return None
         issue = Issue(
             "parse-error", Severity.ERROR, error.problem, Location(task.path, error.line or 1)
@@ -89,17 +100,11 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     old_by_id = {found.policy_id: found for found in old_found}
     policies, issues = [], []
     for found in new_found:
-        policy_type, policy_issues = _check_policy(
-            task, found, old_by_id.get(found.policy_id), context
-        )
+        old = found.base if found.carries_base else old_by_id.get(found.policy_id)
+        policy_type, policy_issues = _check_found(task, found, old, context)
         policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
         issues.extend(policy_issues)
     return _report(task, tuple(policies), tuple(issues), context)
-
-
-def _may_hold_policy(data: bytes | None) -> bool:
-    """Can this text have a `Statement` key at all (spelled out, or behind an escape)?"""
-    return data is not None and (b"Statement" in data or b"\\" in data)
 
 
 def _report(
@@ -122,7 +127,7 @@ def _old_policies(task: FileTask) -> tuple[FoundPolicy, ...]:
     if task.old_data is None:
         return ()
     try:
-        return find_policies(decode_file(task.old_data, task.old_path or task.path))
+        return read_policies(task.old_data, task.old_path or task.path)
     except InputError:
         return ()
 
@@ -178,6 +183,18 @@ class _PolicyChecks:
             )
             return
         for reason in result.reasons:
+            impossible = _impossible(self.found, reason)
+            if impossible is not None:
+                self.issues.append(
+                    Issue(
+                        "undecided",
+                        Severity.ERROR,
+                        f"`{check}` could not be decided: {impossible}",
+                        self.location(reason.path),
+                        self.found.policy_id,
+                    )
+                )
+                continue
             self.issues.append(
                 Issue(
                     check,
@@ -191,6 +208,64 @@ class _PolicyChecks:
                     f"{result.message} {reason.description}".strip(),
                 )
             )
+
+
+def _check_found(
+    task: FileTask, found: FoundPolicy, old: FoundPolicy | None, context: CheckContext
+) -> tuple[str, list[Issue]]:
+    """A policy as a source found it: unreadable, an attachment, or with unknown values, each
+    decided or reported undecided (never skipped); else `_check_policy`."""
+    kind = found.policy_type.value if found.policy_type else ""
+    if found.problem is not None:
+        return kind, [_undecided(task, found, f"the policy cannot be read: {found.problem}")]
+    if found.attaches is not None:
+        if old is not None and old.attaches == found.attaches:
+            if not _is_document(found):
+                return kind, []
+        elif not _is_document(found):
+            return kind, [
+                _undecided(
+                    task,
+                    found,
+                    f"attaches `{found.attaches}`, whose document is not in this file: the "
+                    "access it grants is not known here",
+                )
+            ]
+        else:
+            old = old if old is not None and old.attaches == found.attaches else None
+    from policy_guard.workflow.unknown_policies import prepare
+
+    prepared = prepare(found, old)
+    if prepared.new is None:
+        return kind, [_undecided(task, found, f"the policy cannot be decided: {prepared.problem}")]
+    if prepared.base_problem is not None:
+        kind, issues = _check_policy(task, prepared.new, None, replace(context, compare=False))
+        if context.compare:
+            why = f"`no-new-access` could not be decided: {prepared.base_problem}"
+            issues.append(_undecided(task, found, why))
+        return kind, issues
+    if prepared.unchanged:
+        return _check_policy(task, prepared.new, None, replace(context, compare=False))
+    return _check_policy(task, prepared.new, prepared.base, context)
+
+
+def _is_document(found: FoundPolicy) -> bool:
+    return isinstance(found.document.value, dict) and "Statement" in found.document.value
+
+
+def _undecided(task: FileTask, found: FoundPolicy, problem: str) -> Issue:
+    return Issue(
+        "undecided", Severity.ERROR, problem, Location(task.path, found.line), found.policy_id
+    )
+
+
+def _impossible(found: FoundPolicy, reason: Reason) -> str | None:
+    """Why a counterexample cannot happen (it gives an account-id unknown another form)."""
+    if not found.unknowns:
+        return None
+    from policy_guard.sources.unknowns import shape_problem
+
+    return shape_problem(reason.counterexample.context, found.unknowns)
 
 
 def _check_policy(
