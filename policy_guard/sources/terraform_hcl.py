@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +105,7 @@ class _File:
         self.converting: set[str] = set()
         self.data_blocks: dict[str, Tree[Token]] = {}
         self.consumers: dict[str, list[PolicyArgument]] = {}
+        self.iterators: set[str] = set()  # `dynamic` blocks' iterator names (their values)
         self._index()
 
     # --- what the file defines ---------------------------------------------------------------
@@ -137,7 +138,7 @@ class _File:
         while pending:
             reference = pending.pop()
             address = _address(reference)
-            if address is None:
+            if address is None or address.split(".")[0] in self.iterators:
                 continue
             if address in seen:
                 continue
@@ -326,7 +327,7 @@ class _File:
         written_only: bool,
     ) -> _Document | None:
         """A policy written as JSON text (a heredoc, a string)."""
-        body_offset = self._text_offset(expression, text)
+        place = self._text_place(expression)
         try:
             decoded = decode_json(text, self.filename)
         except InputError as error:
@@ -341,19 +342,37 @@ class _File:
         offsets: dict[Path, tuple[int, int]] = {}
         spans = decoded.spans
         if isinstance(spans, OffsetSpans):
+            text_lines = LineIndex(text)
             for path, (start, end) in spans.offsets.items():
-                offsets[path] = (body_offset + start, body_offset + end)
+                offsets[path] = (place(text_lines, start), place(text_lines, end))
         return _Document(decoded.value, offsets, found)
 
-    def _text_offset(self, expression: Tree[Token], text: str) -> int:
-        """Where the text of a heredoc or string starts in the file (positions inside it
-        follow: an unknown's marker is as long as the `${...}` it stands for)."""
+    def _text_place(self, expression: Tree[Token]) -> Callable[[LineIndex, int], int]:
+        """Where an offset in the text of a heredoc or string is in the file: by line and
+        column, a trimmed heredoc's indentation added back (an unknown's marker is as long as
+        the `${...}` it stands for, so nothing else moves)."""
         source = self.source(expression)
-        if source.startswith("<<"):
-            return start_of(expression) + source.index("\n") + 1
-        if source.startswith('"'):
-            return start_of(expression) + 1
-        return start_of(expression)
+        start = start_of(expression)
+        if not source.startswith("<<"):
+            first = start + 1 if source.startswith('"') else start
+            return lambda _, offset: first + offset
+        body_start = start + source.index("\n") + 1
+        cut = 0
+        if source.startswith("<<-"):
+            body = source[source.index("\n") + 1 :]
+            lines = body.split("\n")[:-1]
+            indents = [len(x) - len(x.lstrip(" \t")) for x in lines[:-1] if x.strip()]
+            cut = min(indents, default=0)
+        file_starts = [body_start]
+        for _ in range(source.count("\n")):
+            file_starts.append(self.text.index("\n", file_starts[-1]) + 1)
+
+        def place(text_lines: LineIndex, offset: int) -> int:
+            line, column = text_lines.position(offset)
+            index = min(line - 1, len(file_starts) - 1)
+            return file_starts[index] + column + cut
+
+        return place
 
     # --- aws_iam_policy_document -------------------------------------------------------------
 
@@ -398,6 +417,8 @@ class _File:
             elif labels[:1] == ["dynamic"]:
                 offsets[path] = (start_of(node), end_of(node))
                 name = "dynamic_" + "_".join(labels[1:]) + "_" + _for_each_name(block_body, self)
+                self.iterators.update(labels[1:])
+                self.iterators.update(_iterator_names(block_body))
                 evaluator.found.append(_found(name, Shape.STRUCTURE, start_of(node)))
                 self.index[name] = self.source(node)
                 statements.append(marker(name))
@@ -447,6 +468,8 @@ class _File:
                 self._condition(statement, inner, evaluator, (*path, "Condition"), node)
             elif labels[:1] == ["dynamic"]:
                 name = "dynamic_" + "_".join(labels[1:]) + "_" + _for_each_name(inner, self)
+                self.iterators.update(labels[1:])
+                self.iterators.update(_iterator_names(inner))
                 evaluator.found.append(_found(name, Shape.STRUCTURE, start_of(node)))
                 self.index[name] = self.source(node)
                 statement.setdefault("Condition", {})[marker(name)] = {}
@@ -615,6 +638,15 @@ def _found(name: str, shape: Shape, offset: int) -> Any:
     from policy_guard.sources.hcl_values import Found
 
     return Found(name, shape, offset)
+
+
+def _iterator_names(body: Tree[Token]) -> list[str]:
+    """A `dynamic` block's `iterator = name`, when it renames its iterator."""
+    names = []
+    for name, _, expression in attributes(body):
+        if name == "iterator":
+            names.append(" ".join(str(t) for t in expression.scan_values(lambda v: True)))
+    return names
 
 
 def _for_each_name(body: Tree[Token], file: _File) -> str:

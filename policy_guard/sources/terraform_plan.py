@@ -76,7 +76,9 @@ def _change_policies(document: Decoded, path: Path, change: dict[str, Any]) -> l
     for argument_name in ATTACHMENTS.get(kind, ()):
         new_arns = _arns(after.get(argument_name))
         old_arns = _arns(before.get(argument_name)) if isinstance(before, dict) else set()
-        if unknown.get(argument_name) is True:
+        if unknown.get(argument_name) is True and _configured(
+            document.value, change, argument_name
+        ):
             new_arns.add("(known after apply)")
         for arn in sorted(new_arns - old_arns):
             found.append(
@@ -88,6 +90,24 @@ def _change_policies(document: Decoded, path: Path, change: dict[str, Any]) -> l
                 )
             )
     return found
+
+
+def _configured(plan: dict[str, Any], change: dict[str, Any], argument: str) -> bool:
+    """Does the configuration set `argument` (an unknown attachment list the configuration
+    leaves to the provider, `managed_policy_arns` when unset, is the attachments' own
+    resources, listed separately)? True when the plan does not say."""
+    configuration = plan.get("configuration")
+    if not isinstance(configuration, dict):
+        return True
+    module = configuration.get("root_module")
+    address = change.get("address")
+    if change.get("module_address") or not isinstance(module, dict):
+        return True
+    for resource in module.get("resources") or []:
+        if isinstance(resource, dict) and resource.get("address") == address:
+            expressions = resource.get("expressions")
+            return isinstance(expressions, dict) and argument in expressions
+    return True
 
 
 def _arns(value: Any) -> set[str]:

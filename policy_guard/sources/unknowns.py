@@ -116,7 +116,6 @@ def shared(new: Mapping[str, Unknown], old: Mapping[str, Unknown]) -> frozenset[
         if unknown.fingerprint is not None
         and name in old
         and old[name].fingerprint == unknown.fingerprint
-        and unknown.shape is not Shape.STRUCTURE
     )
 
 

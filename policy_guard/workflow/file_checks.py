@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from policy_guard.checks.results import CheckResult, Outcome, Reason
 from policy_guard.document.values import Decoded
@@ -237,6 +237,8 @@ def _check_found(
 
     prepared = prepare(found, old)
     if prepared.new is None:
+        if prepared.unchanged and context.compare and not _single_checks(found, context.config):
+            return kind, []  # the same unknowns as at the base, and nothing else to check
         return kind, [_undecided(task, found, f"the policy cannot be decided: {prepared.problem}")]
     if prepared.base_problem is not None:
         kind, issues = _check_policy(task, prepared.new, None, replace(context, compare=False))
@@ -247,6 +249,28 @@ def _check_found(
     if prepared.unchanged:
         return _check_policy(task, prepared.new, None, replace(context, compare=False))
     return _check_policy(task, prepared.new, prepared.base, context)
+
+
+def _single_checks(found: FoundPolicy, config: Config) -> bool:
+    """Does a check that needs no base apply to this policy (critical permissions, or public
+    or external access of a resource policy)?"""
+    if config.critical_permissions and config.severity("critical-permission") is not None:
+        return True
+    statements = found.document.value.get("Statement") if _is_document(found) else None
+    resource = found.policy_type is PolicyType.RESOURCE or (
+        found.policy_type is None
+        and isinstance(statements, list)
+        and any(
+            isinstance(s, dict) and ("Principal" in s or "NotPrincipal" in s) for s in statements
+        )
+    )
+    if not resource:
+        return False
+    public = config.severity("public-access") is not None and found.resource_type is not None
+    external = bool(config.trusted_accounts or config.trusted_organization) and (
+        config.severity("external-access") is not None
+    )
+    return public or external
 
 
 def _is_document(found: FoundPolicy) -> bool:
@@ -315,6 +339,8 @@ def _validation_issues(path: str, found: FoundPolicy, config: Config) -> list[Is
         return []
     issues = []
     for finding in _validation_findings(found):
+        if found.unknowns and _about_unknown(found.document.value, finding.path):
+            continue  # a value known only when Terraform runs: nothing to say about its form
         span = found.document.span_of(finding.path)
         level = severity if finding.is_error else _FINDING_SEVERITY[finding.finding_type]
         if severity is Severity.WARNING and level is Severity.ERROR:
@@ -338,6 +364,20 @@ def _validation_issues(path: str, found: FoundPolicy, config: Config) -> list[Is
             )
         )
     return issues
+
+
+def _about_unknown(value: Any, path: tuple[str | int, ...]) -> bool:
+    """Is the element at `path` a value that holds an unknown (`${terraform:...}`)?"""
+    from policy_guard.sources.unknowns import KEY_PREFIX
+
+    for element in path:
+        if (isinstance(value, dict) and element in value) or (
+            isinstance(value, list) and isinstance(element, int) and element < len(value)
+        ):
+            value = value[element]
+        else:
+            return False
+    return isinstance(value, str) and "${" + KEY_PREFIX in value
 
 
 def _validation_findings(found: FoundPolicy) -> tuple[Finding, ...]:
