@@ -189,13 +189,18 @@ def _check_occurrences(policy: Any, unknown: Unknown, *, base: bool) -> None:
         if not isinstance(statement, dict):
             raise Undecidable(f"{where}: the statement is not known until Terraform runs")
         for element, texts in elements:
-            if element[0] not in ("Resource", "Condition"):
+            if element[0] not in ("Resource", "NotResource", "Condition"):
                 raise Undecidable(
                     f"{where}, `{element[0]}`: IAM takes no variable there, and any value "
                     "(`*` among them) would change the answer"
                 )
             if unknown.shape.literal:
                 continue  # one literal string: a variable exactly
+            if element[0] == "NotResource":
+                raise Undecidable(
+                    f"{where}, `NotResource`: a wider value matches less there, so the answer "
+                    "depends on the value (it may be `*`)"
+                )
             if statement.get("Effect") != "Allow":
                 raise Undecidable(
                     f"{where}: in a Deny a wider value denies more, so the answer depends on "

@@ -371,12 +371,12 @@ def _about_unknown(value: Any, path: tuple[str | int, ...]) -> bool:
     from policy_guard.sources.unknowns import KEY_PREFIX
 
     for element in path:
-        if (isinstance(value, dict) and element in value) or (
-            isinstance(value, list) and isinstance(element, int) and element < len(value)
-        ):
+        if isinstance(value, dict) and element in value:
             value = value[element]
-        else:
+            continue
+        if not (isinstance(value, list) and isinstance(element, int) and element < len(value)):
             return False
+        value = value[element]
     return isinstance(value, str) and "${" + KEY_PREFIX in value
 
 
