@@ -205,3 +205,22 @@ def test_all_reads_tf_files_and_counts_their_policies(tmp_path: Path) -> None:
         i.check == "public-access" and i.policy_id == "aws_s3_bucket_policy.data.policy"
         for i in report.issues
     )
+
+
+def test_variables_of_the_folder_are_part_of_what_a_value_depends_on(tmp_path: Path) -> None:
+    """`var.bucket` declared in variables.tf: an unrelated change to main.tf passes (the same
+    value on both sides); a new default in variables.tf, or a value in terraform.tfvars, is a
+    new value of the policy in main.tf."""
+    repo = make_repo(tmp_path / "module")
+    main = MAIN.split("data ", 1)[1]
+    write(repo, "main.tf", "data " + main)
+    write(repo, "variables.tf", 'variable "bucket" {\n  default = "example-data"\n}\n')
+    commit(repo)
+    write(repo, "main.tf", "data " + main + '\noutput "x" {\n  value = 1\n}\n')
+    assert check(repo).exit_code == 0, issues(check(repo))
+    write(repo, "variables.tf", 'variable "bucket" {\n  default = "*"\n}\n')
+    report = check(repo, "main.tf")
+    assert report.exit_code == 1 and {i.check for i in report.issues} == {"no-new-access"}
+    write(repo, "variables.tf", 'variable "bucket" {\n  default = "example-data"\n}\n')
+    write(repo, "terraform.tfvars", 'bucket = "*"\n')
+    assert check(repo, "main.tf").exit_code == 1

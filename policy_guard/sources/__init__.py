@@ -10,6 +10,8 @@ output) is one module here and one entry in `SOURCES`, with no change to the run
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from policy_guard.document.read import decode_text
 from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
@@ -33,21 +35,32 @@ __all__ = [
 SOURCES: tuple[Source, ...] = (PolicyFileSource(), TerraformPlanSource())
 
 
-def read_policies(data: bytes, path: str) -> tuple[FoundPolicy, ...]:
+def read_policies(
+    data: bytes, path: str, related: Mapping[str, bytes] | None = None
+) -> tuple[FoundPolicy, ...]:
     """The policies in a file's bytes: a file in a language of its own (Terraform HCL) by its
-    reader, any other decoded (JSON or YAML) and asked of `SOURCES`. InputError when the file
-    cannot be read."""
+    reader, any other decoded (JSON or YAML) and asked of `SOURCES`. `related`: files its
+    values depend on (a `.tf` file's folder). InputError when the file cannot be read."""
     if is_terraform(path):
         from policy_guard.sources.terraform_hcl import read_terraform
 
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise InputError(
-                f"the file is not UTF-8 text (byte {error.start})", filename=path
-            ) from None
-        return read_terraform(text, path)
+        siblings = {}
+        for name, content in (related or {}).items():
+            try:
+                siblings[name] = content.decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # what refers to it is then not known to be unchanged
+        return read_terraform(_text(data, path), path, siblings)
     return find_policies(decode_file(data, path))
+
+
+def _text(data: bytes, path: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"the file is not UTF-8 text (byte {error.start})", filename=path
+        ) from None
 
 
 def is_own_format(path: str) -> bool:

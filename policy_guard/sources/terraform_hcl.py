@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from lark import Token, Tree
@@ -60,13 +61,41 @@ _STATEMENT_KEYS = (
 )
 
 
-def read_terraform(text: str, filename: str) -> tuple[FoundPolicy, ...]:
-    """The policies of a `.tf` file; InputError (with the line) when it does not parse."""
+def read_terraform(
+    text: str, filename: str, siblings: Mapping[str, str] | None = None
+) -> tuple[FoundPolicy, ...]:
+    """The policies of a `.tf` file; InputError (with the line) when it does not parse.
+    `siblings`: the other `.tf` and `.tfvars` files of its folder (by path), whose definitions
+    the fingerprints of unknown values take in (a variable declared in `variables.tf`)."""
+    tree = _parse(text, filename)
+    file = _File(text, filename, tree)
+    for path, sibling in sorted((siblings or {}).items()):
+        if path.lower().endswith(".tfvars"):
+            file.tfvars.append(path + "\0" + sibling)
+        else:
+            file.index.update(
+                {k: v for k, v in _definitions(sibling, path).items() if k not in file.index}
+            )
+    return file.policies()
+
+
+@lru_cache(maxsize=256)
+def _definitions(text: str, filename: str) -> dict[str, str]:
+    """The definitions of a sibling file (address -> source text); none when it does not parse
+    (whatever refers to them is then not known to be unchanged)."""
+    try:
+        tree = _parse(text, filename)
+    except InputError:
+        return {}
+    return dict(_File(text, filename, tree).index)
+
+
+def _parse(text: str, filename: str) -> Tree[Token]:
     import hcl2
     from lark.exceptions import LarkError, UnexpectedInput
 
     try:
-        tree = hcl2.parses_to_tree(text)
+        return hcl2.parses_to_tree(text)
     except UnexpectedInput as error:
         raise InputError(
             f"invalid HCL: unexpected `{_excerpt(text, error.pos_in_stream)}`",
@@ -75,7 +104,6 @@ def read_terraform(text: str, filename: str) -> tuple[FoundPolicy, ...]:
         ) from None
     except LarkError as error:
         raise InputError(f"invalid HCL: {error}", filename=filename) from None
-    return _File(text, filename, tree).policies()
 
 
 def _excerpt(text: str, offset: int | None) -> str:
@@ -105,6 +133,7 @@ class _File:
         self.converting: set[str] = set()
         self.data_blocks: dict[str, Tree[Token]] = {}
         self.consumers: dict[str, list[PolicyArgument]] = {}
+        self.tfvars: list[str] = []  # the folder's `.tfvars` files: a variable's value
         self.iterators: set[str] = set()  # `dynamic` blocks' iterator names (their values)
         self._index()
 
@@ -147,6 +176,9 @@ class _File:
             if definition is None:
                 return None
             digest.update(address.encode() + b"\0" + definition.encode() + b"\0")
+            if address.startswith("var."):
+                for tfvars in self.tfvars:
+                    digest.update(tfvars.encode() + b"\0")
             pending.extend(m.group(0) for m in _REFERENCE.finditer(definition))
         return digest.hexdigest()[:16]
 

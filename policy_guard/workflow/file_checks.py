@@ -45,6 +45,8 @@ class FileTask:
     old_path: str | None = None
     old_data: bytes | None = None
     unreadable: str | None = None  # why the new version could not be read
+    # files the policies' values depend on (a `.tf` file's folder): (path, new, old)
+    related: tuple[tuple[str, bytes | None, bytes | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         return None  # e.g. a large package-lock.json: not worth decoding
     old_found = _old_policies(task)
     try:
-        new_found = read_policies(task.new_data, task.path)
+        new_found = read_policies(task.new_data, task.path, _related(task, new=True))
     except InputError as error:
         # a file that does not decode is reported when it is known to be a policy, or looks
         # like one (it mentions `Statement`, or is of a kind that holds policies such as
@@ -122,12 +124,21 @@ def _report(
     )
 
 
+def _related(task: FileTask, *, new: bool) -> dict[str, bytes]:
+    result = {}
+    for path, new_data, old_data in task.related:
+        data = new_data if new else old_data
+        if data is not None:
+            result[path] = data
+    return result
+
+
 def _old_policies(task: FileTask) -> tuple[FoundPolicy, ...]:
     """The policies of the base version; none when it is absent or does not decode."""
     if task.old_data is None:
         return ()
     try:
-        return read_policies(task.old_data, task.old_path or task.path)
+        return read_policies(task.old_data, task.old_path or task.path, _related(task, new=False))
     except InputError:
         return ()
 

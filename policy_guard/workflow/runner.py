@@ -65,6 +65,7 @@ def run(
         repo = GitRepository.discover(cwd)
         try:
             comparison, tasks, config = _plan(options, repo, cwd, environ, config)
+            tasks = _with_terraform_folders(tasks, repo, comparison, cwd)
         finally:
             if repo is not None:
                 repo.close()
@@ -118,6 +119,25 @@ def _plan(
     if comparison.new_side is NewSide.INDEX:  # given files are read as they are on disk
         comparison = replace(comparison, new_side=NewSide.WORKTREE)
     return comparison, list(_given_tasks(repo, comparison, cwd, options.files, config)), config
+
+
+def _with_terraform_folders(
+    tasks: list[FileTask], repo: GitRepository | None, comparison: Comparison | None, cwd: str
+) -> list[FileTask]:
+    """Each `.tf` task with its folder's Terraform files on both sides (`terraform_folders`)."""
+    from policy_guard.workflow.terraform_folders import with_folders
+
+    if repo is None:
+        root = os.path.abspath(cwd)
+        return with_folders(tasks, lambda: _walk(root), partial(read_worktree_file, root), None)
+    if comparison is None:
+        return with_folders(tasks, repo.all_paths, partial(read_worktree_file, repo.root), None)
+    return with_folders(
+        tasks,
+        repo.all_paths,
+        partial(repo.new_bytes, comparison),
+        partial(repo.base_bytes, comparison),
+    )
 
 
 def _config(explicit: str | None, root: str, cwd: str) -> Config:
