@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from gitrepo import commit, isolated_git, make_repo, write
+from gitrepo import commit, git, isolated_git, make_repo, write
 
 from policy_guard.workflow.results import RunReport
 from policy_guard.workflow.runner import RunOptions, run
@@ -224,3 +224,33 @@ def test_variables_of_the_folder_are_part_of_what_a_value_depends_on(tmp_path: P
     write(repo, "variables.tf", 'variable "bucket" {\n  default = "example-data"\n}\n')
     write(repo, "terraform.tfvars", 'bucket = "*"\n')
     assert check(repo, "main.tf").exit_code == 1
+
+
+def test_a_changed_default_in_variables_tf_alone_checks_the_folder(tmp_path: Path) -> None:
+    """Only variables.tf is staged (as a hook sees it), yet `var.bucket` now defaults to `*`:
+    the policies of main.tf that use it are checked, and main.tf is reported."""
+    repo = make_repo(tmp_path / "module")
+    main = "data " + MAIN.split("data ", 1)[1]
+    write(repo, "main.tf", main)
+    write(repo, "variables.tf", 'variable "bucket" {\n  default = "example-data"\n}\n')
+    write(repo, "README.md", "module\n")
+    commit(repo)
+    write(repo, "variables.tf", 'variable "bucket" {\n  default = "*"\n}\n')
+    git(repo, "add", "variables.tf")
+    hook = run(RunOptions(jobs=1), cwd=str(repo), environ={"PRE_COMMIT": "1"}, today=TODAY)
+    assert hook.exit_code == 1
+    assert {(i.location.path, i.check) for i in hook.issues} == {("main.tf", "no-new-access")}
+    assert check(repo, "variables.tf").exit_code == 1  # as pre-commit passes it
+    write(
+        repo,
+        "variables.tf",
+        'variable "bucket" {\n  default = "example-data"\n  type = string\n}\n',
+    )
+    git(repo, "add", "variables.tf")
+    clean = run(RunOptions(jobs=1), cwd=str(repo), environ={"PRE_COMMIT": "1"}, today=TODAY)
+    assert clean.exit_code == 1  # the variable's block changed: its value may have
+    write(repo, "variables.tf", 'variable "bucket" {\n  default = "example-data"\n}\n')
+    write(repo, "README.md", "module, changed\n")
+    git(repo, "add", "--all")
+    quiet = run(RunOptions(jobs=1), cwd=str(repo), environ={"PRE_COMMIT": "1"}, today=TODAY)
+    assert quiet.exit_code == 0 and quiet.files == ()

@@ -47,6 +47,7 @@ class FileTask:
     unreadable: str | None = None  # why the new version could not be read
     # files the policies' values depend on (a `.tf` file's folder): (path, new, old)
     related: tuple[tuple[str, bytes | None, bytes | None], ...] = ()
+    quiet: bool = False  # checked for what its folder changed: not reported when clean
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         policy_type, policy_issues = _check_found(task, found, old, context)
         policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
         issues.extend(policy_issues)
+    if task.quiet and not issues:
+        return None
     return _report(task, tuple(policies), tuple(issues), context)
 
 
@@ -227,6 +230,8 @@ def _check_found(
     """A policy as a source found it: unreadable, an attachment, or with unknown values, each
     decided or reported undecided (never skipped); else `_check_policy`."""
     kind = found.policy_type.value if found.policy_type else ""
+    if context.compare and old is not None and _unchanged(found, old):
+        return kind, []  # like an unchanged file: one policy of many, untouched by the change
     if found.problem is not None:
         return kind, [_undecided(task, found, f"the policy cannot be read: {found.problem}")]
     if found.attaches is not None:
@@ -260,6 +265,26 @@ def _check_found(
     if prepared.unchanged:
         return _check_policy(task, prepared.new, None, replace(context, compare=False))
     return _check_policy(task, prepared.new, prepared.base, context)
+
+
+def _unchanged(found: FoundPolicy, old: FoundPolicy) -> bool:
+    """The same policy at the base: the same text, the same unknown values (by fingerprint), the
+    same kind. (A bare policy file that changed is checked even when only its layout did: it is
+    the file's one policy; this is for files that hold many.)"""
+    if not found.policy_id:
+        return False
+    same_unknowns = found.unknowns.keys() == old.unknowns.keys() and all(
+        u.fingerprint is not None and old.unknowns[name].fingerprint == u.fingerprint
+        for name, u in found.unknowns.items()
+    )
+    return (
+        same_unknowns
+        and found.document.value == old.document.value
+        and found.problem == old.problem
+        and found.attaches == old.attaches
+        and found.policy_type == old.policy_type
+        and found.resource_type == old.resource_type
+    )
 
 
 def _single_checks(found: FoundPolicy, config: Config) -> bool:

@@ -21,20 +21,41 @@ Reader = Callable[[str], "bytes | None"]
 _FOLDER_FILES = (".tf", ".tfvars")
 
 
+def is_folder_file(path: str) -> bool:
+    """A file whose change can change the policies of its folder's `.tf` files."""
+    return path.lower().endswith(_FOLDER_FILES)
+
+
 def with_folders(
     tasks: list[FileTask],
     paths: Callable[[], Iterable[str]],
     new: Reader,
     old: Reader | None,
+    changed: Iterable[str] = (),
+    selects: Callable[[str], bool] = lambda _: True,
 ) -> list[FileTask]:
-    """`tasks` with each `.tf` task's folder files attached (path, new bytes, old bytes)."""
-    if not any(is_terraform(task.path) for task in tasks):
+    """`tasks` with each `.tf` task's folder files attached (path, new bytes, old bytes); and,
+    when `old` is given, a task for each other selected `.tf` file of a folder where a `.tf` or
+    `.tfvars` file `changed` (a new default in variables.tf can widen a policy in main.tf:
+    its policies whose values changed are checked; it is not reported when nothing is found)."""
+    touched = {posixpath.dirname(p) for p in changed if is_folder_file(p)} if old else set()
+    if not touched and not any(is_terraform(task.path) for task in tasks):
         return tasks
     by_folder: dict[str, list[str]] = {}
     for path in paths():
-        if path.lower().endswith(_FOLDER_FILES):
+        if is_folder_file(path):
             by_folder.setdefault(posixpath.dirname(path), []).append(path)
     read: dict[str, tuple[bytes | None, bytes | None]] = {}
+    known = {task.path for task in tasks}
+    for folder in sorted(touched):
+        for path in sorted(by_folder.get(folder, ())):
+            if path in known or not is_terraform(path) or not selects(path):
+                continue
+            assert old is not None
+            read[path] = (_quietly(new, path), _quietly(old, path))
+            new_data, old_data = read[path]
+            if new_data is not None and old_data is not None:
+                tasks = [*tasks, FileTask(path, "unchanged", new_data, path, old_data, quiet=True)]
     result = []
     for task in tasks:
         if not is_terraform(task.path) or task.unreadable is not None:
