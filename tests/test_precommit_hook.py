@@ -195,3 +195,32 @@ def test_a_new_delete_bucket_is_refused_naming_file_and_statement(project: Path)
     assert "iam/app.json:" in done.output and "no-new-access" in done.output
     assert "Delete" in done.output and "s3:DeleteBucket" in done.output
     assert head(project) == before
+
+
+TERRAFORM = """\
+data "aws_iam_policy_document" "app" {
+  statement {
+    sid       = "Read"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::data/*"]
+  }
+}
+"""
+
+
+def test_a_widening_in_a_tf_file_reaches_the_hook_and_is_refused(project: Path) -> None:
+    """`identify` tags `.tf` files `terraform`: the manifest's `types_or` lets them through."""
+    write(project, "main.tf", TERRAFORM)
+    git(project, "add", "main.tf")
+    assert git_commit(project, "terraform").returncode == 0
+    before = head(project)
+    write(
+        project,
+        "main.tf",
+        TERRAFORM.replace('["s3:GetObject"]', '["s3:GetObject", "s3:PutObject"]'),
+    )
+    git(project, "add", "main.tf")
+    done = git_commit(project)
+    assert done.returncode != 0
+    assert "main.tf:2:" in done.output and "s3:PutObject" in done.output
+    assert head(project) == before

@@ -17,6 +17,7 @@ from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
 from policy_guard.sources.base import FoundPolicy, Source
 from policy_guard.sources.policy_file import PolicyFileSource
+from policy_guard.sources.terraform_json import TerraformJsonSource
 from policy_guard.sources.terraform_plan import TerraformPlanSource
 from policy_guard.sources.terraform_resources import is_terraform
 from policy_guard.sources.terraform_resources import may_hold_policy as terraform_may_hold_policy
@@ -32,7 +33,7 @@ __all__ = [
     "read_policies",
 ]
 
-SOURCES: tuple[Source, ...] = (PolicyFileSource(), TerraformPlanSource())
+SOURCES: tuple[Source, ...] = (PolicyFileSource(), TerraformPlanSource(), TerraformJsonSource())
 
 
 def read_policies(
@@ -73,7 +74,7 @@ def may_hold_policy(data: bytes | None, path: str) -> bool:
     """Can these bytes hold a policy at all? (Cheap, no decoding: most files cannot.)"""
     if data is None:
         return False
-    if is_terraform(path):
+    if is_terraform(path) or path.lower().endswith(".tf.json"):
         return terraform_may_hold_policy(data)
     return b"Statement" in data or b"\\" in data
 
