@@ -6,6 +6,12 @@ first that recognises the document lists its policies, each with an identity ins
 `Resources.Role.Properties.Policies[0].PolicyDocument` for a template). The runner pairs old and
 new versions by that identity, so a new source (CloudFormation, Terraform plan JSON, AWS CLI
 output) is one module here and one entry in `SOURCES`, with no change to the runner.
+
+A file in a language of its own is read by its reader instead, chosen by extension
+(`read_policies`): Terraform HCL (`.tf`, `terraform_hcl`, python-hcl2 loaded only then). A
+source may mark values the file does not fix (`unknowns`), carry the file's own base (a plan's
+`before`), or say why a policy cannot be read (`FoundPolicy.problem`): the workflow decides the
+first exactly or reports it undecided, and reports the last, never skipping it.
 """
 
 from __future__ import annotations
