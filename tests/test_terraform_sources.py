@@ -196,3 +196,16 @@ def test_terraform_json_is_recognised_and_reported_not_read() -> None:
     assert policy.policy_id == "aws_iam_policy.app" and policy.line == 4
     assert policy.problem is not None and ".tf.json" in policy.problem
     assert read_policies(b'{"resource": {}}', "other.json") == ()
+
+
+def test_only_what_decides_a_variable_s_value_is_in_its_fingerprint() -> None:
+    text = (FIXTURES / "documents.tf").read_text()
+    name = "data.aws_iam_policy_document.base"
+
+    def fingerprint(source: str) -> str | None:
+        policy = next(f for f in read_terraform(source, "d.tf") if f.policy_id == name)
+        return policy.unknowns["var.bucket"].fingerprint
+
+    described = text.replace("type    = string", 'type    = string\n  description = "the bucket"')
+    assert fingerprint(described) == fingerprint(text)
+    assert fingerprint(text.replace("type    = string", "type    = any")) != fingerprint(text)

@@ -51,6 +51,7 @@ from policy_guard.sources.unknowns import MARK, Shape, Unknown, marked_names, ma
 _REFERENCE = re.compile(
     r"\b(?:var|local|module|data\.[A-Za-z_][\w-]*|[A-Za-z_][\w-]*)\.[A-Za-z_][\w-]*"
 )
+_VARIABLE_VALUE = frozenset({"default", "type", "nullable"})
 _STATEMENT_KEYS = (
     ("sid", "Sid"),
     ("effect", "Effect"),
@@ -148,9 +149,15 @@ class _File:
                 self.index[f"data.{labels[1]}.{labels[2]}"] = self.source(node)
                 if labels[1] == "aws_iam_policy_document":
                     self.data_blocks[labels[2]] = body
-            elif kind in ("variable", "module", "output") and len(labels) == 2:
-                prefix = "var" if kind == "variable" else kind
-                self.index[f"{prefix}.{labels[1]}"] = self.source(node)
+            elif kind == "variable" and len(labels) == 2:
+                # what decides its value: a new description is not a new value
+                self.index[f"var.{labels[1]}"] = "\n".join(
+                    self.source(attribute)
+                    for name, attribute, _ in attributes(body)
+                    if name in _VARIABLE_VALUE
+                )
+            elif kind in ("module", "output") and len(labels) == 2:
+                self.index[f"{kind}.{labels[1]}"] = self.source(node)
             elif kind == "locals":
                 for name, attribute, _ in attributes(body):
                     self.index[f"local.{name}"] = self.source(attribute)
