@@ -254,3 +254,37 @@ def test_a_changed_default_in_variables_tf_alone_checks_the_folder(tmp_path: Pat
     git(repo, "add", "--all")
     quiet = run(RunOptions(jobs=1), cwd=str(repo), environ={"PRE_COMMIT": "1"}, today=TODAY)
     assert quiet.exit_code == 0 and quiet.files == ()
+
+
+BOUNDARY = (
+    'resource "aws_iam_role" "app" {\n  name = "app"\n  assume_role_policy = jsonencode({\n'
+    '    Version = "2012-10-17"\n    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole",'
+    ' Principal = { Service = "ec2.amazonaws.com" } }]\n  })\n%s}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "outcome"),
+    [
+        ("", '  permissions_boundary = "arn:aws:iam::111122223333:policy/limit"\n', 0),
+        ('  permissions_boundary = "arn:aws:iam::111122223333:policy/limit"\n', "", 2),
+        (
+            '  permissions_boundary = "arn:aws:iam::111122223333:policy/limit"\n',
+            '  permissions_boundary = "arn:aws:iam::111122223333:policy/wider"\n',
+            2,
+        ),
+    ],
+)
+def test_a_permissions_boundary_removed_or_replaced_is_unknown_access(
+    tmp_path: Path, before: str, after: str, outcome: int
+) -> None:
+    """A boundary only limits: adding one grants nothing; removing or replacing one may."""
+    repo = make_repo(tmp_path / "role")
+    write(repo, "role.tf", BOUNDARY % before)
+    commit(repo)
+    write(repo, "role.tf", BOUNDARY % after)
+    report = check(repo, "role.tf", config=None)
+    codes = [(i.check, i.message) for i in report.issues]
+    assert report.exit_code == outcome, codes
+    if outcome == 2:
+        assert any("permissions boundary" in message for _, message in codes)

@@ -42,6 +42,9 @@ from policy_guard.sources.hcl_values import (
 )
 from policy_guard.sources.terraform_resources import (
     ATTACHMENTS,
+    BOUNDARIES,
+    BOUNDARY_ARGUMENT,
+    BOUNDARY_PREFIX,
     LAMBDA_PERMISSIONS,
     POLICY_ARGUMENTS,
     PolicyArgument,
@@ -277,6 +280,8 @@ class _File:
         for argument_name in ATTACHMENTS.get(kind, ()):
             for policy_id, expression in self._arguments(address, body, argument_name):
                 found.extend(self._attachments(policy_id, expression))
+        if kind in BOUNDARIES:
+            found.append(self._boundary(address, node, body))
         if kind not in POLICY_ARGUMENTS:
             found.extend(self._policy_like(address, body))
         return found
@@ -630,6 +635,24 @@ class _File:
         value = {"Version": VARIABLES_VERSION, "Statement": [statement]}
         document = _Document(value, evaluator.offsets, found)
         return self.found(address, document, node, PolicyType.RESOURCE, "AWS::Lambda::Function")
+
+    def _boundary(self, address: str, node: Tree[Token], body: Tree[Token]) -> FoundPolicy:
+        """The role's or user's permissions boundary as written ("" when it has none), to be
+        compared with the base's: removing or replacing one may grant more."""
+        arn = ""
+        place: Tree[Token] = node
+        for name, _, expression in attributes(body):
+            if name == BOUNDARY_ARGUMENT:
+                arn = self.source(expression)
+                place = expression
+        return self.found(
+            f"{address}.{BOUNDARY_ARGUMENT}",
+            _Document({}, {}),
+            place,
+            PolicyType.IDENTITY,
+            None,
+            attaches=BOUNDARY_PREFIX + arn,
+        )
 
     def _attachments(self, policy_id: str, expression: Tree[Token]) -> list[FoundPolicy]:
         """Each policy an attachment argument attaches: the attached document when this file

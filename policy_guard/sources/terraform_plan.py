@@ -18,7 +18,14 @@ from policy_guard.document.json_decode import decode_json
 from policy_guard.document.values import Decoded, Path, Span
 from policy_guard.errors import InputError
 from policy_guard.sources.base import FoundPolicy
-from policy_guard.sources.terraform_resources import ATTACHMENTS, POLICY_ARGUMENTS, PolicyArgument
+from policy_guard.sources.terraform_resources import (
+    ATTACHMENTS,
+    BOUNDARIES,
+    BOUNDARY_ARGUMENT,
+    BOUNDARY_PREFIX,
+    POLICY_ARGUMENTS,
+    PolicyArgument,
+)
 
 
 def is_plan(value: Any) -> bool:
@@ -73,6 +80,8 @@ def _change_policies(document: Decoded, path: Path, change: dict[str, Any]) -> l
             base = _policy(policy_id, old, document.filename, span, argument)
             current = _policy(policy_id, new, document.filename, span, argument)
             found.append(_with_base(current, base))
+    if kind in BOUNDARIES:
+        found.extend(_boundary(document, address, span, before, after, unknown))
     for argument_name in ATTACHMENTS.get(kind, ()):
         new_arns = _arns(after.get(argument_name))
         old_arns = _arns(before.get(argument_name)) if isinstance(before, dict) else set()
@@ -90,6 +99,38 @@ def _change_policies(document: Decoded, path: Path, change: dict[str, Any]) -> l
                 )
             )
     return found
+
+
+def _boundary(
+    document: Decoded, address: str, span: Span, before: Any, after: Any, unknown: Any
+) -> list[FoundPolicy]:
+    """The permissions boundary before and after: reported when removed or replaced."""
+
+    def arn(value: Any) -> str:
+        boundary = value.get(BOUNDARY_ARGUMENT) if isinstance(value, dict) else None
+        return boundary if isinstance(boundary, str) else ""
+
+    new = (
+        "(known after apply)"
+        if isinstance(unknown, dict) and unknown.get(BOUNDARY_ARGUMENT) is True
+        else arn(after)
+    )
+    policy_id = f"{address}.{BOUNDARY_ARGUMENT}"
+    base = None
+    if isinstance(before, dict):
+        base = FoundPolicy(
+            policy_id,
+            Decoded({}, document.filename, {(): span}),
+            attaches=BOUNDARY_PREFIX + arn(before),
+        )
+    current = FoundPolicy(
+        policy_id,
+        Decoded({}, document.filename, {(): span}),
+        attaches=BOUNDARY_PREFIX + new,
+        carries_base=True,
+        base=base,
+    )
+    return [current]
 
 
 def _configured(plan: dict[str, Any], change: dict[str, Any], argument: str) -> bool:

@@ -125,6 +125,11 @@ ATTACHMENTS: Mapping[str, tuple[str, ...]] = {
     "aws_iam_group_policy_attachment": ("policy_arn",),
     "aws_iam_policy_attachment": ("policy_arn",),
     "aws_iam_role_policy_attachments_exclusive": ("policy_arns",),
-    "aws_iam_role": ("managed_policy_arns", "permissions_boundary"),
-    "aws_iam_user": ("permissions_boundary",),
+    "aws_iam_role": ("managed_policy_arns",),
 }
+
+# Permissions boundaries: a boundary only limits, so adding one grants nothing, but removing or
+# replacing one may grant more (its document is not in the file): resource types with one.
+BOUNDARIES = frozenset({"aws_iam_role", "aws_iam_user"})
+BOUNDARY_ARGUMENT = "permissions_boundary"
+BOUNDARY_PREFIX = "boundary:"  # FoundPolicy.attaches of a boundary: the prefix, then its ARN

@@ -21,6 +21,7 @@ from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import parse_policy
 from policy_guard.sources import FoundPolicy, is_own_format, may_hold_policy, read_policies
+from policy_guard.sources.terraform_resources import BOUNDARY_PREFIX
 from policy_guard.workflow.config import Config, CriticalPermission, NewFiles
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
 from policy_guard.workflow.waivers import apply_waivers
@@ -105,7 +106,8 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     for found in new_found:
         old = found.base if found.carries_base else old_by_id.get(found.policy_id)
         policy_type, policy_issues = _check_found(task, found, old, context)
-        policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
+        if not (found.attaches or "").startswith(BOUNDARY_PREFIX):  # a limit, not a policy
+            policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
         issues.extend(policy_issues)
     if task.quiet and not issues:
         return None
@@ -234,6 +236,8 @@ def _check_found(
         return kind, []  # like an unchanged file: one policy of many, untouched by the change
     if found.problem is not None:
         return kind, [_undecided(task, found, f"the policy cannot be read: {found.problem}")]
+    if found.attaches is not None and found.attaches.startswith(BOUNDARY_PREFIX):
+        return kind, _boundary_issues(task, found, old)
     if found.attaches is not None:
         if old is not None and old.attaches == found.attaches:
             if not _is_document(found):
@@ -265,6 +269,25 @@ def _check_found(
     if prepared.unchanged:
         return _check_policy(task, prepared.new, None, replace(context, compare=False))
     return _check_policy(task, prepared.new, prepared.base, context)
+
+
+def _boundary_issues(task: FileTask, found: FoundPolicy, old: FoundPolicy | None) -> list[Issue]:
+    """A permissions boundary only limits: none before, or the same, grants nothing new; one
+    removed or replaced may grant more (its document is not here): undecided."""
+    new = (found.attaches or "").removeprefix(BOUNDARY_PREFIX)
+    before = (old.attaches or "").removeprefix(BOUNDARY_PREFIX) if old is not None else ""
+    if not before or before == new:
+        return []
+    if not new:
+        why = (
+            f"removes the permissions boundary `{before}`: the access it limited is not known here"
+        )
+    else:
+        why = (
+            f"replaces the permissions boundary `{before}` with `{new}`: what the new one allows "
+            "is not known here"
+        )
+    return [_undecided(task, found, why)]
 
 
 def _unchanged(found: FoundPolicy, old: FoundPolicy) -> bool:
