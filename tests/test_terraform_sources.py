@@ -209,3 +209,11 @@ def test_only_what_decides_a_variable_s_value_is_in_its_fingerprint() -> None:
     described = text.replace("type    = string", 'type    = string\n  description = "the bucket"')
     assert fingerprint(described) == fingerprint(text)
     assert fingerprint(text.replace("type    = string", "type    = any")) != fingerprint(text)
+
+
+def test_a_policy_read_from_a_file_is_checked_as_that_file() -> None:
+    text = 'resource "aws_iam_policy" "p" {\n  policy = file("${path.module}/p.json")\n}\n'
+    assert read_terraform(text, "p.tf") == ()
+    built = 'resource "aws_iam_policy" "p" {\n  policy = templatefile("p.json", {})\n}\n'
+    (policy,) = read_terraform(built, "p.tf")
+    assert policy.problem is not None and "templatefile" in policy.problem

@@ -10,7 +10,8 @@ and `override_policy_documents` merged by Sid when they name data sources of the
 What the file does not fix is an unknown (`unknowns`), with a fingerprint of the blocks it
 depends on in this file: a `dynamic "statement"`, `for` expression or reference to another file
 cannot be assumed unchanged. A construct that cannot be read is a policy with a `problem`
-(undecided, with its line), never skipped.
+(undecided, with its line), never skipped. A policy read with `file(...)` is a file of the
+repository and is checked as that file; one built by `templatefile(...)` is unknown.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from policy_guard.sources.unknowns import MARK, Shape, Unknown, marked_names, ma
 _REFERENCE = re.compile(
     r"\b(?:var|local|module|data\.[A-Za-z_][\w-]*|[A-Za-z_][\w-]*)\.[A-Za-z_][\w-]*"
 )
+_FILE_CALL = re.compile(r"file\s*\(")
 _VARIABLE_VALUE = frozenset({"default", "type", "nullable"})
 _STATEMENT_KEYS = (
     ("sid", "Sid"),
@@ -333,6 +335,8 @@ class _File:
         """The document an argument holds; None when it names a policy document data source
         (checked as that data source) or, `written_only`, when it is not a document written in
         place."""
+        if _FILE_CALL.match(self.source(expression)):
+            return None  # a policy file of the repository: checked as that file
         evaluator = Evaluator(self.text)
         start = start_of(expression)
         try:
