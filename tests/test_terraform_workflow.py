@@ -288,3 +288,58 @@ def test_a_permissions_boundary_removed_or_replaced_is_unknown_access(
     assert report.exit_code == outcome, codes
     if outcome == 2:
         assert any("permissions boundary" in message for _, message in codes)
+
+
+TRUST = """\
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+}
+
+resource "aws_iam_role" "app" {
+  name               = "app"
+  assume_role_policy = data.aws_iam_policy_document.trust.json
+}
+"""
+
+
+def test_an_account_id_in_a_principal_is_read_as_each_account_that_matters(tmp_path: Path) -> None:
+    """The account the deployment runs in, in a trust policy's Principal (IAM takes no variable
+    there): one account the policy does not name stands for all of them, so the checks are
+    exact; a new trusted account is new access, and the policy is not public."""
+    repo = make_repo(tmp_path / "trust")
+    write(repo, "iam.tf", TRUST)
+    commit(repo)
+    assert check(repo, all_files=True).exit_code == 0, issues(check(repo, all_files=True))
+    wider = TRUST.replace(':root"]', ':root", "arn:aws:iam::444455556666:root"]')
+    write(repo, "iam.tf", wider)
+    report = check(repo)
+    assert report.exit_code == 1, issues(report)
+    (found,) = report.issues
+    assert found.check == "no-new-access" and "444455556666" in found.message
+    assert "`${data.aws_caller_identity.current.account_id}` = " in found.message
+    commit(repo)
+    write(repo, "iam.tf", TRUST)
+    assert check(repo).exit_code == 0  # narrower for every account
+
+
+def test_an_account_id_next_to_a_wildcard_stays_undecided(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "trust")
+    write(repo, "iam.tf", TRUST)
+    commit(repo)
+    pattern = TRUST.replace(
+        "    principals {",
+        '    condition {\n      test     = "ArnLike"\n      variable = "aws:PrincipalArn"\n'
+        '      values   = ["arn:aws:iam::1*:role/admin"]\n    }\n    principals {',
+    )
+    write(repo, "iam.tf", pattern)
+    report = check(repo)
+    assert report.exit_code == 2
+    assert any("Principal" in i.message for i in report.issues), issues(report)

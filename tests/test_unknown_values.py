@@ -9,6 +9,7 @@ be a PASS for every value tried, and an encoded FAIL must be a FAIL for some val
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -22,12 +23,15 @@ from policy_guard.policy.model import PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.sources.unknowns import (
     MARK,
+    PARTITIONS,
     Shape,
     Undecidable,
     Unknown,
     encode,
+    readings,
     shape_problem,
     shared,
+    substitute,
 )
 
 U = MARK + "{var.u}"
@@ -182,3 +186,31 @@ def test_a_changed_fingerprint_is_two_values() -> None:
     assert shared(new, old) == frozenset()
     unknown = {"var.u": Unknown("var.u", Shape.TEXT, None)}
     assert shared(unknown, unknown) == frozenset()  # not known here: never assumed unchanged
+
+
+def test_readings_of_account_and_partition_unknowns() -> None:
+    account = MARK + "{data.aws_caller_identity.c.account_id}"
+    partition = MARK + "{data.aws_partition.c.partition}"
+    unknowns = {
+        "data.aws_caller_identity.c.account_id": Unknown(
+            "data.aws_caller_identity.c.account_id", Shape.ACCOUNT, "deployment"
+        ),
+        "data.aws_partition.c.partition": Unknown(
+            "data.aws_partition.c.partition", Shape.PARTITION, "deployment"
+        ),
+    }
+    trust = document(
+        allow("*", "sts:AssumeRole", Principal={"AWS": f"arn:{partition}:iam::{account}:root"}),
+        allow("*", "sts:AssumeRole", Principal={"AWS": "arn:aws:iam::111122223333:root"}),
+    )
+    found = readings([trust], unknowns)
+    assert found is not None and len(found) == len(PARTITIONS) * 2
+    accounts = {r["data.aws_caller_identity.c.account_id"] for r in found}
+    assert accounts == {"123456789012", "111122223333"}  # one fresh account, and the named one
+    substituted_trust = substitute(trust, found[0])
+    assert MARK not in json.dumps(substituted_trust)
+    near = document(allow(f"arn:aws:s3:::b-{account}", Condition={"StringLike": {"k": "1*"}}))
+    assert readings([near], unknowns) is None  # `1*` tells some accounts from others
+    numeric = document(allow(f"arn:aws:s3:::{account}", Condition={"NumericLessThan": {"k": "5"}}))
+    assert readings([numeric], unknowns) is None
+    assert readings([document(allow(U))], UNKNOWNS) is None  # nothing to read so

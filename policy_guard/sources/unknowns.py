@@ -276,3 +276,93 @@ def shape_problem(
                     f"which is not a {unknown.shape.value}"
                 )
     return None
+
+
+# --- account and partition unknowns as concrete readings ---------------------------------------
+
+# Every partition AWS has: a partition unknown takes each in turn (exact by enumeration).
+PARTITIONS = (
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+)
+_FRESH_ACCOUNTS = ("123456789012", "210987654321", "999988887777", "444455556666")
+_ACCOUNT_TOKEN = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_DIGIT_BY_WILDCARD = re.compile(r"\d[*?]|[*?]\d|\d\$\{|\}\d")
+
+
+def readings(values: list[Any], unknowns: Mapping[str, Unknown]) -> list[dict[str, str]] | None:
+    """Concrete values for the account and partition unknowns of `values` (the policy and its
+    base) that together give every answer any real value could give; None when there is none to
+    read so (then they stay variables, where IAM takes them).
+
+    A partition takes each of AWS's partitions. An account id takes each 12-digit account the
+    policies name, and one they do not: two accounts neither policy names are told apart by no
+    element — provided no digit stands next to a wildcard or a variable (`1*` could match one
+    and not the other) and no Numeric or Date operator compares them — so one stands for all."""
+    names = {n for value in values for n in _names_in(value)}
+    accounts = sorted(n for n in names if unknowns.get(n, _TEXT).shape is Shape.ACCOUNT)
+    partitions = sorted(n for n in names if unknowns.get(n, _TEXT).shape is Shape.PARTITION)
+    if len(accounts) > 1 or len(partitions) > 1 or not (accounts or partitions):
+        return None
+    choices: list[list[tuple[str, str]]] = []
+    if partitions:
+        choices.append([(partitions[0], p) for p in PARTITIONS])
+    if accounts:
+        texts = [t for value in values for t in _strings(value)]
+        if any(_DIGIT_BY_WILDCARD.search(_MARKER.sub("x", t)) for t in texts) or any(
+            _compares_numbers(value) for value in values
+        ):
+            return None
+        named = sorted({m for t in texts for m in _ACCOUNT_TOKEN.findall(t)})
+        fresh = next(a for a in _FRESH_ACCOUNTS if a not in named)
+        choices.append([(accounts[0], a) for a in (fresh, *named)])
+    result: list[dict[str, str]] = [{}]
+    for options in choices:
+        result = [{**reading, name: value} for reading in result for name, value in options]
+    return result
+
+
+_TEXT = Unknown("", Shape.TEXT, None)
+
+
+def substitute(value: Any, reading: Mapping[str, str]) -> Any:
+    """`value` with the markers of `reading`'s unknowns replaced by their values."""
+    if not reading:
+        return value
+    return _replace_some(value, reading)
+
+
+def _replace_some(value: Any, reading: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        if MARK not in value:
+            return value
+        return _MARKER.sub(lambda m: reading.get(m.group(1), m.group(0)), value)
+    if isinstance(value, dict):
+        return {_replace_some(k, reading): _replace_some(v, reading) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_some(item, reading) for item in value]
+    return value
+
+
+def _compares_numbers(value: Any) -> bool:
+    statements = value.get("Statement") if isinstance(value, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    for statement in statements if isinstance(statements, list) else []:
+        conditions = statement.get("Condition") if isinstance(statement, dict) else None
+        if isinstance(conditions, dict) and any(
+            str(op)
+            .lower()
+            .removeprefix("forallvalues:")
+            .removeprefix("foranyvalue:")
+            .startswith(("numeric", "date"))
+            for op in conditions
+        ):
+            return True
+    return False

@@ -28,6 +28,7 @@ from policy_guard.workflow.waivers import apply_waivers
 
 if TYPE_CHECKING:
     from policy_guard.checks.common import EngineOptions
+    from policy_guard.workflow.unknown_policies import Prepared
 
 _FINDING_SEVERITY = {
     FindingType.SECURITY_WARNING: Severity.WARNING,
@@ -253,9 +254,29 @@ def _check_found(
             ]
         else:
             old = old if old is not None and old.attaches == found.attaches else None
-    from policy_guard.workflow.unknown_policies import prepare
+    from policy_guard.workflow.unknown_policies import prepare_all
 
-    prepared = prepare(found, old)
+    every = prepare_all(found, old)
+    if len(every) == 1:
+        return _check_prepared(task, found, every[0][1], context)
+    issues: list[Issue] = []
+    seen: set[tuple[str, int, int | None]] = set()
+    for reading, prepared in every:
+        kind, found_issues = _check_prepared(task, found, prepared, context)
+        shown = ", ".join(f"`${{{name}}}` = `{value}`" for name, value in reading.items())
+        for issue in found_issues:
+            key = (issue.check, issue.location.line, issue.statement_index)
+            if key not in seen:  # one reading's issue stands for the others'
+                seen.add(key)
+                issues.append(replace(issue, message=f"{issue.message} (when {shown})"))
+    return kind, issues
+
+
+def _check_prepared(
+    task: FileTask, found: FoundPolicy, prepared: Prepared, context: CheckContext
+) -> tuple[str, list[Issue]]:
+    """The checks of one reading of a policy's unknowns."""
+    kind = found.policy_type.value if found.policy_type else ""
     if prepared.new is None:
         if prepared.unchanged and context.compare and not _single_checks(found, context.config):
             return kind, []  # the same unknowns as at the base, and nothing else to check

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from policy_guard.document.values import Decoded
 from policy_guard.sources.base import FoundPolicy
-from policy_guard.sources.unknowns import Undecidable, encode, shared
+from policy_guard.sources.unknowns import Undecidable, encode, readings, shared, substitute
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,37 @@ class Prepared:
     base: FoundPolicy | None
     base_problem: str | None
     unchanged: bool
+
+
+def prepare_all(
+    found: FoundPolicy, old: FoundPolicy | None
+) -> list[tuple[dict[str, str], Prepared]]:
+    """`prepare` under each concrete reading of the account and partition unknowns
+    (`unknowns.readings`: together they give every answer a real value could), or once."""
+    values = [found.document.value] + ([old.document.value] if old is not None else [])
+    unknowns = {**(old.unknowns if old is not None else {}), **found.unknowns}
+    chosen = readings(values, unknowns) if unknowns else None
+    if chosen is None:
+        return [({}, prepare(found, old))]
+    result = []
+    for reading in chosen:
+        new_side = _read_as(found, reading)
+        old_side = _read_as(old, reading) if old is not None else None
+        result.append((reading, prepare(new_side, old_side)))
+    return result
+
+
+def _read_as(found: FoundPolicy, reading: dict[str, str]) -> FoundPolicy:
+    document = found.document
+    value = substitute(document.value, reading)
+    left = {name: u for name, u in found.unknowns.items() if name not in reading}
+    return replace(
+        found,
+        document=Decoded(
+            value, document.filename, document.spans, document.key_spans, document.duplicate_keys
+        ),
+        unknowns=left,
+    )
 
 
 def prepare(found: FoundPolicy, old: FoundPolicy | None) -> Prepared:
