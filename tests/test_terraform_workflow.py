@@ -343,3 +343,29 @@ def test_an_account_id_next_to_a_wildcard_stays_undecided(tmp_path: Path) -> Non
     report = check(repo)
     assert report.exit_code == 2
     assert any("Principal" in i.message for i in report.issues), issues(report)
+
+
+UNREADABLE = """
+resource "aws_iam_policy" "templated" {
+  name   = "templated"
+  policy = "%{if true}x%{endif}"
+}
+"""
+
+
+def test_an_unreadable_policy_left_as_it_was_does_not_hold_up_its_neighbours(repo: Path) -> None:
+    """A policy Terraform's reader cannot read is undecided when new or changed; committed
+    already and untouched, it is not a base IAM would refuse (that rule is for documents), so a
+    narrowing elsewhere in the file passes."""
+    write(repo, "main.tf", MAIN + UNREADABLE)
+    report = check(repo)
+    assert report.exit_code == 2
+    assert any("template directive" in i.message for i in report.issues)
+    commit(repo)
+    write(
+        repo,
+        "main.tf",
+        MAIN.replace('"s3:GetObject", "s3:ListBucket"', '"s3:GetObject"') + UNREADABLE,
+    )
+    report = check(repo)
+    assert report.exit_code == 0, issues(report)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from policy_guard.errors import InputError
-from policy_guard.sources import FoundPolicy, may_hold_policy, read_policies
+from policy_guard.sources import FoundPolicy, is_own_format, may_hold_policy, read_policies
 
 HISTORY_LIMIT = 100  # versions looked at, at most, for the last readable one
 
@@ -45,10 +45,11 @@ class UnreadableBase:
 
 def policy_problem(found: FoundPolicy) -> str | None:
     """Why IAM would refuse this policy (its first ERROR-level finding, with its line), or
-    None when it would accept it. An attachment and a Terraform policy with unknown values
-    (whose form is known only when Terraform runs) are not judged here: the workflow decides
-    them on their own terms."""
-    if found.attaches is not None or found.terraform_unknowns:
+    None when it would accept it. An attachment, a Terraform policy with unknown values (whose
+    form is known only when Terraform runs) and a plan's policy (compared with the plan's own
+    `before`, never with git's base) are not judged here: the workflow decides them on their
+    own terms."""
+    if found.attaches is not None or found.terraform_unknowns or found.carries_base:
         return None
     from policy_guard.checks.validation import validate_document
 
@@ -70,7 +71,12 @@ def base_problems(data: bytes, path: str) -> tuple[str, frozenset[str] | None] |
             return None
         where = f" (line {error.line})" if error.line else ""
         return f"it does not parse: {error.problem}{where}", None
-    problems = [(f.policy_id, problem) for f in found if (problem := policy_problem(f))]
+    own = is_own_format(path)  # a `.tf` policy a source cannot read is reported as such
+    problems = [
+        (f.policy_id, problem)
+        for f in found
+        if not (own and f.problem is not None) and (problem := policy_problem(f))
+    ]
     if not problems:
         return None
     return problems[0][1], frozenset(policy_id for policy_id, _ in problems)
