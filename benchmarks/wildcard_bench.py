@@ -8,7 +8,8 @@ run once untimed first with compiled bytecode kept (as for an installed package)
 - `simulate` of `s3:GetObject` on a 40-part resource `arn:aws:s3:::p1-p2-...-p40` against an
   Allow on `arn:aws:s3:::*-*-*-*-*-*-*-*-*-*-*-*-prod/*` (it does not match: a backtracking
   matcher tries every way to place twelve `*`);
-- `check-no-new-access` from an Allow on one bucket to one whose Resource is 35 x `*a`: the
+- `check-no-new-access` from an Allow on one bucket to one whose Resource is
+  `arn:aws:s3:::` and 35 x `*a` (bare, it is no ARN: the command refuses it, as IAM would): the
   engine's counterexamples are replayed through the evaluator, which matches them against it.
 - for reference, `check-no-new-access` of the same bucket to `arn:aws:s3:::*`: an ordinary
   widening, the cost of the process itself (start-up, imports, the solver) on this machine.
@@ -40,7 +41,7 @@ from common import (
 
 TARGET = 1.0
 MANY_DASHES = "arn:aws:s3:::" + "*-" * 12 + "prod/*"
-MANY_A = "*a" * 35
+MANY_A = "arn:aws:s3:::" + "*a" * 35  # an ARN: IAM would refuse a bare `*a*a...`
 IN_PROCESS = """
 import contextlib, io, statistics, sys, time
 from policy_guard.cli import main

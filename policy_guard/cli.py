@@ -71,6 +71,18 @@ def _simulate() -> CommandModule:
     return simulate
 
 
+def _init() -> CommandModule:
+    from policy_guard.commands import init
+
+    return init
+
+
+def _baseline() -> CommandModule:
+    from policy_guard.commands import baseline
+
+    return baseline
+
+
 def _workflow() -> CommandModule:
     from policy_guard.commands import workflow
 
@@ -107,6 +119,16 @@ COMMANDS: tuple[Command, ...] = (
         "simulate",
         _simulate,
         "decide one concrete request with the reference evaluator",
+    ),
+    Command(
+        "init",
+        _init,
+        "adopt policy-guard here: write .policy-guard.yaml and the baseline",
+    ),
+    Command(
+        "baseline",
+        _baseline,
+        "rewrite the baseline with today's findings (they stop failing the run)",
     ),
 )
 

@@ -77,6 +77,9 @@ def test_wildcard_bench_decides_both_examples() -> None:
     out = _quick("wildcard_bench.py")
     assert "simulate, 12 x `*-` against a 12-part resource" in out
     assert "Resource 35 x `*a`" in out and ">=" not in out  # no run was killed
+    rows = [line.split() for line in out.splitlines() if "x `*" in line]
+    exits = [row[row.index("<") - 1] for row in rows]
+    assert exits == ["1", "1"]  # denied; FAIL: answered, not refused (exit 2)
 
 
 def test_variables_campaign_prints_its_figures() -> None:

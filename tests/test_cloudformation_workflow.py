@@ -271,3 +271,20 @@ def test_a_statement_in_both_branches_of_if_is_the_statement_itself(repo: Path) 
     write(repo, "stacks/app.yaml", template(extra=f"              - {{{delete}}}\n"))
     report = check(repo)
     assert report.issues == () and report.exit_code == 0
+
+
+def test_a_resource_under_a_condition_is_read_in_both_deployments(repo: Path) -> None:
+    # created or not: where the condition is false the role's policy grants nothing
+    conditional = template().replace(
+        "    Type: AWS::IAM::Role\n", "    Type: AWS::IAM::Role\n    Condition: IsProd\n"
+    )
+    write(repo, "stacks/app.yaml", conditional)
+    commit(repo, "conditional role")
+    report = check(repo, all_files=True)
+    assert report.issues == () and report.exit_code == 0
+    write(
+        repo,
+        "stacks/app.yaml",
+        conditional.replace("[s3:GetObject]", "[s3:GetObject, s3:PutObject]"),
+    )
+    assert issues(check(repo)) == [("no-new-access", 24)]

@@ -23,15 +23,16 @@ def test_json_duplicate_keys_are_recorded() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "line"),
-    [('{\n  "a": [1,, 2]\n}', 2), ('{"a": 1', 1), ("", 1), ('{\n\n"a": tru}', 3)],
+    ("text", "line", "column"),
+    [('{\n  "a": [1,, 2]\n}', 2, 11), ('{"a": 1', 1, 8), ("", 1, 1), ('{\n\n"a": tru}', 3, 6)],
 )
-def test_json_syntax_errors_name_file_and_line(text: str, line: int) -> None:
+def test_json_syntax_errors_name_file_line_and_column(text: str, line: int, column: int) -> None:
     with pytest.raises(InputError) as raised:
         decode_json(text, "bad.json")
     assert raised.value.filename == "bad.json"
-    assert raised.value.line == line
-    assert str(raised.value).startswith(f"bad.json:{line}: invalid JSON")
+    assert (raised.value.line, raised.value.column) == (line, column)  # columns from 1
+    assert str(raised.value).startswith(f"bad.json:{line}:{column}: invalid JSON")
+    assert "(column" not in str(raised.value)  # one position, in one place
 
 
 def test_yaml_short_tags_become_long_form_and_keep_positions() -> None:

@@ -83,7 +83,9 @@ def test_each_unwaived_issue_becomes_an_annotation_on_its_line() -> None:
         assert kind == command[issue.severity]
         assert one_line(issue.message) in data.splitlines()[0]
     assert (
-        lines[-1] == "policy-guard: 2 errors, 2 warnings, 1 note, 1 undecided in 5 files (1 waived)"
+        lines[-1]
+        == "policy-guard: 2 errors, 2 warnings, 1 note, 1 undecided in 5 files, 5 policies "
+        "(1 waived)"
     )
 
 
@@ -141,7 +143,7 @@ def test_summary_has_counts_findings_and_waivers() -> None:
 def test_summary_says_when_nothing_was_found() -> None:
     clean = FileReport("p.json", "modified", None, (), ())
     summary = render_step_summary(RunReport((clean,), "main", report_only=True))
-    assert "✅ 0 errors, 0 warnings, 0 undecided in 1 file" in summary
+    assert "✅ 0 errors, 0 warnings, 0 undecided in 1 file, no policy found" in summary
     assert "Report only" in summary
     assert "Compared with base `main`." in summary
 

@@ -70,7 +70,13 @@ def test_access_checks_and_failures_default_to_errors_and_are_security_rules() -
 
 def test_outcomes_are_not_checks() -> None:
     outcome_ids = {r.id for r in OUTCOMES}
-    assert outcome_ids == {"parse-error", "expired-waiver", "unused-waiver", "undecided"}
+    assert outcome_ids == {
+        "parse-error",
+        "expired-waiver",
+        "unused-waiver",
+        "stale-baseline",
+        "undecided",
+    }
     assert not outcome_ids & set(CHECK_IDS)
 
 

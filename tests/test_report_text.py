@@ -102,8 +102,11 @@ def test_files_without_issues_are_listed() -> None:
 @pytest.mark.parametrize(
     ("report", "summary"),
     [
-        (sample_report(), "2 errors, 2 warnings, 1 note, 1 undecided in 5 files (1 waived)"),
-        (RunReport((), None), "0 errors, 0 warnings, 0 undecided in 0 files"),
+        (
+            sample_report(),
+            "2 errors, 2 warnings, 1 note, 1 undecided in 5 files, 5 policies (1 waived)",
+        ),
+        (RunReport((), None), "0 errors, 0 warnings, 0 undecided in 0 files, no policy found"),
         (
             RunReport(
                 (
@@ -127,7 +130,8 @@ def test_files_without_issues_are_listed() -> None:
                 None,
                 report_only=True,
             ),
-            "1 error, 1 warning, 0 undecided in 1 file (report only: findings do not fail the run)",
+            "1 error, 1 warning, 0 undecided in 1 file, no policy found "
+            "(report only: findings do not fail the run)",
         ),
     ],
     ids=["sample", "empty", "singular-report-only"],

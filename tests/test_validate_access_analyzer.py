@@ -102,3 +102,36 @@ def test_current_names_are_not_retired_and_misspellings_still_get_a_did_you_mean
     assert (
         finding.issue_code == "INVALID_ACTION" and "did you mean `s3:GetObject`" in finding.details
     )
+
+
+@pytest.mark.parametrize(
+    ("resource", "action", "code"),
+    [
+        ("arn:aws:s3:us-east-1::example-bucket", "s3:ListBucket", "ARN_REGION_NOT_ALLOWED"),
+        ("arn:aws:s3:::example-bucket", "s3:ListBucket", None),
+        ("arn:aws:s3::111122223333:example-bucket", "s3:ListBucket", "ARN_ACCOUNT_NOT_ALLOWED"),
+        ("arn:aws:dynamodb::111122223333:table/T", "dynamodb:GetItem", "MISSING_ARN_REGION"),
+        ("arn:aws:dynamodb:us-east-1::table/T", "dynamodb:GetItem", "MISSING_ARN_ACCOUNT"),
+        ("arn:aws:dynamodb:*:*:table/T", "dynamodb:GetItem", None),
+        ("arn:aws:dynamodb:useast1:111122223333:table/T", "dynamodb:GetItem", "INVALID_ARN_REGION"),
+        ("arn:aws:dynamodb:us-east-1:1111:table/T", "dynamodb:GetItem", "INVALID_ARN_ACCOUNT"),
+        ("arn:aws:s*:::example-bucket", "s3:ListBucket", "WILDCARD_IN_ARN_SERVICE"),
+        ("arn:aws:s3:::${bucket_name}/*", "s3:GetObject", "UNFILLED_PLACEHOLDER"),
+        ("arn:aws:s3:::home/${aws:username}/*", "s3:GetObject", None),
+    ],
+)
+def test_arn_fields_fit_the_resource_type(resource: str, action: str, code: str | None) -> None:
+    codes = {f.issue_code for f in findings(allow(action, resource))}
+    assert codes == ({code} if code else set())
+    if code:
+        (finding,) = findings(allow(action, resource))
+        assert finding.finding_type is FindingType.WARNING  # IAM accepts it: it matches nothing
+
+
+def test_an_entry_another_entry_covers_is_a_suggestion() -> None:
+    statement = allow(["s3:GetObject", "s3:Get*"], ["arn:aws:s3:::b/k", "arn:aws:s3:::b/*"])
+    found = {(f.issue_code, f.finding_type) for f in findings(statement)}
+    assert found == {
+        ("REDUNDANT_ACTION", FindingType.SUGGESTION),
+        ("REDUNDANT_RESOURCE", FindingType.SUGGESTION),
+    }

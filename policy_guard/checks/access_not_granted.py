@@ -7,6 +7,7 @@ workflow's check (`run`: each of the configured `critical_permissions`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 from policy_guard.checks.common import (
@@ -40,6 +41,7 @@ RULE = Rule(
     "Remove the grant, add a condition that excludes it, or waive the finding.",
     Severity.ERROR,
     security=True,
+    security_severity="9.0",
 )
 
 
@@ -126,7 +128,8 @@ def _critical(
 ) -> tuple[Flag, ...]:
     access = Access(actions=entry.actions, resources=entry.resources)
     result = check_access_not_granted(policy, access, options)
-    return flags_for(result, f"grants critical permission `{entry.id}` ({entry.description}):")
+    lead = f"grants critical permission `{entry.id}` ({entry.description}):"
+    return tuple(replace(flag, subject=entry.id) for flag in flags_for(result, lead))
 
 
 CHECK = Check(RULE, Stage.POLICY, run, settings=("critical_permissions",))

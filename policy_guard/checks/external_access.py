@@ -49,6 +49,7 @@ RULE = Rule(
     "allowed by the policy. The finding names the statement and a request that proves it.",
     Severity.ERROR,
     security=True,
+    security_severity="8.0",
 )
 
 # --- no external access -----------------------------------------------------------------------

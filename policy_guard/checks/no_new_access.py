@@ -46,6 +46,7 @@ RULE = Rule(
     "access is intended.",
     Severity.ERROR,
     security=True,
+    security_severity="8.0",
 )
 
 NEW_ACCESS = "The modified permissions grant new access compared to your existing policy."

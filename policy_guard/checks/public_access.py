@@ -45,6 +45,7 @@ RULE = Rule(
     "Access Analyzer follows). Restrict the principal or add such a condition.",
     Severity.ERROR,
     security=True,
+    security_severity="9.0",
 )
 
 PUBLIC_MESSAGE = "The resource policy grants public access for the given resource type."

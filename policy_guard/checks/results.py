@@ -67,3 +67,4 @@ class Flag:
     aws_message: str | None = None
     level: Severity | None = None
     undecided: bool = False
+    subject: str | None = None  # what of the check it is about (a critical permission's id)

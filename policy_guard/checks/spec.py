@@ -46,6 +46,8 @@ class Rule:
     description: str  # a few sentences: what it means and what to do about it
     default_severity: Severity
     security: bool = False  # SARIF tags it `security` (GitHub shows a security severity)
+    # GitHub code scanning ranks a security rule by it: 9.0+ critical, 7.0-8.9 high
+    security_severity: str | None = None
 
     @property
     def help_url(self) -> str:

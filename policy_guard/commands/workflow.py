@@ -52,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="configuration file (default: .policy-guard.yaml at the repository root)",
     )
     parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="findings accepted at adoption (default: .policy-guard-baseline.json at the "
+        "repository root, when there is one; `policy-guard baseline` writes it)",
+    )
+    parser.add_argument(
         "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
@@ -95,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         config=args.config,
         jobs=args.jobs,
         report_only=args.report_only,
+        baseline=args.baseline,
     )
     bar = None if args.no_progress else _ProgressBar.on(sys.stderr, environ)
     try:

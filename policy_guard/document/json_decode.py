@@ -34,7 +34,7 @@ class _JsonParser:
     def fail(self, offset: int, message: str) -> InputError:
         line, column = self.lines.position(min(offset, len(self.text)))
         return InputError(
-            f"invalid JSON: {message} (column {column + 1})", filename=self.filename, line=line
+            f"invalid JSON: {message}", filename=self.filename, line=line, column=column + 1
         )
 
     def skip(self, i: int) -> int:

@@ -129,8 +129,11 @@ def decode_yaml(text: str, filename: str) -> Decoded:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
         problem = error.problem or error.context or "syntax error"
-        raise InputError(f"invalid YAML: {problem}", filename=filename, line=line) from None
+        raise InputError(
+            f"invalid YAML: {problem}", filename=filename, line=line, column=column
+        ) from None
     except yaml.YAMLError as error:
         raise InputError(f"invalid YAML: {error}", filename=filename) from None
 

@@ -94,13 +94,16 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 
 def summary_line(report: RunReport) -> str:
-    """`2 errors, 1 warning, 1 undecided in 3 files` (notes and waived issues when there are)."""
+    """`2 errors, 1 warning, 1 undecided in 3 files, 4 policies` (notes and waived issues when
+    there are): the policies found say what was read, so a run that found none says so."""
     counts = report.counts()
     parts = [_plural(counts["error"], "error"), _plural(counts["warning"], "warning")]
     if counts["note"]:
         parts.append(_plural(counts["note"], "note"))
     parts.append(f"{counts['undecided']} undecided")
-    line = f"{', '.join(parts)} in {_plural(counts['files'], 'file')}"
+    policies = sum(len(file.policies) for file in report.files)
+    found = "no policy found" if not policies else _plural(policies, "policy", "policies")
+    line = f"{', '.join(parts)} in {_plural(counts['files'], 'file')}, {found}"
     if counts["waived"]:
         line += f" ({counts['waived']} waived)"
     return line
@@ -114,10 +117,13 @@ def ordered(issues: Iterable[Issue]) -> list[Issue]:
 def fingerprint(issue: Issue) -> str:
     """A hash that identifies the finding across commits: not its line, which moves.
 
-    Made of the check id, the file, the policy inside it, the statement (its Sid when it has
-    one, else its index) and the counterexample's action and resource; an issue without a
-    counterexample (validation, parse error, undecided) is told apart by its message instead.
+    The file and the finding's own key (`workflow.baseline.finding_key`: the check, the
+    policy, the subject and the element flagged) where it has one; else the check id, the file,
+    the policy inside it, the statement (its Sid, else its index) and the counterexample's
+    action and resource, or the message when there is none (parse error, undecided).
     """
+    if issue.finding_key:  # stable across reformatting, reordering, Sid renames
+        return hashlib.sha256(f"{issue.location.path}\0{issue.finding_key}".encode()).hexdigest()
     statement = issue.statement_id or (
         "" if issue.statement_index is None else str(issue.statement_index)
     )

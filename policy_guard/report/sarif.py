@@ -74,8 +74,17 @@ def _rule(info: Rule) -> dict[str, Any]:
             "markdown": f"{info.description}\n\n[policy-guard: `{info.id}`]({info.help_url})",
         },
         "defaultConfiguration": {"level": _LEVELS[info.default_severity]},
-        "properties": {"tags": list(info.tags), "precision": "very-high"},
+        "properties": _rule_properties(info),
     }
+
+
+def _rule_properties(info: Rule) -> dict[str, Any]:
+    """Tags, precision (every finding is a confirmed request, or a documented grammar rule),
+    and for security rules the `security-severity` GitHub code scanning ranks results by."""
+    properties: dict[str, Any] = {"tags": list(info.tags), "precision": "very-high"}
+    if info.security_severity is not None:
+        properties["security-severity"] = info.security_severity
+    return properties
 
 
 def _result(issue: Issue) -> dict[str, Any]:

@@ -407,8 +407,21 @@ def _in_branches(document: Decoded, branches: dict[str, bool]) -> Decoded:
                 spans[target] = span
         else:
             spans[path] = span
+    if not kept:  # in no branch (a resource under a false condition): it grants nothing
+        kept = [_NOTHING_WITH_PRINCIPAL if _has_principal(document.value) else _NOTHING]
     value = {**document.value, "Statement": kept}
     return Decoded(value, document.filename, spans, {}, document.duplicate_keys)
+
+
+_NOTHING = {"Effect": "Deny", "Action": "*", "Resource": "*"}
+_NOTHING_WITH_PRINCIPAL = {**_NOTHING, "Principal": "*"}
+
+
+def _has_principal(value: Any) -> bool:
+    return any(
+        isinstance(s, dict) and ("Principal" in s or "NotPrincipal" in s)
+        for s in _statements(value)
+    )
 
 
 def _instantiate(document: Decoded, assignment: dict[str, str]) -> Decoded:

@@ -30,6 +30,7 @@ from policy_guard.sources import (
 from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX
 from policy_guard.sources.terraform_resources import BOUNDARY_PREFIX
 from policy_guard.workflow.base_versions import UnreadableBase
+from policy_guard.workflow.baseline import finding_key
 from policy_guard.workflow.config import Config
 from policy_guard.workflow.outcomes import PARSE_ERROR, UNDECIDED
 from policy_guard.workflow.results import FileReport, Issue, Location, PolicyInFile, Severity
@@ -95,7 +96,10 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         ):
             return None
         issue = Issue(
-            PARSE_ERROR, Severity.ERROR, error.problem, Location(task.path, error.line or 1)
+            PARSE_ERROR,
+            Severity.ERROR,
+            error.problem,
+            Location(task.path, error.line or 1, (error.column or 1) - 1),
         )
         return _report(task, (), (issue,), context)
     if not new_found:
@@ -476,6 +480,7 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
         flag.statement_id,
         flag.counterexample,
         flag.aws_message,
+        finding_key=_finding_key(check, flag, target, found),
     )
 
 
@@ -644,3 +649,11 @@ def _about_unknown(value: object, path: tuple[str | int, ...]) -> bool:
             return False
         value = value[element]
     return isinstance(value, str) and "${" + KEY_PREFIX in value
+
+
+def _finding_key(check: str, flag: Flag, target: Target, found: FoundPolicy) -> str:
+    """The finding's identity across reformatting, reordering, Sid renames and new
+    counterexamples (`workflow.baseline`): the check's subject (a critical permission's id, a
+    validation issue code) and the element flagged."""
+    subject = flag.subject or (flag.message.split(":", 1)[0] if check == VALIDATION else "")
+    return finding_key(check, found.policy_id, subject, target.document.value, flag.path)

@@ -14,6 +14,7 @@ from policy_guard.checks.spec import Rule, Severity
 PARSE_ERROR = "parse-error"
 EXPIRED_WAIVER = "expired-waiver"
 UNUSED_WAIVER = "unused-waiver"
+STALE_BASELINE = "stale-baseline"
 UNDECIDED = "undecided"
 
 OUTCOMES: tuple[Rule, ...] = (
@@ -39,6 +40,14 @@ OUTCOMES: tuple[Rule, ...] = (
         "A waiver in the configuration matched no finding in a sweep of every policy file.",
         "The finding it accepted is gone, or its path or Sid no longer matches. Remove the "
         "waiver so that it cannot hide a new finding later.",
+        Severity.NOTE,
+    ),
+    Rule(
+        STALE_BASELINE,
+        "StaleBaseline",
+        "A finding the baseline accepted is gone from a file the run checked.",
+        "The debt it recorded has been paid. Run `policy-guard baseline` to rewrite the "
+        "baseline without it, so that the file shrinks as findings are fixed.",
         Severity.NOTE,
     ),
     Rule(

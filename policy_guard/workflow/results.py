@@ -45,6 +45,7 @@ class Issue:
     counterexample: Request | None = None
     aws_message: str | None = None
     waived_by: str | None = None  # the waiver's reason, when a waiver covers this issue
+    finding_key: str = ""  # its identity for the baseline and SARIF (`workflow.baseline`)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from policy_guard.errors import InputError
 from policy_guard.workflow.base_versions import holds_policy, unreadable_base
+from policy_guard.workflow.baseline import BASELINE_FILE, Baseline, apply_baseline, load_baseline
 from policy_guard.workflow.comparison import (
     Change,
     ChangeStatus,
@@ -47,6 +48,7 @@ class RunOptions:
     jobs: int = 1
     report_only: bool = False  # findings do not fail the run (adds to the config's setting)
     base_dir: str | None = None  # compare folders with the same paths under this folder
+    baseline: str | None = None  # default: `.policy-guard-baseline.json` at the root, if any
 
 
 def run(
@@ -69,6 +71,7 @@ def run(
     staged = _staged_for_hook(options, cwd, environ)
     config = _config(options.config, staged.root, cwd) if staged is not None else None
     quiet = _config_if_none_selected(options, cwd) if staged is None else None
+    root = staged.root if staged is not None else os.path.abspath(cwd)
     if (
         staged is not None
         and config is not None
@@ -82,6 +85,7 @@ def run(
         from policy_guard.workflow.gitbase import GitRepository  # GitPython: only when git is read
 
         repo = GitRepository.discover(cwd)
+        root = repo.root if repo is not None else root
         try:
             comparison, tasks, config = _plan(options, repo, cwd, environ, config)
             changed = _changed_paths(options, repo, comparison, staged, cwd)
@@ -100,7 +104,27 @@ def run(
         reports.append(FileReport(path, "unchanged", None, (), about_waivers))
     base = comparison.base if comparison else None
     report_only = config.report_only or options.report_only
-    return RunReport(tuple(reports), base, report_only=report_only)
+    report = RunReport(tuple(reports), base, report_only=report_only)
+    baseline = _baseline(options.baseline, root, cwd) if tasks else None
+    if baseline is not None:
+        report = apply_baseline(
+            report,
+            baseline,
+            every_file=options.all_files,
+            exists=lambda path: os.path.lexists(os.path.join(root, path)),
+        )
+    return report
+
+
+def _baseline(explicit: str | None, root: str, cwd: str) -> Baseline | None:
+    """The baseline the run applies: `--baseline FILE` (which must exist), else the root's
+    `.policy-guard-baseline.json` when there is one."""
+    if explicit is None:
+        return load_baseline(os.path.join(root, BASELINE_FILE), BASELINE_FILE)
+    path = os.path.join(cwd, explicit)
+    if not os.path.exists(path):
+        raise InputError("no such baseline file", filename=explicit)
+    return load_baseline(path, _display(root, path))
 
 
 def _run_folders(
@@ -169,8 +193,9 @@ def _config_if_none_selected(options: RunOptions, cwd: str) -> Config | None:
     config = _config(options.config, root, cwd)
     for name in options.files:
         path = _relative(root, cwd, name)
-        if os.path.isdir(os.path.join(root, path)) or config.selects(path):
-            return None
+        full = os.path.join(root, path)
+        if not os.path.lexists(full) or os.path.isdir(full) or config.selects(path):
+            return None  # (a FILE that does not exist is an error: the full path says so)
         if is_folder_file(path):  # a `.tfvars` change can widen its folder's policies
             return None
     return config
