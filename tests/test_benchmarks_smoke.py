@@ -145,3 +145,13 @@ def test_strings_peer_declines_what_it_cannot_express() -> None:
     bucket = {"Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:x"}]}
     assert peer.no_new_access(plain, question, 5.0).result == "unsupported"
     assert peer.no_new_access(bucket, plain, 5.0).result == "unsupported"
+
+
+def test_terraform_bench_prints_the_import_floor_and_the_hook() -> None:
+    out = _quick("terraform_bench.py")
+    assert "import hcl2" in out and "hook, one statement widened" in out
+    widened = next(
+        line for line in out.splitlines() if line.startswith("hook, one statement widened")
+    )
+    assert widened.split()[-2] == "1"  # the widening is found (exit 1)
+    assert "read_terraform, 20 policies" in out

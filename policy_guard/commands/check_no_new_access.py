@@ -45,7 +45,7 @@ def load_pair(existing: str, new: str, policy_type: PolicyType | None) -> tuple[
     """Both documents, each refused as IAM would refuse it; without --policy-type, a pair in
     which either names principals is read as resource policies (the principal is then part of
     every request)."""
-    documents = read_document_argument(existing), read_document_argument(new)
+    documents = read_document_argument(existing, base=True), read_document_argument(new)
     old, updated = (checkable_policy(d, policy_type) for d in documents)
     if policy_type is None and old.policy_type is not updated.policy_type:
         old, updated = (load_policy(d, PolicyType.RESOURCE) for d in documents)

@@ -15,27 +15,38 @@ from policy_guard.policy.parse import is_policy_document, load_policy
 from policy_guard.sources.base import FoundPolicy
 
 
-def read_document_argument(argument: str) -> Decoded:
+def read_document_argument(argument: str, *, base: bool = False) -> Decoded:
     """A path, `file://path` (as the AWS CLI takes it), or `-` for standard input; a policy
-    inside a file (a template, AWS CLI output) as `FILE#POLICY-ID`."""
-    return read_policy_in_file(argument).document
+    inside a file (a template, AWS CLI output, a Terraform `.tf` file or plan) as
+    `FILE#POLICY-ID`. `base`: the document is the one compared against (a Terraform unknown
+    there is another value than the new one's)."""
+    return read_policy_in_file(argument, base=base).document
 
 
-def read_policy_in_file(argument: str) -> FoundPolicy:
+def read_policy_in_file(argument: str, *, base: bool = False) -> FoundPolicy:
     """The policy `argument` names: a bare policy file, or `FILE#ID` for one of the policies a
     file holds (the only one needs no id). A policy with values known only at deployment is
     read when one reading decides it; otherwise the workflow (`policy-guard FILE`), which
     decides over every value, is the way."""
     name, policy_id = _split_policy_id(argument)
-    document = _read_file_argument(name)
-    if policy_id is None and is_policy_document(document.value):
-        return FoundPolicy("", document)
-    from policy_guard.sources import find_policies
+    from policy_guard.sources.terraform_resources import is_terraform
 
-    found = [f for f in find_policies(document) if not f.only_when_new]
+    document: Decoded | None = None
+    if is_terraform(name):
+        every = _read_policies(name)
+    else:
+        document = _read_file_argument(name)
+        if policy_id is None and is_policy_document(document.value):
+            return FoundPolicy("", document)
+        from policy_guard.sources import find_policies
+
+        every = find_policies(document)
+    found = [f for f in every if not f.only_when_new]
     if not found:
         if policy_id is not None:
             raise InputError(f"the file holds no policy `{policy_id}`", filename=name)
+        if document is None:
+            raise InputError("the file holds no policy", filename=name)
         return FoundPolicy("", document)  # not a policy: the parser says why
     chosen = [f for f in found if f.policy_id == policy_id] if policy_id else found
     if len(chosen) != 1:
@@ -44,15 +55,42 @@ def read_policy_in_file(argument: str) -> FoundPolicy:
         raise InputError(
             f"the file holds {what}: name one as FILE#ID, one of: {listed}", filename=name
         )
-    return _one_reading(chosen[0], name)
+    return _one_reading(chosen[0], name, base)
 
 
-def _one_reading(found: FoundPolicy, name: str) -> FoundPolicy:
+def _read_policies(path: str) -> tuple[FoundPolicy, ...]:
+    """The policies of a file in a language of its own (Terraform HCL)."""
+    from policy_guard.sources import read_policies
+
+    try:
+        with open(path.removeprefix("file://"), "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise InputError(f"cannot read the file: {error.strerror}", filename=path) from None
+    return read_policies(data, path)
+
+
+def _one_reading(found: FoundPolicy, name: str, base: bool) -> FoundPolicy:
     if found.problem is not None:
         raise UndecidedError(f"{name}#{found.policy_id}: {found.problem}")
+    if found.attaches is not None and not is_policy_document(found.document.value):
+        raise UndecidedError(
+            f"{name}#{found.policy_id}: attaches `{found.attaches}`, whose document is not "
+            "in this file: the access it grants is not known here"
+        )
+    if found.terraform_unknowns:
+        from policy_guard.sources.terraform_unknowns import Undecidable, encode
+
+        try:
+            value = encode(
+                found.document.value, found.terraform_unknowns, base=base, same=frozenset()
+            )
+        except Undecidable as error:
+            raise UndecidedError(f"{name}#{found.policy_id}: {error}") from None
+        return replace(found, document=replace(found.document, value=value))
     if not found.unknowns:
         return found
-    from policy_guard.sources.unknowns import readings
+    from policy_guard.sources.template_unknowns import readings
 
     ways = readings((found.document,), found.unknowns)
     if isinstance(ways, str) or len(ways) != 1:
@@ -80,8 +118,7 @@ def _read_file_argument(argument: str) -> Decoded:
         except (OSError, UnicodeDecodeError) as error:
             raise InputError(f"cannot read standard input: {error}", filename="<stdin>") from None
         return decode_text(text, "<stdin>")
-    path = argument.removeprefix("file://")
-    return read_document(path)
+    return read_document(argument.removeprefix("file://"))
 
 
 def read_policy_argument(argument: str, policy_type: PolicyType | None = None) -> Policy:

@@ -4,11 +4,15 @@ leaves open (template parameters, other resources' attributes, plan values known
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from policy_guard.document.values import Decoded, Path
 from policy_guard.policy.model import PolicyType
+
+if TYPE_CHECKING:
+    from policy_guard.sources.terraform_unknowns import Unknown as TerraformUnknown
 
 UNKNOWN_PREFIX = "unknown/"  # every unknown's policy-variable key starts with this
 CONDITION_PREFIX = "unknown:"  # a condition key names a service: `unknown:Condition.IsProd`
@@ -26,7 +30,7 @@ def has_unknown(text: str) -> bool:
 @dataclass(frozen=True)
 class Unknown:
     """A value the file does not fix, written into the policy as the policy variable
-    `${unknown/LABEL}` (see `sources.unknowns` for how the checks decide over every value).
+    `${unknown/LABEL}` (see `sources.template_unknowns` for how the checks decide over every value).
 
     `name` is how a user recognises it (`BucketName`, `AppRole.Arn`, `AWS::AccountId`,
     `aws_s3_bucket.data.arn`); it is also the variable's key after the prefix, so a
@@ -63,7 +67,9 @@ class FoundPolicy:
 
     `problem` says why the policy (or an attachment, or a template macro) cannot be read; the
     workflow reports it as undecided at `document`'s position, never as "not a policy".
-    `unknowns` lists the unknown values written into `document` as `${unknown/...}`.
+    `unknowns` lists the unknown values written into `document` as `${unknown/...}`
+    (templates, `sources.template_unknowns`); `terraform_unknowns` those a Terraform source
+    marks in it (`sources.terraform_unknowns`), by name. A policy has one kind or neither.
     """
 
     policy_id: str
@@ -74,6 +80,14 @@ class FoundPolicy:
     problem: str | None = None
     problem_path: Path = ()
     only_when_new: bool = False  # the problem counts only when the base has no such policy
+    terraform_unknowns: Mapping[str, TerraformUnknown] = field(default_factory=dict)
+    # a file that carries its own base (a Terraform plan's `before`): True, and `base` is
+    # that version (None: the policy is new); the git base is not used for it
+    carries_base: bool = False
+    base: FoundPolicy | None = None
+    # an attachment: the attached policy's ARN as written; its access is unknown unless the
+    # attached document is `document`. Reported only when the base had no such attachment.
+    attaches: str | None = None
 
     @property
     def line(self) -> int:

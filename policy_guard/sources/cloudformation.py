@@ -34,7 +34,7 @@ from policy_guard.sources.cloudformation_intrinsics import (
     branches,
 )
 from policy_guard.sources.cloudformation_properties import POLICY_PROPERTIES
-from policy_guard.sources.unknowns import (
+from policy_guard.sources.template_unknowns import (
     FALSE_BRANCH,
     TRUE_BRANCH,
     condition_key,

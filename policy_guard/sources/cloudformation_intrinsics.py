@@ -3,7 +3,7 @@
 What the template fixes (literals, `Fn::Join` of literals, `Fn::FindInMap` with literal keys,
 `Fn::Sub` of those) becomes text; what it leaves open (a parameter's value, another resource's
 name or ARN, a pseudo parameter, an imported value) becomes an `Unknown` written as
-`${unknown/LABEL}` (see `sources.unknowns`). `Fn::If` is not decided: evaluation stops with
+`${unknown/LABEL}` (see `sources.template_unknowns`). `Fn::If` is not decided: evaluation stops with
 `NeedChoice`, and the caller evaluates both branches (`branches`), each under the condition's
 own Boolean. What cannot be evaluated at all (`Fn::Base64`, a `Fn::Transform`, a condition
 function in a property) raises `CannotEvaluate` with the path, so the policy is undecided.

@@ -16,12 +16,11 @@ would not do: a deleted broad policy would then hide any addition.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from policy_guard.errors import InputError
-from policy_guard.sources import FoundPolicy, decode_file, find_policies
+from policy_guard.sources import FoundPolicy, is_own_format, may_hold_policy, read_policies
 
 HISTORY_LIMIT = 100  # versions looked at, at most, for the last readable one
 
@@ -44,19 +43,14 @@ class UnreadableBase:
         return self.policy_ids is None or policy_id in self.policy_ids
 
 
-# A template (CloudFormation, SAM, CDK) names its resource types; a policy says `Statement`.
-POLICY_LIKE = re.compile(rb"Statement|AWSTemplateFormatVersion|AWS::")
-
-
-def may_hold_policy(data: bytes | None) -> bool:
-    """Can this text hold a policy at all (a `Statement` key, spelled out or behind an
-    escape, or a template's resource types)?"""
-    return data is not None and (POLICY_LIKE.search(data) is not None or b"\\" in data)
-
-
 def policy_problem(found: FoundPolicy) -> str | None:
     """Why IAM would refuse this policy (its first ERROR-level finding, with its line), or
-    None when it would accept it."""
+    None when it would accept it. An attachment, a Terraform policy with unknown values (whose
+    form is known only when Terraform runs) and a plan's policy (compared with the plan's own
+    `before`, never with git's base) are not judged here: the workflow decides them on their
+    own terms."""
+    if found.attaches is not None or found.terraform_unknowns or found.carries_base:
+        return None
     from policy_guard.checks.validation import validate_document
 
     first = validate_document(found.document, found.policy_type).first_error
@@ -71,13 +65,18 @@ def base_problems(data: bytes, path: str) -> tuple[str, frozenset[str] | None] |
     refused, or None for the whole file); None when every policy in it is readable (or it never
     was a policy: a text without `Statement` that does not decode)."""
     try:
-        found = find_policies(decode_file(data, path))
+        found = read_policies(data, path)
     except InputError as error:
-        if not may_hold_policy(data):
+        if not may_hold_policy(data, path):
             return None
         where = f" (line {error.line})" if error.line else ""
         return f"it does not parse: {error.problem}{where}", None
-    problems = [(f.policy_id, problem) for f in found if (problem := policy_problem(f))]
+    own = is_own_format(path)  # a `.tf` policy a source cannot read is reported as such
+    problems = [
+        (f.policy_id, problem)
+        for f in found
+        if not (own and f.problem is not None) and (problem := policy_problem(f))
+    ]
     if not problems:
         return None
     return problems[0][1], frozenset(policy_id for policy_id, _ in problems)
@@ -119,9 +118,9 @@ def holds_policy(data: bytes | None, path: str, named: bool) -> bool:
         return False
     if named:
         return True
-    if not may_hold_policy(data):
+    if not may_hold_policy(data, path):
         return False
     try:
-        return bool(find_policies(decode_file(data, path)))
+        return bool(read_policies(data, path))
     except InputError:
         return True

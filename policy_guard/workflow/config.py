@@ -24,8 +24,9 @@ from policy_guard.workflow.outcomes import PARSE_ERROR
 from policy_guard.workflow.results import Severity
 
 CONFIG_FILE = ".policy-guard.yaml"
-# Policy files, CloudFormation/SAM templates (`.template` too) and CDK output (`*.template.json`)
-DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml", "**/*.template")
+# Policy files, CloudFormation/SAM templates (`.template` too), CDK output (`*.template.json`),
+# Terraform `.tf` files
+DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml", "**/*.template", "**/*.tf")
 SOLVERS = ("z3", "cvc5")
 
 

@@ -17,13 +17,19 @@ from typing import TYPE_CHECKING
 
 from policy_guard.checks.settings import NewFiles
 from policy_guard.checks.spec import Stage, Target
-from policy_guard.document.read import decode_file
 from policy_guard.errors import InputError
 from policy_guard.policy.model import PolicyType
 from policy_guard.policy.parse import parse_policy
-from policy_guard.sources import FoundPolicy, find_policies
+from policy_guard.sources import (
+    POLICY_LIKE,
+    FoundPolicy,
+    is_own_format,
+    may_hold_policy,
+    read_policies,
+)
 from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX
-from policy_guard.workflow.base_versions import POLICY_LIKE, UnreadableBase, may_hold_policy
+from policy_guard.sources.terraform_resources import BOUNDARY_PREFIX
+from policy_guard.workflow.base_versions import UnreadableBase
 from policy_guard.workflow.baseline import finding_key
 from policy_guard.workflow.config import Config
 from policy_guard.workflow.outcomes import PARSE_ERROR, UNDECIDED
@@ -34,6 +40,7 @@ VALIDATION = "validation"  # `checks.validation.CHECK_ID`, which this module mus
 
 if TYPE_CHECKING:
     from policy_guard.checks.results import Flag
+    from policy_guard.workflow.unknown_policies import Prepared
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,9 @@ class FileTask:
     unreadable: str | None = None  # why the new version could not be read
     compare_with_empty: bool = False  # added beside a removed policy file (`base_versions`)
     unreadable_base: UnreadableBase | None = None  # the base IAM would refuse, and instead
+    # files the policies' values depend on (a `.tf` file's folder): (path, new, old)
+    related: tuple[tuple[str, bytes | None, bytes | None], ...] = ()
+    quiet: bool = False  # checked for what its folder changed: not reported when clean
 
 
 @dataclass(frozen=True)
@@ -64,15 +74,26 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         issue = Issue(UNDECIDED, Severity.ERROR, problem, Location(task.path, 1))
         return _report(task, (), (issue,), context)
     named = context.config.names(task.path)
-    if not (named or may_hold_policy(task.new_data) or may_hold_policy(task.old_data)):
+    old_path = task.old_path or task.path
+    if not (
+        named
+        or may_hold_policy(task.new_data, task.path)
+        or may_hold_policy(task.old_data, old_path)
+    ):
         return None  # e.g. a large package-lock.json: not worth decoding
     old_found = _old_policies(task)
     try:
-        new_found = find_policies(decode_file(task.new_data, task.path))
+        new_found = read_policies(task.new_data, task.path, _related(task, new=True))
     except InputError as error:
         # a file that does not decode is reported when it is known to be a policy, or looks
-        # like one (it mentions `Statement`): a broken policy never passes as "not a policy"
-        if not (named or old_found or POLICY_LIKE.search(task.new_data)):
+        # like one (it mentions `Statement`, or is of a kind that holds policies such as
+        # `.tf`): a broken policy never passes as "not a policy"
+        if not (
+            named
+            or old_found
+            or POLICY_LIKE.search(task.new_data)
+            or (is_own_format(task.path) and may_hold_policy(task.new_data, task.path))
+        ):
             return None
         issue = Issue(
             PARSE_ERROR,
@@ -96,6 +117,15 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     earlier = _earlier_policies(task)
     policies, issues = [], []
     for found in new_found:
+        if _from_terraform(task, found):
+            old_tf: FoundPolicy | str | None = found.base
+            if not found.carries_base:
+                old_tf = _old_version(task, found.policy_id, old_by_id, earlier)
+            policy_type, policy_issues = _check_terraform(task, found, old_tf, context)
+            if not (found.attaches or "").startswith(BOUNDARY_PREFIX):  # a limit, not a policy
+                policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
+            issues.extend(policy_issues)
+            continue
         if found.problem is not None:
             issues.extend(_problem_issues(task, found, old_by_id.get(found.policy_id), context))
             continue
@@ -103,6 +133,8 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         policy_type, policy_issues = _check_policy(task, found, old, context)
         policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
         issues.extend(policy_issues)
+    if task.quiet and not issues:
+        return None
     return _report(task, tuple(policies), tuple(issues), context)
 
 
@@ -135,12 +167,21 @@ def _report(
     )
 
 
+def _related(task: FileTask, *, new: bool) -> dict[str, bytes]:
+    result = {}
+    for path, new_data, old_data in task.related:
+        data = new_data if new else old_data
+        if data is not None:
+            result[path] = data
+    return result
+
+
 def _old_policies(task: FileTask) -> tuple[FoundPolicy, ...]:
     """The policies of the base version; none when it is absent or does not decode."""
     if task.old_data is None:
         return ()
     try:
-        return find_policies(decode_file(task.old_data, task.old_path or task.path))
+        return read_policies(task.old_data, task.old_path or task.path, _related(task, new=False))
     except InputError:
         return ()
 
@@ -151,7 +192,8 @@ def _earlier_policies(task: FileTask) -> dict[str, FoundPolicy]:
     if unreadable is None or unreadable.earlier is None:
         return {}
     path = task.old_path or task.path
-    return {f.policy_id: f for f in find_policies(decode_file(unreadable.earlier, path))}
+    found = read_policies(unreadable.earlier, path, _related(task, new=False))
+    return {f.policy_id: f for f in found}
 
 
 def _old_version(
@@ -183,10 +225,10 @@ def _check_policy(
     task: FileTask, found: FoundPolicy, old: FoundPolicy | str | None, context: CheckContext
 ) -> tuple[str, list[Issue]]:
     """The policy's type (as reported) and its issues; over every reading of its unknown
-    values when it has some (`sources.unknowns`)."""
+    values when it has some (`sources.template_unknowns`)."""
     if not found.unknowns and (not isinstance(old, FoundPolicy) or not old.unknowns):
         return _check_one_reading(task, found, old, context)
-    from policy_guard.sources.unknowns import readings, rename_changed
+    from policy_guard.sources.template_unknowns import readings, rename_changed
 
     if isinstance(old, str):  # no readable version to compare with: say why, per reading
         base_problem, old = old, None
@@ -270,6 +312,12 @@ def _check_one_reading(
             (check, severity, flag)
             for check, severity, flag in flagged
             if not (check == VALIDATION and _mentions_unknown(found.document.value, flag.path))
+        ]
+    elif found.terraform_unknowns:  # a value known when Terraform runs: nothing about its form
+        flagged = [
+            (check, severity, flag)
+            for check, severity, flag in flagged
+            if not (check == VALIDATION and _about_unknown(found.document.value, flag.path))
         ]
     issues = _issues(flagged, target, found)
     refused = next(
@@ -418,6 +466,10 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
     location = Location(target.path, span.line, span.column, span.end_line, span.end_column)
     if flag.undecided:
         return Issue(UNDECIDED, Severity.ERROR, flag.message, location, found.policy_id)
+    impossible = _impossible(found, flag)
+    if impossible is not None:
+        problem = f"`{check}` could not be decided: {impossible}"
+        return Issue(UNDECIDED, Severity.ERROR, problem, location, found.policy_id)
     return Issue(
         check,
         severity if flag.level is None else flag.level,
@@ -430,6 +482,173 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
         flag.aws_message,
         finding_key=_finding_key(check, flag, target, found),
     )
+
+
+# --- Terraform's policies ---------------------------------------------------------------------
+
+
+def _from_terraform(task: FileTask, found: FoundPolicy) -> bool:
+    """A policy of a Terraform source (a `.tf` file, or a plan that carries its own base): its
+    problems, attachments and unknown values follow Terraform's rules (`_check_terraform`,
+    `sources.terraform_unknowns`); templates' follow `_check_policy`'s."""
+    return found.carries_base or is_own_format(task.path)
+
+
+def _check_terraform(
+    task: FileTask, found: FoundPolicy, old: FoundPolicy | str | None, context: CheckContext
+) -> tuple[str, list[Issue]]:
+    """A policy as a Terraform source found it: unreadable, an attachment, or with unknown
+    values, each decided or reported undecided (never skipped); else `_check_policy`. `old`
+    as for `_check_one_reading` (a string: why no readable version can be compared)."""
+    base_problem = old if isinstance(old, str) else None
+    old = old if isinstance(old, FoundPolicy) else None
+    kind = found.policy_type.value if found.policy_type else ""
+    if context.compare and old is not None and _unchanged(found, old):
+        return kind, []  # like an unchanged file: one policy of many, untouched by the change
+    if found.problem is not None:
+        return kind, [_undecided(task, found, f"the policy cannot be read: {found.problem}")]
+    if found.attaches is not None and found.attaches.startswith(BOUNDARY_PREFIX):
+        return kind, _boundary_issues(task, found, old)
+    if found.attaches is not None:
+        if old is not None and old.attaches == found.attaches:
+            if not _is_document(found):
+                return kind, []
+        elif not _is_document(found):
+            return kind, [
+                _undecided(
+                    task,
+                    found,
+                    f"attaches `{found.attaches}`, whose document is not in this file: the "
+                    "access it grants is not known here",
+                )
+            ]
+        else:
+            old = old if old is not None and old.attaches == found.attaches else None
+    from policy_guard.workflow.unknown_policies import prepare_all
+
+    every = prepare_all(found, old)
+    if len(every) == 1:
+        return _check_prepared(task, found, every[0][1], base_problem, context)
+    issues: list[Issue] = []
+    seen: set[tuple[str, int, int | None]] = set()
+    for reading, prepared in every:
+        kind, found_issues = _check_prepared(task, found, prepared, base_problem, context)
+        shown = ", ".join(f"`${{{name}}}` = `{value}`" for name, value in reading.items())
+        for issue in found_issues:
+            key = (issue.check, issue.location.line, issue.statement_index)
+            if key not in seen:  # one reading's issue stands for the others'
+                seen.add(key)
+                issues.append(replace(issue, message=f"{issue.message} (when {shown})"))
+    return kind, issues
+
+
+def _check_prepared(
+    task: FileTask,
+    found: FoundPolicy,
+    prepared: Prepared,
+    base_problem: str | None,
+    context: CheckContext,
+) -> tuple[str, list[Issue]]:
+    """The checks of one reading of a Terraform policy's unknowns."""
+    kind = found.policy_type.value if found.policy_type else ""
+    if prepared.new is None:
+        if prepared.unchanged and context.compare and not _single_checks(task, found, context):
+            return kind, []  # the same unknowns as at the base, and nothing else to check
+        return kind, [_undecided(task, found, f"the policy cannot be decided: {prepared.problem}")]
+    if prepared.base_problem is not None:
+        kind, issues = _check_policy(task, prepared.new, None, replace(context, compare=False))
+        if context.compare:
+            why = f"`no-new-access` could not be decided: {prepared.base_problem}"
+            issues.append(_undecided(task, found, why))
+        return kind, issues
+    if prepared.unchanged:
+        return _check_policy(task, prepared.new, None, replace(context, compare=False))
+    old: FoundPolicy | str | None = prepared.base if prepared.base is not None else base_problem
+    return _check_policy(task, prepared.new, old, context)
+
+
+def _boundary_issues(task: FileTask, found: FoundPolicy, old: FoundPolicy | None) -> list[Issue]:
+    """A permissions boundary only limits: none before, or the same, grants nothing new; one
+    removed or replaced may grant more (its document is not here): undecided."""
+    new = (found.attaches or "").removeprefix(BOUNDARY_PREFIX)
+    before = (old.attaches or "").removeprefix(BOUNDARY_PREFIX) if old is not None else ""
+    if not before or before == new:
+        return []
+    if not new:
+        why = (
+            f"removes the permissions boundary `{before}`: the access it limited is not known here"
+        )
+    else:
+        why = (
+            f"replaces the permissions boundary `{before}` with `{new}`: what the new one allows "
+            "is not known here"
+        )
+    return [_undecided(task, found, why)]
+
+
+def _unchanged(found: FoundPolicy, old: FoundPolicy) -> bool:
+    """The same policy at the base: the same text, the same unknown values (by fingerprint), the
+    same kind. (A bare policy file that changed is checked even when only its layout did: it is
+    the file's one policy; this is for files that hold many.)"""
+    if not found.policy_id:
+        return False
+    same_unknowns = found.terraform_unknowns.keys() == old.terraform_unknowns.keys() and all(
+        u.fingerprint is not None and old.terraform_unknowns[name].fingerprint == u.fingerprint
+        for name, u in found.terraform_unknowns.items()
+    )
+    return (
+        same_unknowns
+        and found.document.value == old.document.value
+        and found.problem == old.problem
+        and found.attaches == old.attaches
+        and found.policy_type == old.policy_type
+        and found.resource_type == old.resource_type
+    )
+
+
+def _single_checks(task: FileTask, found: FoundPolicy, context: CheckContext) -> bool:
+    """Does a check that needs no base apply to this policy (critical permissions, or public
+    or external access of a resource policy)?"""
+    statements = found.document.value.get("Statement") if _is_document(found) else None
+    names_principals = isinstance(statements, list) and any(
+        isinstance(s, dict) and ("Principal" in s or "NotPrincipal" in s) for s in statements
+    )
+    kind = found.policy_type or (PolicyType.RESOURCE if names_principals else None)
+    return bool(_planned_checks(task, found, kind, None, replace(context, compare=False)))
+
+
+def _is_document(found: FoundPolicy) -> bool:
+    return isinstance(found.document.value, dict) and "Statement" in found.document.value
+
+
+def _undecided(task: FileTask, found: FoundPolicy, problem: str) -> Issue:
+    return Issue(
+        UNDECIDED, Severity.ERROR, problem, Location(task.path, found.line), found.policy_id
+    )
+
+
+def _impossible(found: FoundPolicy, flag: Flag) -> str | None:
+    """Why a counterexample cannot happen (it gives a Terraform account-id unknown another
+    form)."""
+    if not found.terraform_unknowns or flag.counterexample is None:
+        return None
+    from policy_guard.sources.terraform_unknowns import shape_problem
+
+    return shape_problem(flag.counterexample.context, found.terraform_unknowns)
+
+
+def _about_unknown(value: object, path: tuple[str | int, ...]) -> bool:
+    """Is the element at `path` a value that holds a Terraform unknown (`${terraform:...}`)?"""
+    from policy_guard.sources.terraform_unknowns import KEY_PREFIX
+
+    for element in path:
+        if isinstance(value, dict) and element in value:
+            value = value[element]
+            continue
+        if not (isinstance(value, list) and isinstance(element, int) and element < len(value)):
+            return False
+        value = value[element]
+    return isinstance(value, str) and "${" + KEY_PREFIX in value
 
 
 def _finding_key(check: str, flag: Flag, target: Target, found: FoundPolicy) -> str:

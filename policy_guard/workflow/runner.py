@@ -29,6 +29,7 @@ from policy_guard.workflow.config import CONFIG_FILE, Config, load_config
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
 from policy_guard.workflow.results import FileReport, RunReport
 from policy_guard.workflow.staged import Staged, staged_paths, toplevel
+from policy_guard.workflow.terraform_folders import is_folder_file, with_folders
 from policy_guard.workflow.waivers import expired_waiver_issues, unused_waiver_issues
 
 if TYPE_CHECKING:
@@ -71,7 +72,12 @@ def run(
     config = _config(options.config, staged.root, cwd) if staged is not None else None
     quiet = _config_if_none_selected(options, cwd) if staged is None else None
     root = staged.root if staged is not None else os.path.abspath(cwd)
-    if staged is not None and config is not None and not any(map(config.selects, staged.paths)):
+    if (
+        staged is not None
+        and config is not None
+        and not any(map(config.selects, staged.paths))
+        and not any(map(is_folder_file, staged.paths))
+    ):
         comparison, tasks = ComparedSides(staged.head, NewSide.INDEX, origin="HEAD"), []
     elif quiet is not None:
         comparison, tasks, config = None, [], quiet
@@ -82,6 +88,8 @@ def run(
         root = repo.root if repo is not None else root
         try:
             comparison, tasks, config = _plan(options, repo, cwd, environ, config)
+            changed = _changed_paths(options, repo, comparison, staged, cwd)
+            tasks = _with_terraform_folders(tasks, repo, comparison, cwd, config, changed)
         finally:
             if repo is not None:
                 repo.close()
@@ -188,6 +196,8 @@ def _config_if_none_selected(options: RunOptions, cwd: str) -> Config | None:
         full = os.path.join(root, path)
         if not os.path.lexists(full) or os.path.isdir(full) or config.selects(path):
             return None  # (a FILE that does not exist is an error: the full path says so)
+        if is_folder_file(path):  # a `.tfvars` change can widen its folder's policies
+            return None
     return config
 
 
@@ -215,6 +225,50 @@ def _plan(
     if comparison.new_side is NewSide.INDEX:  # given files are read as they are on disk
         comparison = replace(comparison, new_side=NewSide.WORKTREE)
     return comparison, list(_given_tasks(repo, comparison, cwd, options.files, config)), config
+
+
+def _changed_paths(
+    options: RunOptions,
+    repo: GitRepository | None,
+    comparison: ComparedSides | None,
+    staged: Staged | None,
+    cwd: str,
+) -> tuple[str, ...]:
+    """The paths a comparison changes (whatever their kind), for the Terraform folders."""
+    if repo is None or comparison is None:
+        return ()
+    if options.files:
+        return tuple(_relative(repo.root, cwd, name) for name in options.files)
+    if staged is not None:
+        return staged.paths
+    return tuple(c.path for c in repo.changes(comparison, untracked=comparison.untracked))
+
+
+def _with_terraform_folders(
+    tasks: list[FileTask],
+    repo: GitRepository | None,
+    comparison: ComparedSides | None,
+    cwd: str,
+    config: Config,
+    changed: tuple[str, ...],
+) -> list[FileTask]:
+    """Each `.tf` task with its folder's Terraform files on both sides, and the other `.tf`
+    files of a folder whose Terraform files changed (`terraform_folders`)."""
+    if not any(map(is_folder_file, changed)) and not any(t.path.endswith(".tf") for t in tasks):
+        return tasks
+    if repo is None:
+        root = os.path.abspath(cwd)
+        return with_folders(tasks, lambda: _walk(root), partial(read_worktree_file, root), None)
+    if comparison is None:
+        return with_folders(tasks, repo.all_paths, partial(read_worktree_file, repo.root), None)
+    return with_folders(
+        tasks,
+        repo.all_paths,
+        partial(repo.new_bytes, comparison),
+        partial(repo.base_bytes, comparison),
+        changed,
+        config.selects,
+    )
 
 
 def _config(explicit: str | None, root: str, cwd: str) -> Config:

@@ -240,3 +240,32 @@ def test_a_fix_that_widens_a_base_iam_would_refuse_is_refused(project: Path) -> 
     assert done.returncode != 0, done.output
     assert "no-new-access" in done.output and "Everything" in done.output
     assert head(project) == before
+
+
+TERRAFORM = """\
+data "aws_iam_policy_document" "app" {
+  statement {
+    sid       = "Read"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::data/*"]
+  }
+}
+"""
+
+
+def test_a_widening_in_a_tf_file_reaches_the_hook_and_is_refused(project: Path) -> None:
+    """`identify` tags `.tf` files `terraform`: the manifest's `types_or` lets them through."""
+    write(project, "main.tf", TERRAFORM)
+    git(project, "add", "main.tf")
+    assert git_commit(project, "terraform").returncode == 0
+    before = head(project)
+    write(
+        project,
+        "main.tf",
+        TERRAFORM.replace('["s3:GetObject"]', '["s3:GetObject", "s3:PutObject"]'),
+    )
+    git(project, "add", "main.tf")
+    done = git_commit(project)
+    assert done.returncode != 0
+    assert "main.tf:2:" in done.output and "s3:PutObject" in done.output
+    assert head(project) == before
