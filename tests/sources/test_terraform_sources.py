@@ -15,7 +15,7 @@ from policy_guard.sources.base import FoundPolicy
 from policy_guard.sources.terraform_hcl import read_terraform
 from policy_guard.sources.terraform_unknowns import MARK, Shape
 
-FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "terraform"
 
 
 def found(name: str) -> dict[str, FoundPolicy]:

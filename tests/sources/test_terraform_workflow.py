@@ -15,7 +15,7 @@ from policy_guard.workflow.runner import RunOptions, run
 pytestmark = pytest.mark.usefixtures("isolated_git")
 __all__ = ["isolated_git"]
 
-FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "terraform"
 TODAY = date(2025, 6, 1)
 
 MAIN = """\
