@@ -136,6 +136,16 @@ def render_baseline(entries: Iterable[Entry]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def _take(unused: Counter[tuple[str, str, str, str]], paths: list[str], issue: Issue) -> bool:
+    """Use up the first entry for `issue` among `paths`, in their order; False when none."""
+    for path in paths:
+        entry = (path, issue.check, issue.policy_id, issue.finding_key)
+        if unused[entry] > 0:
+            unused[entry] -= 1
+            return True
+    return False
+
+
 def apply_baseline(
     report: RunReport, baseline: Baseline, every_file: bool, exists: Callable[[str], bool]
 ) -> RunReport:
@@ -146,28 +156,17 @@ def apply_baseline(
     it); failing that, an entry of a file that no longer `exists` (renamed in a commit the
     baseline has not seen since). The same grant in a file that still exists is new."""
     unused = Counter((e.path, e.check, e.policy_id, e.key) for e in baseline.entries)
-    orphans = Counter((e.check, e.policy_id, e.key) for e in baseline.entries if not exists(e.path))
+    gone = sorted({e.path for e in baseline.entries if not exists(e.path)})  # one look each
     files = []
     for file in report.files:
         names = [name for name in (file.path, file.old_path) if name is not None]
         issues = []
         for issue in file.issues:
-            if issue.check in BASELINED_CHECKS and issue.waived_by is None:
-                what = (issue.check, issue.policy_id, issue.finding_key)
-                place = next((n for n in names if unused[(n, what[0], what[1], what[2])] > 0), None)
-                if place is not None:
-                    unused[(place, what[0], what[1], what[2])] -= 1
-                elif orphans[what] > 0:
-                    orphans[what] -= 1
-                    gone = next(
-                        e.path
-                        for e in baseline.entries
-                        if unused[(e.path, what[0], what[1], what[2])] > 0 and not exists(e.path)
-                    )
-                    unused[(gone, what[0], what[1], what[2])] -= 1
-                else:
-                    issues.append(issue)
-                    continue
+            if (
+                issue.check in BASELINED_CHECKS
+                and issue.waived_by is None
+                and _take(unused, [*names, *gone], issue)
+            ):
                 issue = replace(issue, waived_by=f"{BASELINED} ({baseline.path})")
             issues.append(issue)
         files.append(replace(file, issues=tuple(issues)))
