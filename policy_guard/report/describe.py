@@ -27,9 +27,12 @@ def one_line(text: str) -> str:
 
 
 def label(issue: Issue) -> str:
-    """`waived`, `undecided`, or the severity: what the reader should make of the issue."""
+    """`waived`, `baselined`, `undecided`, or the severity: what the reader should make of
+    the issue."""
     if issue.waived_by is not None:
         return "waived"
+    if issue.baselined_in is not None:
+        return "baselined"
     if issue.check == UNDECIDED:
         return "undecided"
     return issue.severity.value
@@ -94,8 +97,9 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 
 def summary_line(report: RunReport) -> str:
-    """`2 errors, 1 warning, 1 undecided in 3 files, 4 policies` (notes and waived issues when
-    there are): the policies found say what was read, so a run that found none says so."""
+    """`2 errors, 1 warning, 1 undecided in 3 files, 4 policies` (notes, waived and baselined
+    issues when there are): the policies found say what was read, so a run that found none
+    says so."""
     counts = report.counts()
     parts = [_plural(counts["error"], "error"), _plural(counts["warning"], "warning")]
     if counts["note"]:
@@ -104,8 +108,9 @@ def summary_line(report: RunReport) -> str:
     policies = sum(len(file.policies) for file in report.files)
     found = "no policy found" if not policies else _plural(policies, "policy", "policies")
     line = f"{', '.join(parts)} in {_plural(counts['files'], 'file')}, {found}"
-    if counts["waived"]:
-        line += f" ({counts['waived']} waived)"
+    accepted = [f"{counts[kind]} {kind}" for kind in ("waived", "baselined") if counts[kind]]
+    if accepted:
+        line += f" ({', '.join(accepted)})"
     return line
 
 

@@ -2,8 +2,9 @@
 
 Annotations (`::error file=…,line=…::message`) put each finding on its line in the pull
 request; GitHub reads them from the step's standard output. Properties and data are escaped as
-the Actions toolkit does (`%`, CR, LF in both; `:` and `,` in properties too). Waived issues get
-no annotation (the summary lists them with the waiver's reason). Columns are 1-based, and are
+the Actions toolkit does (`%`, CR, LF in both; `:` and `,` in properties too). Waived and
+baselined issues get no annotation (the summary lists them with the waiver's reason or the
+baseline file). Columns are 1-based, and are
 sent only for a one-line span, which is all GitHub accepts.
 """
 
@@ -23,7 +24,14 @@ from policy_guard.report.describe import (
 from policy_guard.workflow.results import FileReport, Issue, RunReport, Severity
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
-_MARKS = {"error": "❌", "warning": "⚠️", "note": "📝", "undecided": "❓", "waived": "💤"}
+_MARKS = {
+    "error": "❌",
+    "warning": "⚠️",
+    "note": "📝",
+    "undecided": "❓",
+    "waived": "💤",
+    "baselined": "📌",
+}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
 
@@ -38,12 +46,13 @@ def escape_property(text: str) -> str:
 
 
 def render_github(report: RunReport, color: bool = False) -> str:
-    """One annotation per unwaived issue, then the summary line for the log (`color` ignored)."""
+    """One annotation per issue neither waived nor baselined, then the summary line for the
+    log (`color` ignored)."""
     lines = [
         _annotation(issue)
         for file in report.files
         for issue in ordered(file.issues)
-        if issue.waived_by is None
+        if not issue.accepted
     ]
     lines.append(f"policy-guard: {summary_line(report)}")
     return "\n".join(lines) + "\n"
@@ -99,10 +108,10 @@ def render_step_summary(report: RunReport) -> str:
     lines += [
         f"{_verdict_mark(counts)} {summary_line(report)}",
         "",
-        "| errors | warnings | notes | undecided | waived | files |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| errors | warnings | notes | undecided | waived | baselined | files |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| {counts['error']} | {counts['warning']} | {counts['note']} | {counts['undecided']} "
-        f"| {counts['waived']} | {counts['files']} |",
+        f"| {counts['waived']} | {counts['baselined']} | {counts['files']} |",
     ]
     clean = [f for f in report.files if not f.issues]
     for file in report.files:
@@ -135,6 +144,8 @@ def _file_section(file: FileReport) -> list[str]:
         details = [markdown_text(issue.message)]
         if issue.waived_by is not None:
             details.append(f"Waived: {markdown_text(issue.waived_by)}")
+        if issue.baselined_in is not None:
+            details.append(f"In the baseline: {code(issue.baselined_in)}")
         if issue.aws_message:
             details.append(f"AWS: {markdown_text(issue.aws_message)}")
         if issue.counterexample is not None:

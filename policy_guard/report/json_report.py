@@ -5,13 +5,15 @@ shipped with the package; `run_report_schema()` loads it). A change that could b
 bumps `schemaVersion`'s major number; adding a field bumps the minor one. Every field is always
 present (`null` when it has no value), so readers need no defaults.
 
-    schemaVersion   "1.0"
+    schemaVersion   "1.1" (1.1 added `baseline`, `summary.baselined`, `issues[].baselined`)
     tool            {name, version}
     base            the commit compared against, or null (`--all`, no base)
     reportOnly      true when findings do not fail the run
     exitCode        what the run exits with: 0 nothing found, 1 findings, 2 undecided
-    summary         {files, errors, warnings, notes, undecided, waived}: unwaived issues by
-                    severity (undecided ones apart), waived ones, files examined
+    baseline        the baseline file findings were matched with, or null (1.1)
+    summary         {files, errors, warnings, notes, undecided, waived, baselined}: issues
+                    neither waived nor baselined by severity (undecided ones apart), waived
+                    ones, baselined ones (1.1), files examined
     files[]         every file examined, in the runner's order:
       path, status ("modified" | "added" | "renamed" | "unchanged"), oldPath (or null)
       policies[]    {policyId ("" for a bare policy file, else its place in the file, e.g.
@@ -28,6 +30,7 @@ present (`null` when it has no value), so readers need no defaults.
         counterexample  a request the reference evaluator confirmed, or null:
                         {principal (or null), action, resource, context {key: value | [values]}}
         waived          true when a waiver covers the issue; waiverReason is then its reason
+        baselined       true when the baseline holds the finding (1.1): it fails nothing
         fingerprint     sha256 hex that identifies the finding across commits (not its line)
 """
 
@@ -41,7 +44,7 @@ from policy_guard import __version__
 from policy_guard.report.describe import fingerprint, ordered
 from policy_guard.workflow.results import FileReport, Issue, Location, RunReport
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def render_json(report: RunReport, color: bool = False) -> str:
@@ -56,6 +59,7 @@ def report_to_json(report: RunReport) -> dict[str, Any]:
         "tool": {"name": "policy-guard", "version": __version__},
         "base": report.base,
         "reportOnly": report.report_only,
+        "baseline": report.baseline,
         "exitCode": report.exit_code,
         "summary": {
             "files": counts["files"],
@@ -64,6 +68,7 @@ def report_to_json(report: RunReport) -> dict[str, Any]:
             "notes": counts["note"],
             "undecided": counts["undecided"],
             "waived": counts["waived"],
+            "baselined": counts["baselined"],
         },
         "files": [_file(f) for f in report.files],
     }
@@ -102,6 +107,7 @@ def _issue(issue: Issue) -> dict[str, Any]:
         "counterexample": None if issue.counterexample is None else issue.counterexample.to_json(),
         "waived": issue.waived_by is not None,
         "waiverReason": issue.waived_by,
+        "baselined": issue.baselined_in is not None,
         "fingerprint": fingerprint(issue),
     }
 

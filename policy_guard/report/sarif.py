@@ -4,10 +4,12 @@ One run; one rule per check of the registry and per outcome of the workflow
 (`policy_guard.workflow.rules.RULES`: the rule's index is its place there); one result
 per issue. Locations are relative to the repository root (`uriBaseId` `%SRCROOT%`), with
 1-based columns (our `Location.column` counts from 0). Waived issues carry an `external`
-suppression with the waiver's reason. `partialFingerprints` holds our own key only: GitHub
-computes `primaryLocationLineHash` itself from the file and warns when a tool sends a different
-one, and ours leaves lines out on purpose, so that a finding keeps its identity when the lines
-above it change.
+suppression with the waiver's reason; when the run matched a baseline file, every result has a
+`baselineState` (`unchanged` for a finding the baseline holds, which is also suppressed as
+accepted there, `new` for the others), as SARIF defines it for a comparison with a baseline.
+`partialFingerprints` holds our own key only: GitHub computes `primaryLocationLineHash`
+itself from the file and warns when a tool sends a different one, and ours leaves lines out on
+purpose, so that a finding keeps its identity when the lines above it change.
 """
 
 from __future__ import annotations
@@ -46,11 +48,15 @@ def sarif_log(report: RunReport) -> dict[str, Any]:
             }
         },
         "columnKind": "unicodeCodePoints",
-        "results": [_result(i) for f in report.files for i in ordered(f.issues)],
+        "results": [
+            _result(i, report.baseline is not None) for f in report.files for i in ordered(f.issues)
+        ],
     }
     properties: dict[str, Any] = {"reportOnly": report.report_only}
     if report.base is not None:
         properties["base"] = report.base
+    if report.baseline is not None:
+        properties["baseline"] = report.baseline
     run["properties"] = properties
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
@@ -87,7 +93,7 @@ def _rule_properties(info: Rule) -> dict[str, Any]:
     return properties
 
 
-def _result(issue: Issue) -> dict[str, Any]:
+def _result(issue: Issue, compared_with_baseline: bool) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": issue.check,
         "ruleIndex": rule_index(issue.check),
@@ -99,9 +105,14 @@ def _result(issue: Issue) -> dict[str, Any]:
     properties = _properties(issue)
     if properties:
         result["properties"] = properties
-    if issue.waived_by is not None:
+    if compared_with_baseline:
+        result["baselineState"] = "new" if issue.baselined_in is None else "unchanged"
+    accepted_because = issue.waived_by or (
+        None if issue.baselined_in is None else f"in the baseline ({issue.baselined_in})"
+    )
+    if accepted_because is not None:
         result["suppressions"] = [
-            {"kind": "external", "status": "accepted", "justification": issue.waived_by}
+            {"kind": "external", "status": "accepted", "justification": accepted_because}
         ]
     return result
 

@@ -2,8 +2,9 @@
 
 Each finding starts `path:line:col:` with a 1-based column, as compilers print it, so editors
 and terminals can jump to it. The counterexample request follows on indented lines. Waived
-issues are shown (dimmed when in colour) with the waiver's reason, so a waiver never hides what
-it covers. Colour is used only when the caller asks; `should_color` is how it decides.
+and baselined issues are shown (dimmed when in colour) with the waiver's reason or the baseline
+file, so neither hides what it covers. Colour is used only when the caller asks;
+`should_color` is how it decides.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _STYLES = {
     "note": "\x1b[36m",
     "undecided": "\x1b[1;35m",
     "waived": "\x1b[2m",
+    "baselined": "\x1b[2m",
     "file": "\x1b[1m",
     "summary": "\x1b[1m",
 }
@@ -88,7 +90,10 @@ def _issue_lines(issue: Issue, color: bool) -> list[str]:
     rest += f": {one_line(issue.message)}"
     if issue.waived_by is not None:
         text = f"{where} {kind} {rest} (waived: {one_line(issue.waived_by)})"
-        return ["  " + _paint(color, "waived", text)]
+        return ["  " + _paint(color, kind, text)]
+    if issue.baselined_in is not None:
+        text = f"{where} {kind} {rest} (in {one_line(issue.baselined_in)})"
+        return ["  " + _paint(color, kind, text)]
     lines = [f"  {where} {_paint(color, kind, kind)} {rest}"]
     if issue.aws_message:
         lines.append(f"      AWS: {one_line(issue.aws_message)}")

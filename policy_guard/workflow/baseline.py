@@ -8,9 +8,10 @@ counterexample. The identity (`finding_key`) is the check, the policy inside the
 check's subject (the critical permission's id, the validation issue code) and the element
 flagged, with Sids left out and lists sorted; the file's path is kept beside it, so the same
 grant in another file or policy is a new finding. A finding the baseline holds is reported as
-waived "in the baseline" and fails nothing; an entry that matched nothing in a file the run
-checked is a note (`stale-baseline`), so the file shrinks as the debt is paid. No-new-access
-answers are never baselined: they are about a change, not a state.
+baselined (its own label in every report, SARIF's `baselineState`) and fails nothing; an entry
+that matched nothing in a file the run checked is a note (`stale-baseline`), so the file
+shrinks as the debt is paid. No-new-access answers are never baselined: they are about a
+change, not a state.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from policy_guard.workflow.results import FileReport, Issue, Location, RunReport
 
 BASELINE_FILE = ".policy-guard-baseline.json"
 BASELINED_CHECKS = ("critical-permission", "public-access", "external-access", "validation")
-BASELINED = "in the baseline"  # the reason a baselined finding is shown with
 
 
 def finding_key(
@@ -109,9 +109,7 @@ def baseline_entries(report: RunReport) -> tuple[Entry, ...]:
     return tuple(
         Entry(issue.location.path, issue.check, issue.policy_id, issue.finding_key, issue.message)
         for issue in report.issues
-        if issue.check in BASELINED_CHECKS
-        and issue.finding_key
-        and (issue.waived_by is None or issue.waived_by.startswith(BASELINED))
+        if issue.check in BASELINED_CHECKS and issue.finding_key and issue.waived_by is None
     )
 
 
@@ -149,7 +147,7 @@ def _take(unused: Counter[tuple[str, str, str, str]], paths: list[str], issue: I
 def apply_baseline(
     report: RunReport, baseline: Baseline, every_file: bool, exists: Callable[[str], bool]
 ) -> RunReport:
-    """`report` with the findings `baseline` holds waived "in the baseline", and a note for
+    """`report` with the findings `baseline` holds marked as baselined, and a note for
     each entry that matched nothing in a file the run checked (every file, with `--all`).
 
     A finding matches an entry of its own file (or of its old path, when the change renames
@@ -164,10 +162,10 @@ def apply_baseline(
         for issue in file.issues:
             if (
                 issue.check in BASELINED_CHECKS
-                and issue.waived_by is None
+                and not issue.accepted
                 and _take(unused, [*names, *gone], issue)
             ):
-                issue = replace(issue, waived_by=f"{BASELINED} ({baseline.path})")
+                issue = replace(issue, baselined_in=baseline.path)
             issues.append(issue)
         files.append(replace(file, issues=tuple(issues)))
     checked = {name for file in report.files for name in (file.path, file.old_path) if name}
@@ -188,4 +186,4 @@ def apply_baseline(
             )
     if stale:
         files.append(FileReport(baseline.path, "unchanged", None, (), tuple(stale)))
-    return replace(report, files=tuple(files))
+    return replace(report, files=tuple(files), baseline=baseline.path)

@@ -46,6 +46,12 @@ class Issue:
     aws_message: str | None = None
     waived_by: str | None = None  # the waiver's reason, when a waiver covers this issue
     finding_key: str = ""  # its identity for the baseline and SARIF (`workflow.baseline`)
+    baselined_in: str | None = None  # the baseline file that holds this finding, if one does
+
+    @property
+    def accepted(self) -> bool:
+        """Waived or held by the baseline: shown, but it fails nothing and annotates nothing."""
+        return self.waived_by is not None or self.baselined_in is not None
 
 
 @dataclass(frozen=True)
@@ -72,17 +78,21 @@ class RunReport:
     files: tuple[FileReport, ...]
     base: str | None  # the base commit compared against, when there is one
     report_only: bool = False
+    baseline: str | None = None  # the baseline file the findings were matched with, if any
 
     @property
     def issues(self) -> tuple[Issue, ...]:
         return tuple(i for f in self.files for i in f.issues)
 
     def counts(self) -> dict[str, int]:
-        """Counts by severity of unwaived issues, plus `undecided`, `waived` and `files`."""
+        """Counts by severity of issues neither waived nor baselined, plus `undecided`,
+        `waived`, `baselined` and `files`."""
         counter: Counter[str] = Counter()
         for issue in self.issues:
             if issue.waived_by is not None:
                 counter["waived"] += 1
+            elif issue.baselined_in is not None:
+                counter["baselined"] += 1
             elif issue.check == UNDECIDED:
                 counter["undecided"] += 1
             else:
@@ -94,6 +104,7 @@ class RunReport:
             "note": counter["note"],
             "undecided": counter["undecided"],
             "waived": counter["waived"],
+            "baselined": counter["baselined"],
         }
 
     @property

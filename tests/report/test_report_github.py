@@ -130,7 +130,7 @@ def test_outputs_are_the_unwaived_counts() -> None:
 
 def test_summary_has_counts_findings_and_waivers() -> None:
     summary = render_step_summary(sample_report())
-    assert "| 2 | 2 | 1 | 1 | 1 | 5 |" in summary
+    assert "| 2 | 2 | 1 | 1 | 1 | 0 | 5 |" in summary
     assert "### `policies/admin role.json` (modified)" in summary
     assert "### `templates/stack,v1:prod.yaml` (renamed from `templates/old stack.yaml`)" in summary
     assert "Waived: CI deploys roles; ticket SEC\\-42" not in summary  # '-' needs no escape

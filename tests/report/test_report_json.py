@@ -94,6 +94,7 @@ def test_summary_and_exit_code_follow_the_report() -> None:
         "notes": 1,
         "undecided": 1,
         "waived": 1,
+        "baselined": 0,
     }
     assert document["exitCode"] == 2
     assert document["base"] == "0123abcd"

@@ -39,7 +39,7 @@ def failing(report: dict[str, Any]) -> list[tuple[str, str]]:
         (i["location"]["path"], i["check"])
         for f in report["files"]
         for i in f["issues"]
-        if not i["waived"] and i["severity"] == "error"
+        if not i["waived"] and not i["baselined"] and i["severity"] == "error"
     ]
 
 
@@ -65,7 +65,10 @@ def test_init_lets_an_existing_repository_pass_and_refuses_to_overwrite(
 ) -> None:
     code, report = sweep(capsys)
     assert code == 0 and failing(report) == []
-    assert report["summary"]["waived"] >= 2  # two critical permissions of iam:* on *
+    assert report["summary"]["baselined"] >= 2  # two critical permissions of iam:* on *
+    assert report["summary"]["waived"] == 0 and report["baseline"] == BASELINE_FILE
+    baselined = [i for f in report["files"] for i in f["issues"] if i["baselined"]]
+    assert baselined and all(not i["waived"] and i["waiverReason"] is None for i in baselined)
     assert main(["init"]) == 2
     assert "pass `--force`" in capsys.readouterr().err
     assert main(["init", "--force"]) == 0
@@ -78,6 +81,42 @@ def test_a_new_grant_fails_while_the_baselined_one_stays_baselined(
     code, report = sweep(capsys)
     assert code == 1
     assert set(failing(report)) == {("iam/app.json", "critical-permission")}
+
+
+def test_every_format_labels_baselined_findings_apart_from_new_ones(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(adopted, "iam/app.json", document(READ, {**ADMIN, "Sid": "AlsoAdmin"}))
+    assert main(["--all", "--jobs", "1"]) == 1
+    text = capsys.readouterr().out
+    old = [line for line in text.splitlines() if line.strip().startswith("iam/admin.json:")]
+    assert any(" baselined [critical-permission]" in line for line in old)
+    assert all(": baselined [" in line for line in old)
+    assert all(line.endswith(f"(in {BASELINE_FILE})") for line in old)
+    assert "baselined)" in text.splitlines()[-1]  # the summary line counts them
+
+    assert main(["--all", "--jobs", "1", "--format", "sarif"]) == 1
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    states = {
+        (r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["baselineState"])
+        for r in run["results"]
+        if r["ruleId"] == "critical-permission"
+    }
+    assert states == {("iam/admin.json", "unchanged"), ("iam/app.json", "new")}
+    assert run["properties"]["baseline"] == BASELINE_FILE
+
+    assert main(["--all", "--jobs", "1", "--format", "github"]) == 1
+    annotations = [line for line in capsys.readouterr().out.splitlines() if line.startswith("::")]
+    assert annotations and all("file=iam/app.json" in line for line in annotations)
+
+
+def test_without_a_baseline_sarif_results_have_no_baseline_state(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (adopted / BASELINE_FILE).unlink()
+    assert main(["--all", "--jobs", "1", "--format", "sarif"]) == 1
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    assert results and all("baselineState" not in r for r in results)
 
 
 def test_reformatting_reordering_a_sid_rename_and_a_git_mv_keep_the_baseline(
