@@ -135,6 +135,7 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("ARN_ACCOUNT_NOT_ALLOWED", _W, "error-arn-account-not-allowed"),
     IssueCode("MISSING_ARN_ACCOUNT", _W, None),
     IssueCode("UNFILLED_PLACEHOLDER", _W, None),
+    IssueCode("RESOURCE_MISMATCH", _W, None),
     IssueCode("REDUNDANT_ACTION", _G, "suggestion-redundant-action"),
     IssueCode("REDUNDANT_RESOURCE", _G, "suggestion-redundant-resource"),
     IssueCode(
@@ -496,6 +497,12 @@ def _check_resource_arns(policy: Policy) -> Iterator[Finding]:
                 yield _finding(code, details, path)
 
 
+def _check_resource_types(policy: Policy) -> Iterator[Finding]:
+    for statement in policy.statements:
+        for code, details, path in validation_resources.resource_mismatches(statement):
+            yield _finding(code, details, path)
+
+
 def _check_placeholders(policy: Policy) -> Iterator[Finding]:
     for code, details, path in validation_resources.placeholders(policy):
         yield _finding(code, details, path)
@@ -831,6 +838,11 @@ ELEMENT_CHECKS: tuple[ElementCheck, ...] = (
         "resource-arns",
         "ARN regions and accounts are well formed and fit the resource type",
         _check_resource_arns,
+    ),
+    ElementCheck(
+        "resource-types",
+        "each action can act on one of its statement's resources",
+        _check_resource_types,
     ),
     ElementCheck("placeholders", "no template placeholder is left unfilled", _check_placeholders),
     ElementCheck("redundancy", "no entry repeats what another covers", _check_redundancy),

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from policy_guard.document.values import Path
 from policy_guard.policy import catalogue
-from policy_guard.policy.globs import Kind, compile_pattern
-from policy_guard.policy.model import Policy, Statement, Value
+from policy_guard.policy.arn_formats import resource_shapes
+from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern, overlap
+from policy_guard.policy.model import Effect, Policy, Statement, Value
 from policy_guard.policy.variables import Variable, split_variables
 
 Found = tuple[str, str, Path]
@@ -163,3 +165,84 @@ def redundancies(statement: Statement) -> Iterator[Found]:
                 f"`{value.text}` is already covered by `{other.text}` in this statement",
                 value.path,
             )
+
+
+_ANY_VARIABLE = re.compile(r"\$\{[^}]*\}")
+
+
+def _well_formed(text: str) -> bool:
+    fields = text.split(":", 5)
+    return len(fields) == 6 and fields[0] == "arn" and fields[2] == fields[2].lower()
+
+
+def _resource_glob(text: str) -> Glob:
+    """The resources `text` matches, with any region and account: whether those fit the type
+    is `arn_fields`'s finding, not this one's."""
+    fields = text.split(":", 5)
+    if len(fields) < 6:
+        return compile_pattern(text, Kind.RESOURCE)
+    region = len(":".join(fields[:3])) + 1  # the index of the region's one token below
+    tokens = list(
+        compile_pattern(":".join([*fields[:3], "r", "a", fields[5]]), Kind.RESOURCE).tokens
+    )
+    tokens[region] = tokens[region + 2] = Wild.STAR_IN_SEGMENT
+    return Glob(tuple(tokens), False)
+
+
+@lru_cache(maxsize=65536)
+def _acts_on(action: str, resources: tuple[str, ...]) -> bool:
+    """Can a request for the catalogued `action` be on one of `resources` (patterns)? An action
+    that takes no resource type needs `*` (Service Authorization Reference: "If there is no
+    value for this column, you must specify all resources")."""
+    shapes = resource_shapes(action)
+    if shapes is None:
+        return False
+    globs = [_resource_glob(text) for text in resources]
+    return any(overlap(glob, shape) for glob in globs for shape in shapes)
+
+
+def _what_it_takes(action: str) -> str:
+    names = [f"`{name}`" for name, _ in catalogue.action_resource_formats(action)]
+    if not names:
+        return "takes no resource type (only `*` applies to it), and this statement names ARNs"
+    kinds = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"acts on {kinds} resources, and no Resource of this statement is one"
+
+
+def resource_mismatches(statement: Statement) -> Iterator[Found]:
+    """An Action entry none of whose catalogued actions can act on any of the statement's
+    Resource entries: for those actions the statement allows (or denies) nothing, which is
+    rarely what its author meant (an object action on a bucket ARN, a `*`-only action on an
+    ARN). Only entries whose service is written out are judged (a wildcard service matches
+    too many actions to be a slip); policy variables count as `*`, so nothing is reported
+    that a variable's value could make right, and a region or account that does not fit is
+    `arn_fields`'s finding."""
+    if not statement.actions or not statement.resources:
+        return
+    resources = tuple(_ANY_VARIABLE.sub("*", value.text) for value in statement.resources)
+    if any(not text.strip("*") for text in resources):
+        return  # `*` (or a variable alone): every action has a resource here
+    resources = tuple(text for text in resources if _well_formed(text))
+    if not resources:
+        return  # each malformed ARN is an error of its own
+    effect = "allows" if statement.effect is Effect.ALLOW else "denies"
+    for value in statement.actions:
+        service, _, name = value.text.partition(":")
+        if not name or _WILD & set(service) or not catalogue.service_exists(service):
+            continue
+        glob = compile_pattern(value.text, Kind.ACTION)
+        actions = [a for a in catalogue.actions_for_service(service) if glob.matches(a)]
+        if not actions or any(_acts_on(action, resources) for action in actions):
+            continue
+        if glob.is_literal:
+            details = f"`{actions[0]}` {_what_it_takes(actions[0])}: the statement {effect} it"
+        else:
+            details = (
+                f"none of the {len(actions)} actions of `{value.text}` can act on a Resource of "
+                f"this statement: the statement {effect} them"
+            )
+        yield (
+            "RESOURCE_MISMATCH",
+            details + " nothing",
+            value.path,
+        )

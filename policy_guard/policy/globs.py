@@ -238,3 +238,46 @@ def compile_pattern(text: str, kind: Kind) -> Glob:
 
 def matches_any(globs: Iterable[Glob], value: str) -> bool:
     return any(g.matches(value) for g in globs)
+
+
+def _accepts(token: Token, char: str) -> bool:
+    """Can `token` consume `char` (a literal of the other glob)?"""
+    if not isinstance(token, Wild):
+        return token == char
+    return char != ":" or token in (Wild.STAR, Wild.ANY)
+
+
+def overlap(first: Glob, second: Glob) -> bool:
+    """Is there a string both globs match? (The product of the two token automata, searched in
+    O(len x len) states.) Literal characters are compared case-insensitively when either glob
+    is, and wildcards always share some character that is not a colon."""
+    fold = first.case_insensitive or second.case_insensitive
+    a = tuple(t.lower() if fold and not isinstance(t, Wild) else t for t in first.tokens)
+    b = tuple(t.lower() if fold and not isinstance(t, Wild) else t for t in second.tokens)
+    stars = (Wild.STAR, Wild.STAR_IN_SEGMENT)
+    seen = {(0, 0)}
+    todo = [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if i == len(a) and j == len(b):
+            return True
+        moves = []
+        if i < len(a) and a[i] in stars:
+            moves.append((i + 1, j))
+        if j < len(b) and b[j] in stars:
+            moves.append((i, j + 1))
+        if i < len(a) and j < len(b):
+            x, y = a[i], b[j]
+            if isinstance(x, Wild) and isinstance(y, Wild):
+                shared = True  # any character but a colon suits both
+            elif isinstance(x, Wild):
+                shared = _accepts(x, str.__str__(y))
+            else:
+                shared = _accepts(y, str.__str__(x))
+            if shared:
+                moves.append((i if x in stars else i + 1, j if y in stars else j + 1))
+        for move in moves:
+            if move not in seen:
+                seen.add(move)
+                todo.append(move)
+    return False

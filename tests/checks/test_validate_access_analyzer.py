@@ -128,6 +128,48 @@ def test_arn_fields_fit_the_resource_type(resource: str, action: str, code: str 
         assert finding.finding_type is FindingType.WARNING  # IAM accepts it: it matches nothing
 
 
+@pytest.mark.parametrize(
+    ("action", "resource", "mismatch"),
+    [
+        ("s3:GetObject", "arn:aws:s3:::example-bucket", True),  # an object action on a bucket
+        ("s3:GetObject", "arn:aws:s3:::example-bucket/*", False),
+        ("s3:GetObject", "arn:aws:s3:::example-bucket*", False),  # `*` may reach the key
+        ("s3:ListBucket", "arn:aws:sqs:us-east-1:111122223333:example-queue", True),
+        ("s3:ListAllMyBuckets", "arn:aws:s3:::example-bucket", True),  # takes only `*`
+        ("s3:ListAllMyBuckets", "*", False),
+        ("s3:Put*", "arn:aws:s3:::example-bucket", False),  # s3:PutBucketPolicy fits
+        ("ec2:Describe*", "arn:aws:s3:::example-bucket", True),
+        ("*", "arn:aws:s3:::example-bucket", False),  # a wildcard service is not judged
+        ("s3:GetObject", "arn:aws:s3:::${aws:username}", False),  # a variable counts as `*`
+        ("s3:GetObject", "${aws:ResourceArn}", False),
+        ("iam:PassRole", "arn:aws:iam::111122223333:role/app", False),
+        ("iam:PassRole", "arn:aws:iam::111122223333:user/app", True),
+        # AWSManagedServices_DetectiveControlsConfig_ServiceRolePolicy: a stack ARN ends in the
+        # stack's id (`stack/NAME/ID`), so `stack/NAME` matches no stack
+        ("cloudformation:CreateStack", "arn:aws:cloudformation:*:*:stack/ams-config", True),
+        ("cloudformation:CreateStack", "arn:aws:cloudformation:*:*:stack/ams-config/*", False),
+        ("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:111122223333:function:f:live", False),
+    ],
+)
+def test_an_action_that_cannot_act_on_the_statements_resources_is_a_warning(
+    action: str, resource: str, mismatch: bool
+) -> None:
+    found = [f for f in findings(allow(action, resource)) if f.issue_code == "RESOURCE_MISMATCH"]
+    assert bool(found) == mismatch
+    if found:
+        (finding,) = found
+        assert finding.finding_type is FindingType.WARNING
+        assert finding.path[-2:] == ("Action", 0) or finding.path[-1] == "Action"
+        assert "allows" in finding.details and action in finding.details
+
+
+def test_a_resource_mismatch_names_what_the_action_takes_and_is_said_of_a_deny_too() -> None:
+    deny = {"Effect": "Deny", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b"]}
+    (finding,) = findings(deny)
+    assert finding.issue_code == "RESOURCE_MISMATCH"
+    assert "`object`" in finding.details and "denies it nothing" in finding.details
+
+
 def test_an_entry_another_entry_covers_is_a_suggestion() -> None:
     statement = allow(["s3:GetObject", "s3:Get*"], ["arn:aws:s3:::b/k", "arn:aws:s3:::b/*"])
     found = {(f.issue_code, f.finding_type) for f in findings(statement)}

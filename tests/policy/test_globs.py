@@ -8,13 +8,14 @@ letters of both cases, the separators), the new matcher must give the same answe
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from policy_guard.policy.globs import Glob, Kind, Wild, compile_chunks, compile_pattern
+from policy_guard.policy.globs import Glob, Kind, Wild, compile_chunks, compile_pattern, overlap
 
 
 def regex_matches(glob: Glob, value: str) -> bool:
@@ -79,3 +80,40 @@ def test_many_wildcards_against_a_long_string_answer_at_once() -> None:
     assert many_a.matches("xa" * 35)
     assert not segments.matches("arn:aws:s3:::" + "-".join("p" * 40))
     assert time.perf_counter() - start < 0.5
+
+
+def _some_string_matches_both(first: Glob, second: Glob) -> bool:
+    """Brute force: a shortest common string advances at least one of the two token lists per
+    character, so it is no longer than both lists together. `z` stands for every character
+    neither pattern names."""
+    longest = len(first.tokens) + len(second.tokens)
+    return any(
+        first.matches(text) and second.matches(text)
+        for size in range(longest + 1)
+        for text in map("".join, itertools.product("aA:z", repeat=size))
+    )
+
+
+SMALL_PATTERN = st.text(alphabet="aA:*?", max_size=3)
+GLOB_KINDS = st.sampled_from([Kind.RESOURCE, Kind.ARN_LIKE, Kind.STRING_LIKE, Kind.ACTION])
+
+
+@given(first=SMALL_PATTERN, second=SMALL_PATTERN, kinds=st.tuples(GLOB_KINDS, GLOB_KINDS))
+@example(first="a*", second="*:", kinds=(Kind.ARN_LIKE, Kind.STRING_LIKE))
+@example(first="*:a", second="?a", kinds=(Kind.ARN_LIKE, Kind.ARN_LIKE))
+def test_overlap_agrees_with_a_brute_force(
+    first: str, second: str, kinds: tuple[Kind, Kind]
+) -> None:
+    a, b = compile_pattern(first, kinds[0]), compile_pattern(second, kinds[1])
+    assert overlap(a, b) == _some_string_matches_both(a, b)
+
+
+def test_overlap_of_resource_patterns_and_arn_formats() -> None:
+    bucket = compile_pattern("arn:aws:s3:::bucket", Kind.RESOURCE)
+    objects = compile_pattern("arn:aws:s3:::*/*", Kind.RESOURCE)
+    assert not overlap(bucket, objects)
+    assert overlap(compile_pattern("arn:aws:s3:::bucket*", Kind.RESOURCE), objects)
+    # `*` that ends a head segment may run past the colon (the documented wildcard)
+    regional = compile_pattern("arn:aws:dynamodb:us-*:table/T", Kind.RESOURCE)
+    table = compile_pattern("arn:aws:dynamodb:us-east-1:111122223333:table/*", Kind.RESOURCE)
+    assert overlap(regional, table)
