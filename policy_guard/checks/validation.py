@@ -135,7 +135,7 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("ARN_ACCOUNT_NOT_ALLOWED", _W, "error-arn-account-not-allowed"),
     IssueCode("MISSING_ARN_ACCOUNT", _W, None),
     IssueCode("UNFILLED_PLACEHOLDER", _W, None),
-    IssueCode("RESOURCE_MISMATCH", _W, None),
+    IssueCode("RESOURCE_MISMATCH", _G, None),
     IssueCode("REDUNDANT_ACTION", _G, "suggestion-redundant-action"),
     IssueCode("REDUNDANT_RESOURCE", _G, "suggestion-redundant-resource"),
     IssueCode(

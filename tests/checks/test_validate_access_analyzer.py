@@ -158,7 +158,7 @@ def test_an_action_that_cannot_act_on_the_statements_resources_is_a_warning(
     assert bool(found) == mismatch
     if found:
         (finding,) = found
-        assert finding.finding_type is FindingType.WARNING
+        assert finding.finding_type is FindingType.SUGGESTION  # it grants nothing
         assert finding.path[-2:] == ("Action", 0) or finding.path[-1] == "Action"
         assert "allows" in finding.details and action in finding.details
 
