@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -75,25 +75,45 @@ def read_terraform(
     the fingerprints of unknown values take in (a variable declared in `variables.tf`)."""
     tree = _parse(text, filename)
     file = _File(text, filename, tree)
+    moves = list(_moves(file))
     for path, sibling in sorted((siblings or {}).items()):
         if path.lower().endswith(".tfvars"):
             file.tfvars.append(path + "\0" + sibling)
         else:
-            file.index.update(
-                {k: v for k, v in _definitions(sibling, path).items() if k not in file.index}
-            )
-    return file.policies()
+            definitions, sibling_moves = _definitions(sibling, path)
+            file.index.update({k: v for k, v in definitions.items() if k not in file.index})
+            moves.extend(sibling_moves)
+    return tuple(_renamed(found, moves) for found in file.policies())
+
+
+def _moves(file: _File) -> Iterator[tuple[str, str]]:
+    """The file's `moved` blocks: (from, to) addresses, as written."""
+    for labels, _, body in blocks(file.body):
+        if labels == ["moved"]:
+            ends = {name: file.source(expression) for name, _, expression in attributes(body)}
+            if "from" in ends and "to" in ends:
+                yield ends["from"].strip(), ends["to"].strip()
+
+
+def _renamed(found: FoundPolicy, moves: list[tuple[str, str]]) -> FoundPolicy:
+    """The policy with the identity it had before a `moved` block renamed its resource or
+    module (Terraform treats the object as the same one)."""
+    for before, after in moves:
+        if found.policy_id.startswith(after + "."):
+            return replace(found, renamed_from=before + found.policy_id[len(after) :])
+    return found
 
 
 @lru_cache(maxsize=256)
-def _definitions(text: str, filename: str) -> dict[str, str]:
-    """The definitions of a sibling file (address -> source text); none when it does not parse
-    (whatever refers to them is then not known to be unchanged)."""
+def _definitions(text: str, filename: str) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """The definitions of a sibling file (address -> source text) and its `moved` blocks; none
+    when it does not parse (whatever refers to them is then not known to be unchanged)."""
     try:
         tree = _parse(text, filename)
     except InputError:
-        return {}
-    return dict(_File(text, filename, tree).index)
+        return {}, ()
+    file = _File(text, filename, tree)
+    return dict(file.index), tuple(_moves(file))
 
 
 def _parse(text: str, filename: str) -> Tree[Token]:
