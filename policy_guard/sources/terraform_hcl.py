@@ -68,13 +68,18 @@ _STATEMENT_KEYS = (
 
 
 def read_terraform(
-    text: str, filename: str, siblings: Mapping[str, str] | None = None
+    text: str,
+    filename: str,
+    siblings: Mapping[str, str] | None = None,
+    lines: LineIndex | None = None,
 ) -> tuple[FoundPolicy, ...]:
     """The policies of a `.tf` file; InputError (with the line) when it does not parse.
     `siblings`: the other `.tf` and `.tfvars` files of its folder (by path), whose definitions
-    the fingerprints of unknown values take in (a variable declared in `variables.tf`)."""
+    the fingerprints of unknown values take in (a variable declared in `variables.tf`).
+    `lines`: where an offset of `text` is in the file (when `text` was written out from
+    another syntax: `terraform_json`)."""
     tree = _parse(text, filename)
-    file = _File(text, filename, tree)
+    file = _File(text, filename, tree, lines)
     moves = list(_moves(file))
     for path, sibling in sorted((siblings or {}).items()):
         if path.lower().endswith(".tfvars"):
@@ -149,10 +154,12 @@ class _Document:
 
 
 class _File:
-    def __init__(self, text: str, filename: str, tree: Tree[Token]) -> None:
+    def __init__(
+        self, text: str, filename: str, tree: Tree[Token], lines: LineIndex | None = None
+    ) -> None:
         self.text = text
         self.filename = filename
-        self.lines = LineIndex(text)
+        self.lines = lines or LineIndex(text)
         self.body = subtrees(tree)[0]
         self.index: dict[str, str] = {}  # address -> its source text (for fingerprints)
         self.documents: dict[str, _Document] = {}  # aws_iam_policy_document name -> document
