@@ -234,17 +234,13 @@ def _check_policy(
     values when it has some (`sources.template_unknowns`)."""
     if not found.unknowns and (not isinstance(old, FoundPolicy) or not old.unknowns):
         return _check_one_reading(task, found, old, context)
-    from policy_guard.sources.template_unknowns import readings, rename_changed
+    from policy_guard.sources.template_unknowns import paired_readings, where
 
     if isinstance(old, str):  # no readable version to compare with: say why, per reading
         base_problem, old = old, None
     else:
         base_problem = None
-    if old is not None:
-        old = rename_changed(old, found)
-    documents = (found.document,) if old is None else (found.document, old.document)
-    unknowns = found.unknowns + (old.unknowns if old is not None else ())
-    ways = readings(documents, unknowns)
+    ways = paired_readings(found, old)
     if isinstance(ways, str):
         location = Location(task.path, found.line)
         problem = f"the policy cannot be decided: {ways}"
@@ -262,9 +258,8 @@ def _check_policy(
         for issue in found_issues:
             if issue.check in decided:
                 continue  # one counterexample per check is enough
-            if way.exact and way.assignment and issue.counterexample is not None:
-                values = ", ".join(f"`{name}` = `{value}`" for name, value in way.assignment)
-                issue = replace(issue, message=f"{issue.message} (where {values})")
+            if way.exact and issue.counterexample is not None:
+                issue = replace(issue, message=issue.message + where(way))
             if way.exact or issue.check in (VALIDATION, PARSE_ERROR, UNDECIDED):
                 issues.append(issue)
                 failing.add(issue.check)
@@ -279,11 +274,9 @@ def _check_policy(
 
 
 def _pattern_undecided(task: FileTask, found: FoundPolicy, issue: Issue) -> Issue:
-    names = ", ".join(f"`{u.name}`" for u in found.unknowns if u.may_be_pattern)
-    problem = (
-        f"`{issue.check}` could not be decided: it holds for every value of {names} without "
-        "wildcards, but a value with `*` or `?` (read as a wildcard) may change the answer"
-    )
+    from policy_guard.sources.template_unknowns import pattern_undecided
+
+    problem = pattern_undecided(issue.check, found.unknowns)
     return Issue(UNDECIDED, Severity.ERROR, problem, issue.location, found.policy_id)
 
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from gitrepo import commit, git, isolated_git, make_repo, write
+from templates import role_template
 
 from policy_guard.workflow.results import RunReport
 from policy_guard.workflow.runner import RunOptions, run
@@ -51,33 +52,20 @@ def template(
         if deny
         else ""
     )
-    return f"""\
-AWSTemplateFormatVersion: "2010-09-09"
+    head = f"""\
 Parameters:
   Bucket:
     Type: String
     Default: {default}
 Conditions:
   IsProd: !Equals [!Ref Bucket, prod]
-Resources:
-  {role}:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: {{Service: lambda.amazonaws.com}}
-            Action: sts:AssumeRole
-      Policies:
-        - PolicyName: app
-          PolicyDocument:
-            Version: "2012-10-17"
-            Statement:
+"""
+    statements = f"""\
               - Effect: Allow
                 Action: [{actions}]
                 Resource: !Sub "arn:aws:s3:::a${{Bucket}}"
-{deny_statement}{extra}"""
+{deny_statement}"""
+    return role_template(role, statements, head=head, more=extra)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from gitrepo import commit, isolated_git, make_repo, write
+from templates import role_template
 
 from policy_guard.document.values import Decoded
 from policy_guard.sources.base import FoundPolicy
@@ -37,23 +38,7 @@ def template(
     logs: str = "logs:PutLogEvents",
     bucket: str = "example-data",
 ) -> str:
-    return f"""\
-AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  {role}:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: {{Service: lambda.amazonaws.com}}
-            Action: sts:AssumeRole
-      Policies:
-        - PolicyName: app
-          PolicyDocument:
-            Version: "2012-10-17"
-            Statement:
+    statements = f"""\
               - Sid: Read
                 Effect: Allow
                 Action: {read}
@@ -63,6 +48,7 @@ Resources:
                 Action: {logs}
                 Resource: arn:aws:logs:us-east-1:111122223333:log-group:app:*
 """
+    return role_template(role, statements)
 
 
 INLINE = "Resources.{}.Properties.Policies[0].PolicyDocument"
