@@ -21,6 +21,7 @@ removed ones taken together would not do: a deleted broad policy would then hide
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -168,10 +169,10 @@ def pair_policies(old: Sequence[FoundPolicy], new: Sequence[FoundPolicy]) -> Pol
     - declared by the file (`renamed_from`, a Terraform `moved` block: Terraform itself
       treats the object as the same one, so the comparison is Terraform's own reading);
     - detected, as git detects a renamed file (but stricter): the same kind of policy (type,
-      resource type, attachment), both readable, whose elements (each Action, Resource,
-      principal, condition value, ... with its statement's key and effect; `Sid` aside) are at
-      least `RENAME_SIMILARITY` alike (identical documents are 1), one to one, the most alike
-      first.
+      resource type, attachment; both readable, or attaching the same policy whose text is
+      not here), whose elements (each Action, Resource, principal, condition value, ... with
+      its statement's key and effect; `Sid` aside) are at least `RENAME_SIMILARITY` alike
+      (identical documents are 1), one to one, the most alike first.
 
     Every other new identity is compared with nothing: all it grants is new access. Why
     pairing a near-identical document is safe: a pair is compared exactly, so whatever the new
@@ -188,24 +189,41 @@ def pair_policies(old: Sequence[FoundPolicy], new: Sequence[FoundPolicy]) -> Pol
     removed = [found for found in old if found.policy_id not in new_ids and _grants(found)]
     if not removed:
         return PolicyPairs(pairs)
-    added = [found for found in new if found.policy_id not in by_id]
+    # a plan's policy carries its own base (`before`): not paired with git's
+    added = [found for found in new if found.policy_id not in by_id and not found.carries_base]
     free = {found.policy_id: found for found in removed}
     for found in added:  # declared first: the file says which is which
         declared = free.get(found.renamed_from or "")
         if declared is not None:
             pairs[found.policy_id] = free.pop(declared.policy_id)
+    # identical documents first (by their text: linear in the policies), then the most alike
+    identical: dict[str, list[FoundPolicy]] = {}
+    for gone in removed:
+        identical.setdefault(_text(gone), []).append(gone)
+    for found in added:
+        if found.policy_id in pairs:
+            continue
+        twins = [g for g in identical.get(_text(found), ()) if g.policy_id in free]
+        twin = next((g for g in twins if _same_kind(found, g)), None)
+        if twin is not None:
+            pairs[found.policy_id] = free.pop(twin.policy_id)
+    unpaired = [found for found in added if found.policy_id not in pairs]
+    remaining = list(free.values())
+    elements = {id(f): _elements(f.document.value) for f in (*unpaired, *remaining)}
+    holding: dict[str, set[int]] = {}  # element -> the removed policies that hold it
+    for r, gone in enumerate(remaining):
+        for element in elements[id(gone)]:
+            holding.setdefault(element, set()).add(r)
     candidates = sorted(
-        (
-            (-similarity, a, r)
-            for a, found in enumerate(added)
-            if found.policy_id not in pairs
-            for r, gone in enumerate(removed)
-            if _same_kind(found, gone)
-            and (similarity := _similarity(found, gone)) >= RENAME_SIMILARITY
-        ),
+        (-similarity, a, r)
+        for a, found in enumerate(unpaired)
+        for r in sorted(set().union(*(holding.get(e, ()) for e in elements[id(found)])))
+        if _same_kind(found, remaining[r])
+        and (similarity := _similarity(elements[id(found)], elements[id(remaining[r])]))
+        >= RENAME_SIMILARITY
     )
     for _, a, r in candidates:
-        found, gone = added[a], removed[r]
+        found, gone = unpaired[a], remaining[r]
         if found.policy_id not in pairs and gone.policy_id in free:
             pairs[found.policy_id] = free.pop(gone.policy_id)
     from_nothing = frozenset(
@@ -224,21 +242,27 @@ def _grants(found: FoundPolicy) -> bool:
 
 
 def _same_kind(new: FoundPolicy, old: FoundPolicy) -> bool:
+    """Policies that may be one renamed: of one type, for one resource type, attaching the
+    same policy. What cannot be read cannot be told alike, except an attachment of a policy
+    whose text is not here (the same ARN: the same problem)."""
+    if new.problem is not None or old.problem is not None:
+        same_attachment = new.only_when_new and old.only_when_new and new.problem == old.problem
+        if not same_attachment:
+            return False
     return (
         new.policy_type == old.policy_type
         and new.resource_type == old.resource_type
         and new.attaches == old.attaches
-        and new.problem is None  # what cannot be read cannot be told alike
-        and old.problem is None
     )
 
 
-def _similarity(new: FoundPolicy, old: FoundPolicy) -> float:
+def _text(found: FoundPolicy) -> str:
+    return json.dumps(found.document.value, sort_keys=True, default=str)
+
+
+def _similarity(mine: Counter[str], theirs: Counter[str]) -> float:
     """How alike two documents' elements are (Dice's coefficient on their multisets): 1 for
     the same elements, whatever the layout or order; 0 for none in common."""
-    if new.document.value == old.document.value:
-        return 1.0
-    mine, theirs = _elements(new.document.value), _elements(old.document.value)
     total = sum(mine.values()) + sum(theirs.values())
     return 2 * sum((mine & theirs).values()) / total if total else 0.0
 

@@ -37,6 +37,7 @@ def template(
     read: str = "s3:GetObject",
     logs: str = "logs:PutLogEvents",
     bucket: str = "example-data",
+    managed: str = "",
 ) -> str:
     statements = f"""\
               - Sid: Read
@@ -48,7 +49,8 @@ def template(
                 Action: {logs}
                 Resource: arn:aws:logs:us-east-1:111122223333:log-group:app:*
 """
-    return role_template(role, statements)
+    attached = f"      ManagedPolicyArns:\n        - {managed}\n" if managed else ""
+    return role_template(role, statements, more=attached)
 
 
 INLINE = "Resources.{}.Properties.Policies[0].PolicyDocument"
@@ -116,6 +118,18 @@ def test_a_new_logical_id_beside_unchanged_ones_is_a_new_policy(repo: Path) -> N
     """Nothing removed: a new role is new (accepted by default, as before)."""
     write(repo, "stack.yaml", template() + template(role="WorkerRole").split("Resources:\n")[1])
     assert check(repo).issues == ()
+
+
+def test_a_renamed_role_keeps_its_attached_managed_policy(repo: Path) -> None:
+    """An attachment whose text is not here is undecided when new; renamed with its role, it
+    is the same attachment."""
+    managed = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    write(repo, "stack.yaml", template(managed=managed))
+    commit(repo, "attached")
+    write(repo, "stack.yaml", template(role="WorkerRole", managed=managed))
+    assert check(repo).issues == ()
+    write(repo, "stack.yaml", template(managed="arn:aws:iam::aws:policy/PowerUserAccess"))
+    assert [i.check for i in check(repo).issues] == ["undecided"]
 
 
 # --- Terraform ---------------------------------------------------------------------------------
