@@ -140,11 +140,13 @@ class _Writer:
         value = self.document.value
         for kind in ("resource", "data"):
             for type_name, type_path, blocks in _entries(value.get(kind), (kind,)):
-                for name, path, body in _entries(blocks, type_path):
-                    self.block([kind, type_name, name], path, body, type_name)
+                for name, name_path, bodies in _entries(blocks, type_path):
+                    for path, body in _bodies(bodies, name_path):
+                        self.block([kind, type_name, name], path, body, type_name)
         for kind in ("module", "output"):
-            for name, path, body in _entries(value.get(kind), (kind,)):
-                self.block([kind, name], path, body, kind)
+            for name, name_path, bodies in _entries(value.get(kind), (kind,)):
+                for path, body in _bodies(bodies, name_path):
+                    self.block([kind, name], path, body, kind)
         for name, path, body in _entries(value.get("variable"), ("variable",)):
             self.variable(name, path, body)
         for path, body in _bodies(value.get("locals"), ("locals",)):
@@ -227,9 +229,7 @@ class _Writer:
             self.emit("]")
         elif isinstance(value, dict):
             self.emit("{\n")
-            for key, item in value.items():
-                if key == _COMMENT:
-                    continue
+            for key, item in value.items():  # (`//` is a comment in blocks, not here)
                 self.anchor((*path, key), key=True)
                 self.emit(_literal(key) if literal else self.template(key, path, quoted=True))
                 self.emit(" = ")

@@ -185,3 +185,18 @@ def test_a_changed_bucket_reference_follows_the_unknown_value_rule(repo: Path) -
     write(repo, STACK, text)
     report = check(repo)
     assert {i.statement_id for i in report.issues if i.check == "no-new-access"} == {"Read"}
+
+
+def test_every_block_form_is_read_never_skipped() -> None:
+    """Terraform's JSON takes a list where an object would do, at each level of a block."""
+    document = json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    forms = [
+        {"resource": {"aws_iam_policy": {"a": {"policy": document}}}},
+        {"resource": [{"aws_iam_policy": {"a": {"policy": document}}}]},
+        {"resource": {"aws_iam_policy": [{"a": {"policy": document}}]}},
+        {"resource": {"aws_iam_policy": {"a": [{"policy": document}]}}},
+    ]
+    for form in forms:
+        (found,) = read_policies(json.dumps(form).encode(), "a.tf.json")
+        assert found.policy_id == "aws_iam_policy.a.policy"
+        assert found.document.value["Statement"][0]["Action"] == "s3:*"
