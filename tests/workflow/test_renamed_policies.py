@@ -235,3 +235,16 @@ def test_a_declared_rename_wins_and_a_stale_one_is_dropped() -> None:
     assert pairs.old["c"].policy_id == "b"
     assert pairs.new_policy(new[0]).renamed_from == "b"
     assert pairs.new_policy(new[1]).renamed_from is None and "a2" in pairs.from_nothing
+
+
+def test_a_moved_module_renames_the_policies_it_takes() -> None:
+    from policy_guard.sources import read_policies
+
+    text = (
+        'module "worker" {\n  source = "./role"\n'
+        '  policy = jsonencode({Statement = [{Effect = "Allow", Action = "s3:GetObject", '
+        'Resource = "*"}]})\n}\n'
+        "moved {\n  from = module.app\n  to   = module.worker\n}\n"
+    )
+    (found,) = read_policies(text.encode(), "main.tf")
+    assert (found.policy_id, found.renamed_from) == ("module.worker.policy", "module.app.policy")
