@@ -204,10 +204,10 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
     if base == policy:
         return ()  # the same statements: nothing new, no solver needed
     summary = "newly allows"
-    if target.base is None and target.compare_with_empty:
-        summary += " (compared with nothing: the change removes a policy file; this may be it)"
-    elif target.base_note is not None:
+    if target.base_note is not None:  # what it is compared with, when not its base version
         summary += f" ({target.base_note})"
+    elif target.base is None and target.compare_with_empty:
+        summary += " (compared with nothing: the change removes a policy file; this may be it)"
     return decided(
         CHECK_ID,
         lambda: flags_for(check_no_new_access(base, policy, options), summary),

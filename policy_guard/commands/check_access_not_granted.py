@@ -12,6 +12,7 @@ from typing import Any
 
 from policy_guard.checks.access_not_granted import check_access_not_granted
 from policy_guard.checks.common import Access
+from policy_guard.checks.results import CheckResult
 from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,
@@ -21,9 +22,12 @@ from policy_guard.commands.check_common import (
 from policy_guard.commands.documents import (
     add_policy_type_argument,
     policy_type_from,
-    read_checkable_policy_argument,
+    reading_policy,
 )
+from policy_guard.commands.readings import decided_over_readings
+from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError
+from policy_guard.policy.model import Policy
 
 ACCESS_FIELDS = ("actions", "resources")
 
@@ -99,7 +103,11 @@ def parse_access(argument: str) -> Access:
 def run(args: argparse.Namespace) -> int:
     options = engine_options(args)
     access = parse_access(args.access)
-    policy = read_checkable_policy_argument(args.policy_document, policy_type_from(args))
-    with time_limit(options.timeout):
-        result = check_access_not_granted(policy, access, options)
-    return print_result(args, result, policy)
+    policy_type = policy_type_from(args)
+
+    def check(document: Decoded, _: Decoded | None, validate: bool) -> tuple[CheckResult, Policy]:
+        policy = reading_policy(document, policy_type, validate)
+        with time_limit(options.timeout):
+            return check_access_not_granted(policy, access, options), policy
+
+    return print_result(args, *decided_over_readings(args.policy_document, check))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from policy_guard.checks.no_new_access import check_no_new_access
+from policy_guard.checks.results import CheckResult
 from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,
@@ -16,10 +17,11 @@ from policy_guard.commands.check_common import (
 )
 from policy_guard.commands.documents import (
     add_policy_type_argument,
-    checkable_policy,
     policy_type_from,
-    read_document_argument,
+    reading_policy,
 )
+from policy_guard.commands.readings import decided_over_readings
+from policy_guard.document.values import Decoded
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 
@@ -41,12 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "check-no-new-access")
 
 
-def load_pair(existing: str, new: str, policy_type: PolicyType | None) -> tuple[Policy, Policy]:
-    """Both documents, each refused as IAM would refuse it; without --policy-type, a pair in
-    which either names principals is read as resource policies (the principal is then part of
-    every request)."""
-    documents = read_document_argument(existing, base=True), read_document_argument(new)
-    old, updated = (checkable_policy(d, policy_type) for d in documents)
+def load_pair(
+    existing: Decoded, new: Decoded, policy_type: PolicyType | None, validate: bool = True
+) -> tuple[Policy, Policy]:
+    """Both documents, each refused as IAM would refuse it (when `validate`); without
+    --policy-type, a pair in which either names principals is read as resource policies (the
+    principal is then part of every request)."""
+    documents = existing, new
+    old, updated = (reading_policy(d, policy_type, validate) for d in documents)
     if policy_type is None and old.policy_type is not updated.policy_type:
         old, updated = (load_policy(d, PolicyType.RESOURCE) for d in documents)
     return old, updated
@@ -54,9 +58,15 @@ def load_pair(existing: str, new: str, policy_type: PolicyType | None) -> tuple[
 
 def run(args: argparse.Namespace) -> int:
     options = engine_options(args)
-    existing, new = load_pair(
-        args.existing_policy_document, args.new_policy_document, policy_type_from(args)
+    policy_type = policy_type_from(args)
+
+    def check(new: Decoded, existing: Decoded | None, validate: bool) -> tuple[CheckResult, Policy]:
+        assert existing is not None
+        old, updated = load_pair(existing, new, policy_type, validate)
+        with time_limit(options.timeout):
+            return check_no_new_access(old, updated, options), updated
+
+    result, new = decided_over_readings(
+        args.new_policy_document, check, existing=args.existing_policy_document
     )
-    with time_limit(options.timeout):
-        result = check_no_new_access(existing, new, options)
     return print_result(args, result, new)

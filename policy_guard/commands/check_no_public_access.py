@@ -10,12 +10,16 @@ from __future__ import annotations
 import argparse
 
 from policy_guard.checks.public_access import check_no_public_access
+from policy_guard.checks.results import CheckResult
 from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,
     print_result,
 )
-from policy_guard.commands.documents import read_checkable_policy_argument
+from policy_guard.commands.documents import reading_policy
+from policy_guard.commands.readings import decided_over_readings
+from policy_guard.document.values import Decoded
+from policy_guard.policy.model import Policy
 
 
 def add_resource_policy_argument(parser: argparse.ArgumentParser) -> None:
@@ -41,5 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = engine_options(args)
-    policy = read_checkable_policy_argument(args.policy_document)
-    return print_result(args, check_no_public_access(policy, args.resource_type, options), policy)
+
+    def check(document: Decoded, _: Decoded | None, validate: bool) -> tuple[CheckResult, Policy]:
+        policy = reading_policy(document, None, validate)
+        return check_no_public_access(policy, args.resource_type, options), policy
+
+    return print_result(args, *decided_over_readings(args.policy_document, check))

@@ -26,8 +26,15 @@ def read_document_argument(argument: str, *, base: bool = False) -> Decoded:
 def read_policy_in_file(argument: str, *, base: bool = False) -> FoundPolicy:
     """The policy `argument` names: a bare policy file, or `FILE#ID` for one of the policies a
     file holds (the only one needs no id). A policy with values known only at deployment is
-    read when one reading decides it; otherwise the workflow (`policy-guard FILE`), which
-    decides over every value, is the way."""
+    read when one reading decides it (the `check-*` commands decide over every reading:
+    `commands.readings`)."""
+    found, name = found_policy(argument)
+    return one_reading(found, name, base)
+
+
+def found_policy(argument: str) -> tuple[FoundPolicy, str]:
+    """The policy `argument` names as its source found it (values known at deployment left
+    open), and the file's name."""
     name, policy_id = _split_policy_id(argument)
     from policy_guard.sources.terraform_resources import is_terraform
 
@@ -37,7 +44,7 @@ def read_policy_in_file(argument: str, *, base: bool = False) -> FoundPolicy:
     else:
         document = _read_file_argument(name)
         if policy_id is None and is_policy_document(document.value):
-            return FoundPolicy("", document)
+            return FoundPolicy("", document), name
         from policy_guard.sources import find_policies
 
         every = find_policies(document)
@@ -47,7 +54,7 @@ def read_policy_in_file(argument: str, *, base: bool = False) -> FoundPolicy:
             raise InputError(f"the file holds no policy `{policy_id}`", filename=name)
         if document is None:
             raise InputError("the file holds no policy", filename=name)
-        return FoundPolicy("", document)  # not a policy: the parser says why
+        return FoundPolicy("", document), name  # not a policy: the parser says why
     chosen = [f for f in found if f.policy_id == policy_id] if policy_id else found
     if len(chosen) != 1:
         listed = "; ".join(f.policy_id for f in found)
@@ -55,7 +62,7 @@ def read_policy_in_file(argument: str, *, base: bool = False) -> FoundPolicy:
         raise InputError(
             f"the file holds {what}: name one as FILE#ID, one of: {listed}", filename=name
         )
-    return _one_reading(chosen[0], name, base)
+    return chosen[0], name
 
 
 def _read_policies(path: str) -> tuple[FoundPolicy, ...]:
@@ -70,7 +77,13 @@ def _read_policies(path: str) -> tuple[FoundPolicy, ...]:
     return read_policies(data, path)
 
 
-def _one_reading(found: FoundPolicy, name: str, base: bool) -> FoundPolicy:
+def one_reading(
+    found: FoundPolicy, name: str, base: bool, *, every_reading: bool = False
+) -> FoundPolicy:
+    """The policy with its values known at deployment read the one way that decides it;
+    UndecidedError when it cannot be read, or when one reading is not enough. `every_reading`:
+    a template's unknown values are left for the caller to read every way
+    (`commands.readings`)."""
     if found.problem is not None:
         raise UndecidedError(f"{name}#{found.policy_id}: {found.problem}")
     if found.attaches is not None and not is_policy_document(found.document.value):
@@ -88,7 +101,7 @@ def _one_reading(found: FoundPolicy, name: str, base: bool) -> FoundPolicy:
         except Undecidable as error:
             raise UndecidedError(f"{name}#{found.policy_id}: {error}") from None
         return replace(found, document=replace(found.document, value=value))
-    if not found.unknowns:
+    if not found.unknowns or every_reading:
         return found
     from policy_guard.sources.template_unknowns import readings
 
@@ -97,7 +110,8 @@ def _one_reading(found: FoundPolicy, name: str, base: bool) -> FoundPolicy:
         names = ", ".join(f"`{u.name}`" for u in found.unknowns)
         raise UndecidedError(
             f"{name}#{found.policy_id} holds values known only at deployment ({names}) that "
-            "one reading cannot decide; `policy-guard FILE` decides over every value"
+            "one reading cannot decide; the `check-*` commands and `policy-guard FILE` decide "
+            "over every value"
         )
     return replace(found, document=ways[0].documents[0])
 
@@ -126,9 +140,12 @@ def read_policy_argument(argument: str, policy_type: PolicyType | None = None) -
     return load_policy(found.document, policy_type or found.policy_type)
 
 
-def read_checkable_policy_argument(argument: str, policy_type: PolicyType | None = None) -> Policy:
-    """A policy for a `check-*` command: refused as IAM would refuse it (see `checkable_policy`)."""
-    return checkable_policy(read_document_argument(argument), policy_type)
+def reading_policy(document: Decoded, policy_type: PolicyType | None, validate: bool) -> Policy:
+    """One reading of a policy for a `check-*` command: refused as IAM would refuse it when
+    `validate` (the first reading), else read as it is (`commands.readings`)."""
+    return (
+        checkable_policy(document, policy_type) if validate else load_policy(document, policy_type)
+    )
 
 
 def checkable_policy(document: Decoded, policy_type: PolicyType | None = None) -> Policy:

@@ -96,9 +96,10 @@ def _text(data: bytes, path: str) -> str:
 
 
 def is_own_format(path: str) -> bool:
-    """Is the file, by its name, of a kind that holds policies (a `.tf` file)? Such a file
-    that does not parse is reported, never passed as "not a policy"."""
-    return is_terraform(path)
+    """Is the file, by its name, of a kind that holds policies (a `.tf` or `.tf.json` file)?
+    Such a file that does not parse is reported, never passed as "not a policy"; its policies
+    follow Terraform's rules for unknown values."""
+    return is_terraform(path) or path.lower().endswith(".tf.json")
 
 
 def may_hold_policy(data: bytes | None, path: str) -> bool:

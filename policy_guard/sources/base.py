@@ -88,6 +88,9 @@ class FoundPolicy:
     # an attachment: the attached policy's ARN as written; its access is unknown unless the
     # attached document is `document`. Reported only when the base had no such attachment.
     attaches: str | None = None
+    # the identity this policy had at the base, when it was renamed: as the file declares it
+    # (a Terraform `moved` block), or as the workflow detects it (`workflow.base_versions`)
+    renamed_from: str | None = None
 
     @property
     def line(self) -> int:

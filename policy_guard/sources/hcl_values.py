@@ -272,7 +272,7 @@ class Evaluator:
                 pieces.append(body[i + 1 : i + 3])
                 i += 3
             elif body.startswith("${", i):
-                end = _closing_brace(body, i + 2)
+                end = closing_brace(body, i + 2)
                 if end < 0:
                     raise Unreadable("an interpolation `${` is not closed", offset + i)
                 name = unknown_name(body[i + 2 : end])
@@ -289,7 +289,7 @@ class Evaluator:
         return "".join(pieces)
 
 
-def _closing_brace(text: str, start: int) -> int:
+def closing_brace(text: str, start: int) -> int:
     depth = 1
     quoted = False
     for i in range(start, len(text)):

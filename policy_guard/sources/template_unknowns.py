@@ -262,6 +262,36 @@ def readings(documents: tuple[Decoded, ...], unknowns: tuple[Unknown, ...]) -> l
     return result + abstract
 
 
+def paired_readings(new: FoundPolicy, old: FoundPolicy | None = None) -> list[Reading] | str:
+    """The readings `new` (compared with `old`, when given) must hold under, exact ones first,
+    each with the documents `(new,)` or `(new, old)`; or why there is no finite set of them.
+    `old`'s unknowns whose definition differs from `new`'s are renamed `@base` first (unrelated
+    values). The one way both the workflow and the single commands read a template's policy:
+    a FAIL under an exact reading is real; a FAIL only under an abstract one is undecided
+    (`pattern_undecided`); a PASS under every reading is a proof."""
+    if old is not None:
+        old = rename_changed(old, new)
+    documents = (new.document,) if old is None else (new.document, old.document)
+    return readings(documents, new.unknowns + (old.unknowns if old is not None else ()))
+
+
+def where(way: Reading) -> str:
+    """The values a reading gives (`(where `Bucket` = `*`)`), said beside a finding; "" when
+    it gives none."""
+    values = ", ".join(f"`{name}` = `{value}`" for name, value in way.assignment)
+    return f" (where {values})" if values else ""
+
+
+def pattern_undecided(check: str, unknowns: tuple[Unknown, ...]) -> str:
+    """Why a check that holds under every exact reading but not the abstract one is
+    undecided."""
+    names = ", ".join(dict.fromkeys(f"`{u.name}`" for u in unknowns if u.may_be_pattern))
+    return (
+        f"`{check}` could not be decided: it holds for every value of {names} without "
+        "wildcards, but a value with `*` or `?` (read as a wildcard) may change the answer"
+    )
+
+
 def _is_equality(position: str) -> bool:
     return position.split("/", 1)[0] in _EQUALITY
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -68,32 +68,57 @@ _STATEMENT_KEYS = (
 
 
 def read_terraform(
-    text: str, filename: str, siblings: Mapping[str, str] | None = None
+    text: str,
+    filename: str,
+    siblings: Mapping[str, str] | None = None,
+    lines: LineIndex | None = None,
 ) -> tuple[FoundPolicy, ...]:
     """The policies of a `.tf` file; InputError (with the line) when it does not parse.
     `siblings`: the other `.tf` and `.tfvars` files of its folder (by path), whose definitions
-    the fingerprints of unknown values take in (a variable declared in `variables.tf`)."""
+    the fingerprints of unknown values take in (a variable declared in `variables.tf`).
+    `lines`: where an offset of `text` is in the file (when `text` was written out from
+    another syntax: `terraform_json`)."""
     tree = _parse(text, filename)
-    file = _File(text, filename, tree)
+    file = _File(text, filename, tree, lines)
+    moves = list(_moves(file))
     for path, sibling in sorted((siblings or {}).items()):
         if path.lower().endswith(".tfvars"):
             file.tfvars.append(path + "\0" + sibling)
         else:
-            file.index.update(
-                {k: v for k, v in _definitions(sibling, path).items() if k not in file.index}
-            )
-    return file.policies()
+            definitions, sibling_moves = _definitions(sibling, path)
+            file.index.update({k: v for k, v in definitions.items() if k not in file.index})
+            moves.extend(sibling_moves)
+    return tuple(_renamed(found, moves) for found in file.policies())
+
+
+def _moves(file: _File) -> Iterator[tuple[str, str]]:
+    """The file's `moved` blocks: (from, to) addresses, as written."""
+    for labels, _, body in blocks(file.body):
+        if labels == ["moved"]:
+            ends = {name: file.source(expression) for name, _, expression in attributes(body)}
+            if "from" in ends and "to" in ends:
+                yield ends["from"].strip(), ends["to"].strip()
+
+
+def _renamed(found: FoundPolicy, moves: list[tuple[str, str]]) -> FoundPolicy:
+    """The policy with the identity it had before a `moved` block renamed its resource or
+    module (Terraform treats the object as the same one)."""
+    for before, after in moves:
+        if found.policy_id.startswith(after + "."):
+            return replace(found, renamed_from=before + found.policy_id[len(after) :])
+    return found
 
 
 @lru_cache(maxsize=256)
-def _definitions(text: str, filename: str) -> dict[str, str]:
-    """The definitions of a sibling file (address -> source text); none when it does not parse
-    (whatever refers to them is then not known to be unchanged)."""
+def _definitions(text: str, filename: str) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """The definitions of a sibling file (address -> source text) and its `moved` blocks; none
+    when it does not parse (whatever refers to them is then not known to be unchanged)."""
     try:
         tree = _parse(text, filename)
     except InputError:
-        return {}
-    return dict(_File(text, filename, tree).index)
+        return {}, ()
+    file = _File(text, filename, tree)
+    return dict(file.index), tuple(_moves(file))
 
 
 def _parse(text: str, filename: str) -> Tree[Token]:
@@ -129,10 +154,12 @@ class _Document:
 
 
 class _File:
-    def __init__(self, text: str, filename: str, tree: Tree[Token]) -> None:
+    def __init__(
+        self, text: str, filename: str, tree: Tree[Token], lines: LineIndex | None = None
+    ) -> None:
         self.text = text
         self.filename = filename
-        self.lines = LineIndex(text)
+        self.lines = lines or LineIndex(text)
         self.body = subtrees(tree)[0]
         self.index: dict[str, str] = {}  # address -> its source text (for fingerprints)
         self.documents: dict[str, _Document] = {}  # aws_iam_policy_document name -> document

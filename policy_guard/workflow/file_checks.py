@@ -29,7 +29,7 @@ from policy_guard.sources import (
 )
 from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX
 from policy_guard.sources.terraform_resources import BOUNDARY_PREFIX
-from policy_guard.workflow.base_versions import UnreadableBase
+from policy_guard.workflow.base_versions import UnreadableBase, pair_policies
 from policy_guard.workflow.baseline import finding_key
 from policy_guard.workflow.config import Config
 from policy_guard.workflow.outcomes import PARSE_ERROR, UNDECIDED
@@ -58,6 +58,7 @@ class FileTask:
     # files the policies' values depend on (a `.tf` file's folder): (path, new, old)
     related: tuple[tuple[str, bytes | None, bytes | None], ...] = ()
     quiet: bool = False  # checked for what its folder changed: not reported when clean
+    removed_policies: tuple[str, ...] = ()  # a policy's task: the identities the change removes
 
 
 @dataclass(frozen=True)
@@ -115,22 +116,27 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         return _report(task, (), (issue,), context)
     old_by_id = {found.policy_id: found for found in old_found}
     earlier = _earlier_policies(task)
+    pairs = pair_policies(old_found, new_found)
     policies, issues = [], []
-    for found in new_found:
+    for found in map(pairs.new_policy, new_found):
+        old_id = found.renamed_from or found.policy_id
+        policy_task = task
+        if found.policy_id in pairs.from_nothing:  # beside removed policies: may be one of them
+            policy_task = replace(task, compare_with_empty=True, removed_policies=pairs.removed)
         if _from_terraform(task, found):
             old_tf: FoundPolicy | str | None = found.base
             if not found.carries_base:
-                old_tf = _old_version(task, found.policy_id, old_by_id, earlier)
-            policy_type, policy_issues = _check_terraform(task, found, old_tf, context)
+                old_tf = _old_version(task, old_id, old_by_id, earlier)
+            policy_type, policy_issues = _check_terraform(policy_task, found, old_tf, context)
             if not (found.attaches or "").startswith(BOUNDARY_PREFIX):  # a limit, not a policy
                 policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
             issues.extend(policy_issues)
             continue
         if found.problem is not None:
-            issues.extend(_problem_issues(task, found, old_by_id.get(found.policy_id), context))
+            issues.extend(_problem_issues(task, found, old_by_id.get(old_id), context))
             continue
-        old = _old_version(task, found.policy_id, old_by_id, earlier)
-        policy_type, policy_issues = _check_policy(task, found, old, context)
+        old = _old_version(task, old_id, old_by_id, earlier)
+        policy_type, policy_issues = _check_policy(policy_task, found, old, context)
         policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
         issues.extend(policy_issues)
     if task.quiet and not issues:
@@ -228,17 +234,13 @@ def _check_policy(
     values when it has some (`sources.template_unknowns`)."""
     if not found.unknowns and (not isinstance(old, FoundPolicy) or not old.unknowns):
         return _check_one_reading(task, found, old, context)
-    from policy_guard.sources.template_unknowns import readings, rename_changed
+    from policy_guard.sources.template_unknowns import paired_readings, where
 
     if isinstance(old, str):  # no readable version to compare with: say why, per reading
         base_problem, old = old, None
     else:
         base_problem = None
-    if old is not None:
-        old = rename_changed(old, found)
-    documents = (found.document,) if old is None else (found.document, old.document)
-    unknowns = found.unknowns + (old.unknowns if old is not None else ())
-    ways = readings(documents, unknowns)
+    ways = paired_readings(found, old)
     if isinstance(ways, str):
         location = Location(task.path, found.line)
         problem = f"the policy cannot be decided: {ways}"
@@ -256,9 +258,8 @@ def _check_policy(
         for issue in found_issues:
             if issue.check in decided:
                 continue  # one counterexample per check is enough
-            if way.exact and way.assignment and issue.counterexample is not None:
-                values = ", ".join(f"`{name}` = `{value}`" for name, value in way.assignment)
-                issue = replace(issue, message=f"{issue.message} (where {values})")
+            if way.exact and issue.counterexample is not None:
+                issue = replace(issue, message=issue.message + where(way))
             if way.exact or issue.check in (VALIDATION, PARSE_ERROR, UNDECIDED):
                 issues.append(issue)
                 failing.add(issue.check)
@@ -273,11 +274,9 @@ def _check_policy(
 
 
 def _pattern_undecided(task: FileTask, found: FoundPolicy, issue: Issue) -> Issue:
-    names = ", ".join(f"`{u.name}`" for u in found.unknowns if u.may_be_pattern)
-    problem = (
-        f"`{issue.check}` could not be decided: it holds for every value of {names} without "
-        "wildcards, but a value with `*` or `?` (read as a wildcard) may change the answer"
-    )
+    from policy_guard.sources.template_unknowns import pattern_undecided
+
+    problem = pattern_undecided(issue.check, found.unknowns)
     return Issue(UNDECIDED, Severity.ERROR, problem, issue.location, found.policy_id)
 
 
@@ -354,11 +353,20 @@ def _check_one_reading(
 
 def _base_note(task: FileTask, found: FoundPolicy) -> str | None:
     """What the policy is compared with when it is not its version at the base."""
+    if task.removed_policies:
+        names = ", ".join(f"`{name}`" for name in task.removed_policies[:3])
+        more = " ..." if len(task.removed_policies) > 3 else ""
+        return (
+            f"compared with nothing: the change removes {names}{more} from this file; "
+            "this may be one of them, renamed"
+        )
+    renamed = f"`{found.renamed_from}`, which it renames" if found.renamed_from else None
     unreadable = task.unreadable_base
-    if unreadable is None or not unreadable.covers(found.policy_id):
-        return None
+    if unreadable is None or not unreadable.covers(found.renamed_from or found.policy_id):
+        return None if renamed is None else f"against {renamed}"
     commit = (unreadable.earlier_commit or "")[:12]
-    return f"against {commit}, the last version IAM would accept: not the base's"
+    at = f" of {renamed}" if renamed else ""
+    return f"against {commit}{at}, the last version IAM would accept: not the base's"
 
 
 def _refuses(flag: Flag) -> bool:

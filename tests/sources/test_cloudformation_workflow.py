@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from gitrepo import commit, git, isolated_git, make_repo, write
+from templates import role_template
 
 from policy_guard.workflow.results import RunReport
 from policy_guard.workflow.runner import RunOptions, run
@@ -51,33 +52,20 @@ def template(
         if deny
         else ""
     )
-    return f"""\
-AWSTemplateFormatVersion: "2010-09-09"
+    head = f"""\
 Parameters:
   Bucket:
     Type: String
     Default: {default}
 Conditions:
   IsProd: !Equals [!Ref Bucket, prod]
-Resources:
-  {role}:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: {{Service: lambda.amazonaws.com}}
-            Action: sts:AssumeRole
-      Policies:
-        - PolicyName: app
-          PolicyDocument:
-            Version: "2012-10-17"
-            Statement:
+"""
+    statements = f"""\
               - Effect: Allow
                 Action: [{actions}]
                 Resource: !Sub "arn:aws:s3:::a${{Bucket}}"
-{deny_statement}{extra}"""
+{deny_statement}"""
+    return role_template(role, statements, head=head, more=extra)
 
 
 @pytest.fixture
@@ -106,14 +94,12 @@ def test_a_narrowing_passes(repo: Path) -> None:
     assert report.issues == () and report.exit_code == 0
 
 
-def test_a_renamed_logical_id_is_a_new_policy(repo: Path) -> None:
+def test_a_renamed_logical_id_is_paired_with_its_old_self(repo: Path) -> None:
+    """The same policies under a new logical id: a rename (see
+    tests/workflow/test_renamed_policies.py), not new policies."""
     write(repo, "stacks/app.yaml", template(role="WorkerRole"))
-    assert check(repo).issues == ()  # new policies are accepted by default
     write(repo, ".policy-guard.yaml", "new_files: compare-with-empty\n")
-    report = check(repo)
-    ids = {i.policy_id for i in report.issues}
-    assert "Resources.WorkerRole.Properties.Policies[0].PolicyDocument" in ids
-    assert {i.check for i in report.issues} == {"no-new-access"}
+    assert check(repo).issues == ()
 
 
 def test_a_parameter_whose_default_changes_is_a_value_unrelated_to_the_old_one(

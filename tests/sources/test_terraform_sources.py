@@ -187,14 +187,15 @@ def test_shown_names() -> None:
     assert shown({"a": MARK + "{var.x}"}) == '{"a": "${var.x}"}'
 
 
-def test_terraform_json_is_recognised_and_reported_not_read() -> None:
+def test_terraform_json_is_read_as_terraform() -> None:
+    """(tests/sources/test_terraform_json.py has the rest.)"""
     text = (
         b'{\n  "resource": {\n    "aws_iam_policy": {\n      "app": {\n'
         b'        "policy": "${jsonencode({Statement = []})}"\n      }\n    }\n  }\n}\n'
     )
     (policy,) = read_policies(text, "main.tf.json")
-    assert policy.policy_id == "aws_iam_policy.app" and policy.line == 4
-    assert policy.problem is not None and ".tf.json" in policy.problem
+    assert policy.policy_id == "aws_iam_policy.app.policy" and policy.line == 5
+    assert policy.problem is None and policy.document.value == {"Statement": []}
     assert read_policies(b'{"resource": {}}', "other.json") == ()
 
 
