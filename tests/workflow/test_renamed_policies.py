@@ -94,6 +94,7 @@ def test_a_renamed_logical_id_with_an_unrelated_policy_is_compared_with_nothing(
     write(repo, "stack.yaml", text)
     report = check(repo)
     inline = [i for i in report.issues if i.policy_id == INLINE.format("WorkerRole")]
+    inline = [i for i in inline if i.check != "validation"]  # (PassRole on a bucket: a note)
     assert {i.statement_id for i in inline} == {"Read", "Logs"}
     assert all(i.check == "no-new-access" for i in inline)
     assert "compared with nothing: the change removes" in inline[0].message
@@ -195,7 +196,7 @@ def test_a_renamed_address_without_moved_is_paired_only_when_alike(tf_repo: Path
     write(tf_repo, "main.tf", terraform("svc", '"s3:GetObject", "s3:PutObject"'))
     assert check(tf_repo).issues == ()  # the same document: a rename
     write(tf_repo, "main.tf", terraform("svc", '"kms:Decrypt"'))
-    (issue,) = check(tf_repo).issues
+    (issue,) = [i for i in check(tf_repo).issues if i.check != "validation"]  # (kms on a bucket)
     assert "compared with nothing: the change removes `aws_iam_policy.app.policy`" in issue.message
 
 
