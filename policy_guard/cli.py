@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import NamedTuple, Protocol
 
 from policy_guard import __version__
@@ -171,11 +172,39 @@ def _dispatch(argv: list[str]) -> int:
         command = by_name[argv[0]]
         module = command.load()
         parser = _build_parser(f"policy-guard {command.name}", module, command.summary)
-        return module.run(parser.parse_args(argv[1:]))
+        args = parser.parse_args(argv[1:])
+        with _command_budget(args):
+            return module.run(args)
     workflow = _workflow()
     rest = ["--help" if a == "--help-workflow" else a for a in argv]
     parser = _build_parser("policy-guard", workflow, "check changed IAM policy files")
     return workflow.run(parser.parse_args(rest))
+
+
+@contextmanager
+def _command_budget(args: argparse.Namespace) -> Iterator[None]:
+    """A single command's `--timeout` covers all of it (reading, checking, confirming); past
+    it, the one-line reason names the command's documents and what ran out."""
+    seconds = getattr(args, "timeout", None)
+    if seconds is None:
+        yield
+        return
+    from policy_guard import budget
+    from policy_guard.errors import InputError
+
+    if not seconds > 0:
+        raise InputError(f"`--timeout` must be a positive number of seconds, not `{seconds:g}`")
+    try:
+        with budget.limit(seconds, f"the {seconds:g} s budget (`--timeout`)"):
+            yield
+    except budget.OutOfTime as error:
+        documents = [
+            value.removeprefix("file://")
+            for name, value in vars(args).items()
+            if name.endswith(("policy_document", "resource_policy")) and isinstance(value, str)
+        ]
+        named = f"{', '.join(documents)}: {error}" if documents else str(error)
+        raise budget.OutOfTime(named) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

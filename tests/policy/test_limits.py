@@ -1,0 +1,61 @@
+"""AWS's size limits (`policy.limits`): a policy over its type's limit is flagged with the limit
+by validation, and still checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policy_guard.checks.validation import validate_document
+from policy_guard.cli import main
+from policy_guard.document.read import decode_text
+from policy_guard.policy.limits import LIMITS, measure, over_limit
+
+
+def identity(resources: int) -> dict[str, object]:
+    arns = [f"arn:aws:s3:::bucket-{i:05d}/*" for i in range(resources)]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": arns}],
+    }
+
+
+def test_identity_policies_are_measured_without_whitespace() -> None:
+    document = identity(3)
+    spaced = json.dumps(document, indent=4)
+    assert measure(document, LIMITS["managed"]) == len("".join(spaced.split()))
+
+
+def test_the_table_holds_iams_identity_limits() -> None:
+    assert LIMITS["managed"].size == 6_144
+    assert (LIMITS["inline-user"].size, LIMITS["inline-group"].size) == (2_048, 5_120)
+    assert LIMITS["inline-role"].size == 10_240
+    assert LIMITS["AWS::S3::Bucket"].size == 20_480
+
+
+@pytest.mark.parametrize(("count", "flagged"), [(150, False), (400, True)])
+def test_validation_flags_a_policy_over_the_managed_policy_limit(count: int, flagged: bool) -> None:
+    document = decode_text(json.dumps(identity(count)), "big.json")
+    codes = [f.issue_code for f in validate_document(document).findings]
+    assert ("POLICY_SIZE_EXCEEDS_LIMIT" in codes) is flagged
+    assert (over_limit(identity(count), "managed") is not None) is flagged
+    if flagged:
+        finding = next(
+            f
+            for f in validate_document(document).findings
+            if f.issue_code == "POLICY_SIZE_EXCEEDS_LIMIT"
+        )
+        assert "6,144 AWS allows in a managed policy" in finding.details
+
+
+def test_an_oversized_policy_is_still_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A warning, not a refusal: the access check still answers (FAIL: it grants s3:GetObject)."""
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(identity(400)), encoding="utf-8")
+    access = '{"actions": ["s3:GetObject"]}'
+    code = main(["check-access-not-granted", "--policy-document", str(path), "--access", access])
+    assert code == 1, capsys.readouterr()
