@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, NoReturn, Protocol
 
 from policy_guard import __version__
 from policy_guard.errors import PolicyGuardError
@@ -155,7 +155,16 @@ def _top_level_help() -> str:
 
 
 def _build_parser(prog: str, module: CommandModule, summary: str) -> argparse.ArgumentParser:
+    """The command's parser; a bad argument is a one-line input error (exit 2), not a usage
+    dump (a command may set its own wording)."""
     parser = argparse.ArgumentParser(prog=prog, description=summary)
+
+    def argument_error(message: str) -> NoReturn:
+        from policy_guard.errors import InputError
+
+        raise InputError(f"{message} (see `{prog} --help`)")
+
+    parser.error = argument_error  # type: ignore[method-assign]
     module.add_arguments(parser)
     return parser
 
