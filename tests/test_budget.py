@@ -3,10 +3,12 @@ main-thread backstop, nested budgets, and the messages that name what ran out.""
 
 from __future__ import annotations
 
+import itertools
 import signal
 import time
 
 import pytest
+from pysmt.typing import INT
 
 from policy_guard import budget
 from policy_guard.encode.solver import Session
@@ -72,4 +74,19 @@ def test_a_solver_query_gets_what_is_left_and_is_refused_once_it_is_spent(solver
         with pytest.raises(budget.OutOfTime, match="the test budget ran out while solving"):
             session.check_time()
         with pytest.raises(budget.OutOfTime, match="the test budget ran out while solving"):
+            session.satisfiable()
+
+
+def test_z3_past_its_memory_cap_is_undecided_saying_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policy_guard.encode import solver as solver_module
+    from policy_guard.errors import UndecidedError
+
+    monkeypatch.setattr(solver_module, "SOLVER_MEMORY_MB", 1)  # below what z3 itself takes
+    with Session("z3") as session:
+        manager = session.manager
+        xs = [manager.Symbol(f"x{i}", INT) for i in range(60)]
+        for a, b in itertools.pairwise(xs):
+            session.add(manager.LT(a, b))
+        session.add(manager.Equals(manager.Plus(xs), manager.Int(123_457)))
+        with pytest.raises(UndecidedError, match=r"reached its memory limit \(1 MB\)"):
             session.satisfiable()

@@ -31,6 +31,9 @@ from policy_guard import budget
 from policy_guard.errors import UndecidedError
 
 SOLVERS = ("z3", "cvc5")
+SOLVER_MEMORY_MB = 2048
+"""z3's memory cap per solver (`max_memory`): past it the query answers unknown, undecided
+saying so. cvc5 has no memory option; its time limit bounds it."""
 
 
 def _solver_class(name: str) -> Any:
@@ -88,6 +91,7 @@ class Session:
             # (SageMakerStudioProjectUserRolePolicy v62->v63: 4 s, 1.5 s with this). Only the
             # model chosen changes, never an answer.
             solver.z3.set("phase_selection", 0)
+            solver.z3.set("max_memory", SOLVER_MEMORY_MB)
         return solver
 
     def __exit__(
@@ -168,9 +172,23 @@ class Session:
             left = self._left()
             if left is not None and left <= 0.05 * (self.timeout or 1.0):
                 raise self._timed_out() from None
+            if "memory" in self._reason_unknown():
+                raise UndecidedError(
+                    f"the solver `{self.solver_name}` reached its memory limit "
+                    f"({SOLVER_MEMORY_MB:,} MB)"
+                ) from None
             raise UndecidedError(f"the solver `{self.solver_name}` answered `unknown`") from None
         except PysmtException as error:
             raise UndecidedError(f"the solver `{self.solver_name}` failed: {error}") from None
+
+    def _reason_unknown(self) -> str:
+        """z3's reason for its last `unknown` (empty for cvc5 or when it gives none)."""
+        if self.solver_name != "z3":
+            return ""
+        try:
+            return str(self._active.z3.reason_unknown())
+        except Exception:  # only a message is at stake
+            return ""
 
     def simplify(self, formula: FNode) -> FNode:
         """pySMT's simplifier of this session's environment (`FNode.simplify` would use the
