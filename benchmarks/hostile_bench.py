@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from common import REPO, arguments, policy_guard_command, table
 
@@ -56,10 +57,60 @@ def run_one(hostile: Hostile, folder: Path, budget: float) -> tuple[str, float, 
     return outcome, elapsed, usage.ru_maxrss
 
 
+def _one_check() -> None:
+    """One small check, in-process: what a per-check worker would run."""
+    from policy_guard.checks.no_new_access import check_no_new_access
+    from policy_guard.document.read import decode_file
+    from policy_guard.policy.parse import load_policy
+
+    old = load_policy(decode_file(GOOD_JSON, "old.json"))
+    new = load_policy(decode_file(GOOD_JSON.replace(b"s3:GetObject", b"s3:Get*"), "new.json"))
+    check_no_new_access(old, new)
+
+
+def isolation_cost(repeat: int) -> list[list[str]]:
+    """The same small check under the cooperative budget, and in a worker process per check
+    (forked after the imports, or spawned): what a killable worker would add to each file."""
+    import multiprocessing
+    import statistics
+
+    from policy_guard import budget
+
+    _one_check()  # imports, caches
+
+    def cooperative() -> None:
+        with budget.limit(30, "the budget"):
+            _one_check()
+
+    def worker(method: str) -> None:
+        process: Any = multiprocessing.get_context(method).Process(  # type: ignore[attr-defined]
+            target=_one_check
+        )
+        process.start()
+        process.join()
+
+    rows = []
+    for name, work in (
+        ("cooperative (in-process)", cooperative),
+        ("a forked worker per check", lambda: worker("fork")),
+        ("a spawned worker per check", lambda: worker("spawn")),
+    ):
+        runs = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            work()
+            runs.append(time.perf_counter() - started)
+        rows.append([name, f"{statistics.median(runs) * 1000:.0f} ms"])
+    return rows
+
+
 def main() -> None:
     parser = arguments(__doc__ or "", "one input per class")
     parser.add_argument("--slow", action="store_true", help="include the heaviest inputs")
     parser.add_argument("--budget", type=float, default=30.0, help="--timeout per input")
+    parser.add_argument(
+        "--isolation", action="store_true", help="also time a small check per worker process"
+    )
     args = parser.parse_args()
     chosen: list[Hostile] = []
     seen: set[str] = set()
@@ -106,6 +157,9 @@ def main() -> None:
     print(
         f"realistic inputs not decided: {len(undecided_realistic)} {' '.join(undecided_realistic)}"
     )
+    if args.isolation:
+        print("one small check (median of 5), how its budget is enforced:")
+        print(table(["enforcement", "wall"], isolation_cost(5)))
 
 
 if __name__ == "__main__":
