@@ -837,8 +837,8 @@ def _check_size(policy: Policy) -> Iterator[Finding]:
         size, limit = over
         yield _finding(
             "POLICY_SIZE_EXCEEDS_LIMIT",
-            f"the policy is {size:,} {limit.unit}: more than the {limit.size:,} AWS allows in "
-            f"{limit.kind}; split it",
+            f"the policy is over {limit.size:,} {limit.unit} (at least {size:,}), the most "
+            f"AWS allows in {limit.kind}; split it",
             (),
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from policy_guard.document.read import decode_text
 from policy_guard.policy.limits import LIMITS, measure, over_limit
 
 
-def identity(resources: int) -> dict[str, object]:
+def identity(resources: int) -> dict[str, Any]:
     arns = [f"arn:aws:s3:::bucket-{i:05d}/*" for i in range(resources)]
     return {
         "Version": "2012-10-17",
@@ -24,8 +25,20 @@ def identity(resources: int) -> dict[str, object]:
 
 def test_identity_policies_are_measured_without_whitespace() -> None:
     document = identity(3)
+    document["Statement"][0]["Condition"] = {"StringEquals": {"aws:username": "a b"}}
     spaced = json.dumps(document, indent=4)
     assert measure(document, LIMITS["managed"]) == len("".join(spaced.split()))
+    assert measure(document, LIMITS["AWS::S3::Bucket"]) == len(
+        json.dumps(document, separators=(",", ":"))
+    )
+
+
+def test_measuring_stops_past_the_limit() -> None:
+    """YAML aliases can repeat one large string: the count stops, it is not written out."""
+    big = "x" * 1_000_000
+    document = {"Version": "2012-10-17", "Statement": [big] * 2_000}
+    size = measure(document, LIMITS["managed"], stop=6_144)
+    assert 6_144 < size < 2_100_000
 
 
 def test_the_table_holds_iams_identity_limits() -> None:
@@ -47,7 +60,8 @@ def test_validation_flags_a_policy_over_the_managed_policy_limit(count: int, fla
             for f in validate_document(document).findings
             if f.issue_code == "POLICY_SIZE_EXCEEDS_LIMIT"
         )
-        assert "6,144 AWS allows in a managed policy" in finding.details
+        assert "over 6,144 characters without whitespace" in finding.details
+        assert "the most AWS allows in a managed policy" in finding.details
 
 
 def test_an_oversized_policy_is_still_checked(
