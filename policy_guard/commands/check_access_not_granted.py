@@ -16,6 +16,7 @@ from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,
     print_result,
+    time_limit,
 )
 from policy_guard.commands.documents import (
     add_policy_type_argument,
@@ -99,5 +100,6 @@ def run(args: argparse.Namespace) -> int:
     options = engine_options(args)
     access = parse_access(args.access)
     policy = read_checkable_policy_argument(args.policy_document, policy_type_from(args))
-    result = check_access_not_granted(policy, access, options)
+    with time_limit(options.timeout):
+        result = check_access_not_granted(policy, access, options)
     return print_result(args, result, policy)

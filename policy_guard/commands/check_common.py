@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import AbstractContextManager
 from typing import NoReturn
 
+from policy_guard import budget
 from policy_guard.checks.common import EngineOptions
 from policy_guard.checks.results import CheckResult, Outcome
 from policy_guard.commands.documents import add_output_argument, add_timeout_argument
@@ -47,6 +49,13 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
     if timeout is not None and not timeout > 0:
         raise InputError(f"`--timeout` must be a positive number of seconds, not `{timeout:g}`")
     return EngineOptions(solver=args.solver, timeout=timeout)
+
+
+def time_limit(seconds: float | None) -> AbstractContextManager[None]:
+    """The check's own part of the budget (`policy_guard.budget`): within the command's
+    `--timeout`, which the CLI applies to all of it, reading included, this adds nothing
+    unless called outside the CLI."""
+    return budget.limit(seconds, f"the {seconds:g} s budget (`--timeout`)" if seconds else "")
 
 
 def print_result(args: argparse.Namespace, result: CheckResult, policy: Policy) -> int:

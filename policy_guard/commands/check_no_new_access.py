@@ -12,6 +12,7 @@ from policy_guard.commands.check_common import (
     add_common_arguments,
     engine_options,
     print_result,
+    time_limit,
 )
 from policy_guard.commands.documents import (
     add_policy_type_argument,
@@ -56,5 +57,6 @@ def run(args: argparse.Namespace) -> int:
     existing, new = load_pair(
         args.existing_policy_document, args.new_policy_document, policy_type_from(args)
     )
-    result = check_no_new_access(existing, new, options)
+    with time_limit(options.timeout):
+        result = check_no_new_access(existing, new, options)
     return print_result(args, result, new)
