@@ -199,21 +199,23 @@ def _command_budget(args: argparse.Namespace) -> Iterator[None]:
         yield
         return
     from policy_guard import budget
-    from policy_guard.errors import InputError
+    from policy_guard.errors import InputError, UndecidedError
 
     if not seconds > 0:
         raise InputError(f"`--timeout` must be a positive number of seconds, not `{seconds:g}`")
     try:
         with budget.limit(seconds, f"the {seconds:g} s budget (`--timeout`)"):
             yield
-    except budget.OutOfTime as error:
+    except UndecidedError as error:  # a budget, or a limit of the engine: name the documents
         documents = [
             value.removeprefix("file://")
             for name, value in vars(args).items()
             if name.endswith(("policy_document", "resource_policy")) and isinstance(value, str)
         ]
-        named = f"{', '.join(documents)}: {error}" if documents else str(error)
-        raise budget.OutOfTime(named) from None
+        if not documents or any(d in str(error) for d in documents):
+            raise
+        kind = budget.OutOfTime if isinstance(error, budget.OutOfTime) else UndecidedError
+        raise kind(f"{', '.join(documents)}: {error}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

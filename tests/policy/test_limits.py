@@ -85,3 +85,20 @@ def test_a_run_of_stars_is_one_wildcard_to_the_matcher_and_the_engine() -> None:
     resource = compile_pattern("arn:aws:s3:::b/**?**x", Kind.RESOURCE)
     assert resource.tokens == compile_pattern("arn:aws:s3:::b/*?*x", Kind.RESOURCE).tokens
     assert resource.matches("arn:aws:s3:::b/zx") and not resource.matches("arn:aws:s3:::b/x")
+
+
+def test_the_engine_refuses_a_question_past_its_size_before_building_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Undecided at once, naming the file and the limit: 25,000 ARNs (AWS stores no such
+    policy) took the engine past its budget and 1.6 GB at 80,000."""
+    from policy_guard.checks.common import ENGINE_ENTRIES_LIMIT
+
+    old, path = tmp_path / "old.json", tmp_path / "huge.json"
+    old.write_text(json.dumps(identity(1)), encoding="utf-8")
+    path.write_text(json.dumps(identity(25_000)), encoding="utf-8")
+    code = main(["check-no-new-access", "--existing-policy-document", str(old),
+                 "--new-policy-document", str(path)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and str(path) in err
+    assert f"more than the {ENGINE_ENTRIES_LIMIT:,} the engine takes" in err
