@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import NamedTuple, NoReturn, Protocol
 
 from policy_guard import __version__
 from policy_guard.errors import PolicyGuardError
@@ -154,7 +155,16 @@ def _top_level_help() -> str:
 
 
 def _build_parser(prog: str, module: CommandModule, summary: str) -> argparse.ArgumentParser:
+    """The command's parser; a bad argument is a one-line input error (exit 2), not a usage
+    dump (a command may set its own wording)."""
     parser = argparse.ArgumentParser(prog=prog, description=summary)
+
+    def argument_error(message: str) -> NoReturn:
+        from policy_guard.errors import InputError
+
+        raise InputError(f"{message} (see `{prog} --help`)")
+
+    parser.error = argument_error  # type: ignore[method-assign]
     module.add_arguments(parser)
     return parser
 
@@ -171,11 +181,41 @@ def _dispatch(argv: list[str]) -> int:
         command = by_name[argv[0]]
         module = command.load()
         parser = _build_parser(f"policy-guard {command.name}", module, command.summary)
-        return module.run(parser.parse_args(argv[1:]))
+        args = parser.parse_args(argv[1:])
+        with _command_budget(args):
+            return module.run(args)
     workflow = _workflow()
     rest = ["--help" if a == "--help-workflow" else a for a in argv]
     parser = _build_parser("policy-guard", workflow, "check changed IAM policy files")
     return workflow.run(parser.parse_args(rest))
+
+
+@contextmanager
+def _command_budget(args: argparse.Namespace) -> Iterator[None]:
+    """A single command's `--timeout` covers all of it (reading, checking, confirming); past
+    it, the one-line reason names the command's documents and what ran out."""
+    seconds = getattr(args, "timeout", None)
+    if seconds is None:
+        yield
+        return
+    from policy_guard import budget
+    from policy_guard.errors import InputError, UndecidedError
+
+    if not seconds > 0:
+        raise InputError(f"`--timeout` must be a positive number of seconds, not `{seconds:g}`")
+    try:
+        with budget.limit(seconds, f"the {seconds:g} s budget (`--timeout`)"):
+            yield
+    except UndecidedError as error:  # a budget, or a limit of the engine: name the documents
+        documents = [
+            value.removeprefix("file://")
+            for name, value in vars(args).items()
+            if name.endswith(("policy_document", "resource_policy")) and isinstance(value, str)
+        ]
+        if not documents or any(d in str(error) for d in documents):
+            raise
+        kind = budget.OutOfTime if isinstance(error, budget.OutOfTime) else UndecidedError
+        raise kind(f"{', '.join(documents)}: {error}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

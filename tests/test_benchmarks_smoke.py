@@ -82,6 +82,17 @@ def test_wildcard_bench_decides_both_examples() -> None:
     assert exits == ["1", "1"]  # denied; FAIL: answered, not refused (exit 2)
 
 
+def test_hostile_bench_prints_every_class_without_crash_or_hang() -> None:
+    out = _quick("hostile_bench.py")
+    assert "hostile catalogue: 8 inputs" in out
+    assert "crashes or hangs: 0" in out and "realistic inputs not decided: 0" in out
+
+
+def test_parallel_hook_bench_prints_the_speed_up() -> None:
+    out = _quick("parallel_hook_bench.py")
+    assert "hook on 40 changed policies" in out and "speed-up of --jobs 2:" in out
+
+
 def test_variables_campaign_prints_its_figures() -> None:
     out = _quick("variables_campaign.py")
     assert "pairs 6 (seed" in out and "undecided" in out

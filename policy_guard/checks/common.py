@@ -87,6 +87,7 @@ def analysis_for(
     the action space query slicing built, reused under the default partition budget."""
     from policy_guard.encode.analysis import Analysis
 
+    _within_engine_size(policies)
     principal = any(p.policy_type is PolicyType.RESOURCE for p in policies)
     reuse = actions if options.max_partition_states is None else None
     return Analysis(
@@ -97,6 +98,26 @@ def analysis_for(
         extra_resources=access.resources,
         action_space=reuse,
     )
+
+
+ENGINE_ENTRIES_LIMIT = 20_000
+"""Action and Resource entries the engine takes in one question, checked before anything is
+built: AWS's largest policy (a KMS key policy, 32 KB) holds about a thousand, and a policy of
+80,000 ARNs took the engine past its budget and 1.6 GB."""
+
+
+def _within_engine_size(policies: Sequence[Policy]) -> None:
+    entries = sum(
+        len(s.actions or s.not_actions or ()) + len(s.resources or s.not_resources or ())
+        for p in policies
+        for s in p.statements
+    )
+    if entries > ENGINE_ENTRIES_LIMIT:
+        raise UndecidedError(
+            f"the policies hold {entries:,} Action and Resource entries, more than the "
+            f"{ENGINE_ENTRIES_LIMIT:,} the engine takes (bounded memory; AWS accepts no policy "
+            "of this size)"
+        )
 
 
 def allow_statements(policy: Policy) -> list[tuple[Policy, Statement]]:

@@ -26,12 +26,13 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
+from policy_guard import budget
 from policy_guard.checks import validation_resources
 from policy_guard.checks.results import Flag
 from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.values import Decoded, Path
-from policy_guard.policy import catalogue
+from policy_guard.policy import catalogue, limits
 from policy_guard.policy.arns import ACCOUNT_ID, PrincipalKind
 from policy_guard.policy.findings import Finding, FindingType
 from policy_guard.policy.globs import Kind, compile_pattern
@@ -184,6 +185,8 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("EMPTY_VARIABLE", _E, "error-empty-variable"),
     IssueCode("UNSUPPORTED_SPACE_IN_VARIABLE", _E, "error-unsupported-space-in-variable"),
     IssueCode("MISSING_QUOTE_IN_VARIABLE", _E, "error-missing-quote-in-variable"),
+    # Size (`policy.limits`): IAM refuses to store it, yet what it grants is still checked.
+    IssueCode("POLICY_SIZE_EXCEEDS_LIMIT", _W, None),
 )
 _ISSUES_BY_CODE = MappingProxyType({issue.code: issue for issue in ISSUES})
 
@@ -367,7 +370,9 @@ def _did_you_mean(suggestion: str | None) -> str:
     return f"; did you mean `{suggestion}`?" if suggestion else ""
 
 
-def _action(value: Value) -> Iterator[Finding]:
+def _action(value: Value, suggest: bool = True) -> Iterator[Finding]:
+    """The findings about one Action entry; `suggest`: look for a "did you mean" (a spelling
+    search over the service's actions, the costly part)."""
 
     text = value.text
     if text == "*" or _has_variable(text):
@@ -404,7 +409,7 @@ def _action(value: Value) -> Iterator[Finding]:
                 value.path,
             )
     elif not catalogue.action_exists(text):
-        hint = _did_you_mean(catalogue.closest_action(text))
+        hint = _did_you_mean(catalogue.closest_action(text) if suggest else None)
         yield _finding(
             "INVALID_ACTION",
             f"`{text}` is not an action of `{service.lower()}` {where}{hint}",
@@ -433,10 +438,19 @@ def _retired(text: str, service: str, name: str) -> str | None:
     return None
 
 
+SUGGESTIONS_LIMIT = 50
+"""Unknown actions per policy that get a "did you mean": each is a spelling search, and a
+policy of 10,000 made-up actions took minutes of them."""
+
+
 def _check_actions(policy: Policy) -> Iterator[Finding]:
+    suggested = 0
     for statement in policy.statements:
         for value in statement.actions or statement.not_actions or ():
-            yield from _action(value)
+            budget.check("validating")
+            for finding in _action(value, suggest=suggested < SUGGESTIONS_LIMIT):
+                suggested += "is not an action of" in finding.details
+                yield finding
 
 
 PASS_ROLE = "iam:PassRole"
@@ -823,7 +837,21 @@ class ElementCheck(NamedTuple):
     run: Callable[[Policy], Iterator[Finding]]
 
 
+def _check_size(policy: Policy) -> Iterator[Finding]:
+    key = limits.RESOURCE if policy.policy_type is PolicyType.RESOURCE else limits.IDENTITY
+    over = limits.over_limit(policy.document.value, key)
+    if over is not None:
+        size, limit = over
+        yield _finding(
+            "POLICY_SIZE_EXCEEDS_LIMIT",
+            f"the policy is over {limit.size:,} {limit.unit} (at least {size:,}), the most "
+            f"AWS allows in {limit.kind}; split it",
+            (),
+        )
+
+
 ELEMENT_CHECKS: tuple[ElementCheck, ...] = (
+    ElementCheck("size", "the policy fits AWS's size limit for its type", _check_size),
     ElementCheck("version", "the Version element is present and a known version", _check_version),
     ElementCheck("sids", "Sids are unique and well formed", _check_sids),
     ElementCheck(

@@ -6,18 +6,15 @@ Exit codes: 0 PASS, 1 FAIL; the CLI boundary makes 2 of InputError/UndecidedErro
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
+from contextlib import AbstractContextManager
 from typing import NoReturn
 
+from policy_guard import budget
 from policy_guard.checks.common import EngineOptions
 from policy_guard.checks.results import CheckResult, Outcome
-from policy_guard.commands.documents import add_output_argument
-from policy_guard.errors import InputError, UndecidedError
+from policy_guard.commands.documents import add_output_argument, add_timeout_argument
+from policy_guard.errors import InputError
 from policy_guard.policy.model import Policy
 from policy_guard.report.check_result import FORMATTERS
 
@@ -44,12 +41,7 @@ def add_common_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--solver", choices=SOLVER_CHOICES, default="z3", help="SMT back end (default: z3)"
     )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help="give up (exit 2) after this many seconds (default: no limit)",
-    )
+    add_timeout_argument(parser)
 
 
 def engine_options(args: argparse.Namespace) -> EngineOptions:
@@ -59,29 +51,11 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
     return EngineOptions(solver=args.solver, timeout=timeout)
 
 
-@contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """A wall-clock guard around a whole check (parsing patterns included), besides the
-    solver's own per-query limit: past `seconds`, UndecidedError "timed out after N s".
-
-    Uses a real-time interval timer, so only on POSIX and in the main thread; elsewhere the
-    engine's own limits apply alone. The previous handler and timer are restored on exit.
-    """
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if seconds is None or not usable:
-        yield
-        return
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise UndecidedError(f"timed out after {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def time_limit(seconds: float | None) -> AbstractContextManager[None]:
+    """The check's own part of the budget (`policy_guard.budget`): within the command's
+    `--timeout`, which the CLI applies to all of it, reading included, this adds nothing
+    unless called outside the CLI."""
+    return budget.limit(seconds, f"the {seconds:g} s budget (`--timeout`)" if seconds else "")
 
 
 def print_result(args: argparse.Namespace, result: CheckResult, policy: Policy) -> int:

@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import replace
 
+from policy_guard.budget import DEFAULT_TIMEOUT
 from policy_guard.document.read import decode_text, read_document
 from policy_guard.document.values import Decoded
 from policy_guard.errors import InputError, UndecidedError
@@ -179,6 +180,18 @@ def add_policy_type_argument(parser: argparse.ArgumentParser) -> None:
 def policy_type_from(args: argparse.Namespace) -> PolicyType | None:
     value = getattr(args, "policy_type", None)
     return PolicyType(value) if value else None
+
+
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """--timeout: the command's whole budget (`policy_guard.budget`; the CLI applies it)."""
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="give up (undecided, exit 2) after this many seconds, reading the files included "
+        f"(default: {DEFAULT_TIMEOUT:g})",
+    )
 
 
 def add_output_argument(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ from typing import NoReturn
 from policy_guard.commands.documents import (
     add_output_argument,
     add_policy_type_argument,
+    add_timeout_argument,
     policy_type_from,
     read_policy_argument,
 )
@@ -70,6 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_policy_type_argument(parser)
     add_output_argument(parser)
+    add_timeout_argument(parser)
 
 
 def _load(args: argparse.Namespace) -> tuple[Policy, Policy | None]:

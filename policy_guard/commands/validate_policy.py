@@ -13,6 +13,7 @@ from policy_guard.checks.validation import validate_document
 from policy_guard.commands.documents import (
     add_output_argument,
     add_policy_type_argument,
+    add_timeout_argument,
     policy_type_from,
     read_document_argument,
 )
@@ -28,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_policy_type_argument(parser)
     add_output_argument(parser)
+    add_timeout_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

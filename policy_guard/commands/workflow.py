@@ -16,6 +16,7 @@ from typing import TextIO
 from policy_guard.report import FORMATS, emit
 from policy_guard.report.text import should_color
 from policy_guard.workflow import runner
+from policy_guard.workflow.config import DEFAULT_FILE_TIMEOUT, DEFAULT_RUN_TIMEOUT
 from policy_guard.workflow.runner import RunOptions
 
 
@@ -70,6 +71,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="check files in N processes for large sweeps (default: CPUs)",
     )
     parser.add_argument(
+        "--file-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds each file may take, all its checks (default: the configuration's "
+        f"`file_timeout`, else {DEFAULT_FILE_TIMEOUT:g}); past it, the file is undecided",
+    )
+    parser.add_argument(
+        "--run-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds the whole run may take (default: the configuration's `run_timeout`, "
+        f"else {DEFAULT_RUN_TIMEOUT:g}); files not checked by then are undecided",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="report findings but exit 0 (something not checked still exits 2)",
@@ -79,6 +94,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress bar (it is shown only on a terminal, outside CI)",
     )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a positive number of seconds")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -102,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         report_only=args.report_only,
         baseline=args.baseline,
+        file_timeout=args.file_timeout,
+        run_timeout=args.run_timeout,
     )
     bar = None if args.no_progress else _ProgressBar.on(sys.stderr, environ)
     try:

@@ -17,6 +17,8 @@ _WHITESPACE = " \t\n\r"
 _SPACES = re.compile(r"[ \t\n\r]*")
 _scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009  (untyped in typeshed)
 _CONSTANTS = {"true": True, "false": False, "null": None}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_DIGITS = 1000  # Python refuses to convert more than 4,300; no policy needs a tenth of that
 
 
 class _JsonParser:
@@ -57,9 +59,13 @@ class _JsonParser:
     def string(self, i: int) -> tuple[str, int]:
         try:
             text, end = _scanstring(self.text, i + 1, True)
-            return str(text), int(end)
         except json.JSONDecodeError as error:
             raise self.fail(error.pos, error.msg) from None
+        lone = _SURROGATE.search(text)
+        if lone is not None:  # `\ud800` alone encodes no character: nothing can print it
+            code = f"\\u{ord(lone.group()):04x}"
+            raise self.fail(i, f"`{code}` is half of a UTF-16 pair, not a character")
+        return str(text), int(end)
 
     def value(self, i: int, path: Path) -> tuple[Any, int]:
         if i >= len(self.text):
@@ -81,6 +87,8 @@ class _JsonParser:
                 integer, fraction, exponent = match.groups()
                 if fraction or exponent:
                     result = float(integer + (fraction or "") + (exponent or ""))
+                elif len(integer) > MAX_DIGITS:
+                    raise self.fail(i, f"a number of {len(integer):,} digits is too long")
                 else:
                     result = int(integer)
                 i = match.end()

@@ -112,14 +112,23 @@ class _YamlConverter:
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
         value = self.loader.construct_object(node, deep=True)
-        if hasattr(value, "isoformat"):
-            return str(node.value)  # keep dates as written; IAM compares text
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            return str(node.value)  # dates, `!!binary`: kept as written; IAM compares text
         return value
 
 
 def decode_yaml(text: str, filename: str) -> Decoded:
     """Decode one YAML document safely; raise InputError naming the file and line."""
-    loader = _SafeTaggedLoader(text)
+    loader: _SafeTaggedLoader
+    try:
+        loader = _SafeTaggedLoader(text)
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow (checked first)
+        raise InputError(
+            f"invalid YAML: the character U+{error.character:04X} is not allowed in YAML",
+            filename=filename,
+            line=text.count("\n", 0, error.position) + 1,
+            column=error.position - text.rfind("\n", 0, error.position),
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -27,9 +27,13 @@ from pysmt.fnode import FNode
 from pysmt.formula import FormulaManager
 from pysmt.logics import QF_LIA, get_closer_logic
 
+from policy_guard import budget
 from policy_guard.errors import UndecidedError
 
 SOLVERS = ("z3", "cvc5")
+SOLVER_MEMORY_MB = 2048
+"""z3's memory cap per solver (`max_memory`): past it the query answers unknown, undecided
+saying so. cvc5 has no memory option; its time limit bounds it."""
 
 
 def _solver_class(name: str) -> Any:
@@ -87,6 +91,7 @@ class Session:
             # (SageMakerStudioProjectUserRolePolicy v62->v63: 4 s, 1.5 s with this). Only the
             # model chosen changes, never an answer.
             solver.z3.set("phase_selection", 0)
+            solver.z3.set("max_memory", SOLVER_MEMORY_MB)
         return solver
 
     def __exit__(
@@ -110,19 +115,34 @@ class Session:
         return self._solver
 
     def check_time(self) -> None:
-        """Raise UndecidedError once the analysis has used up its budget (also between queries)."""
+        """Raise UndecidedError once the analysis has used up its budget, or the budget in
+        force (`policy_guard.budget`) is spent (also between queries)."""
+        budget.check("solving")
         if self.timeout is not None and time.monotonic() - self._started >= self.timeout:
-            raise UndecidedError(self._timed_out())
+            raise self._timed_out()
 
-    def _timed_out(self) -> str:
-        return f"timed out after {self.timeout:g} s"
+    def _timed_out(self) -> UndecidedError:
+        """Out of time: the budget in force when it is spent (it names itself), else this
+        analysis's own timeout."""
+        shared = budget.current()
+        if shared is not None and shared.left() <= 0:
+            return budget.OutOfTime(budget.expired_message(shared, "solving"))
+        return UndecidedError(f"timed out after {self.timeout:g} s")
+
+    def _left(self) -> float | None:
+        """Seconds the next query may use: what is left of this analysis's own timeout and of
+        the budget in force, whichever is less; None: no limit."""
+        own = None if self.timeout is None else self.timeout - (time.monotonic() - self._started)
+        shared = budget.remaining()
+        known = [left for left in (own, shared) if left is not None]
+        return min(known) if known else None
 
     def _limit_query(self) -> None:
-        if self.timeout is None:
+        left = self._left()
+        if left is None:
             return
-        left = self.timeout - (time.monotonic() - self._started)
         if left <= 0:
-            raise UndecidedError(self._timed_out())
+            raise self._timed_out()
         milliseconds = max(1, int(left * 1000))
         if self.solver_name == "z3":
             self._active.z3.set("timeout", milliseconds)
@@ -149,11 +169,26 @@ class Session:
         try:
             return bool(self._active.solve())
         except SolverReturnedUnknownResultError:
-            if self.timeout is not None and time.monotonic() - self._started >= self.timeout * 0.95:
-                raise UndecidedError(self._timed_out()) from None
+            left = self._left()
+            if left is not None and left <= 0.05 * (self.timeout or 1.0):
+                raise self._timed_out() from None
+            if "memory" in self._reason_unknown():
+                raise UndecidedError(
+                    f"the solver `{self.solver_name}` reached its memory limit "
+                    f"({SOLVER_MEMORY_MB:,} MB)"
+                ) from None
             raise UndecidedError(f"the solver `{self.solver_name}` answered `unknown`") from None
         except PysmtException as error:
             raise UndecidedError(f"the solver `{self.solver_name}` failed: {error}") from None
+
+    def _reason_unknown(self) -> str:
+        """z3's reason for its last `unknown` (empty for cvc5 or when it gives none)."""
+        if self.solver_name != "z3":
+            return ""
+        try:
+            return str(self._active.z3.reason_unknown())
+        except Exception:  # only a message is at stake
+            return ""
 
     def simplify(self, formula: FNode) -> FNode:
         """pySMT's simplifier of this session's environment (`FNode.simplify` would use the

@@ -224,10 +224,13 @@ def compile_chunks(chunks: Sequence[Chunk], kind: Kind) -> Glob:
             tokens.append(Wild.ANY_IN_SEGMENT if in_arn_head else Wild.ANY)
             continue
         ends_segment = i + 1 == len(chars) or chars[i + 1][0] == ":"
-        if in_arn_head and not (kind is Kind.RESOURCE and ends_segment):
-            tokens.append(Wild.STAR_IN_SEGMENT)
-        else:
-            tokens.append(Wild.STAR)
+        star = (
+            Wild.STAR_IN_SEGMENT
+            if in_arn_head and not (kind is Kind.RESOURCE and ends_segment)
+            else Wild.STAR
+        )
+        if not (tokens and tokens[-1] is star):  # `**` matches what `*` does: one token
+            tokens.append(star)
     return Glob(tuple(tokens), fold)
 
 

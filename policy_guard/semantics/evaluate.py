@@ -44,6 +44,7 @@ from policy_guard.policy.operators import (
     read_request_value,
 )
 from policy_guard.policy.variables import Part, Text, Variable, fill, split_variables
+from policy_guard.semantics.candidates import INDEX_FROM, StatementIndex, index_statements
 from policy_guard.semantics.request import Request
 
 SOURCE_IDENTITY = "identity"
@@ -375,10 +376,19 @@ def statement_matches(policy: Policy, statement: Statement, request: Request) ->
     return _compile_statement(policy, statement).matches(request)
 
 
+@lru_cache(maxsize=32)
+def _indexed_policy(key: _ByIdentity) -> StatementIndex:
+    return index_statements(key.policy.statements)
+
+
 def _matched(policy: Policy, request: Request, source: str) -> tuple[MatchedStatement, ...]:
+    compiled = _compiled(policy)
+    if len(compiled) >= INDEX_FROM:  # a large policy: only the statements that may match
+        positions = _indexed_policy(_ByIdentity(policy)).candidates(request)
+        compiled = tuple(compiled[i] for i in positions)
     return tuple(
         MatchedStatement(source, s.source.index, s.source.sid, s.source.effect)
-        for s in _compiled(policy)
+        for s in compiled
         if s.matches(request)
     )
 

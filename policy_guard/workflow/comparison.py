@@ -52,11 +52,18 @@ class Change:
 
 
 def read_worktree_file(root: str, path: str) -> bytes | None:
-    """A regular file of the working tree (symbolic links are not followed), or None."""
+    """A regular file of the working tree (symbolic links are not followed), or None. A file
+    reached through a linked folder that leads outside the repository is not read."""
     full = os.path.join(root, path)
     try:
         if not stat.S_ISREG(os.lstat(full).st_mode):
             return None
+        inside = os.path.realpath(root)
+        if os.path.commonpath([os.path.realpath(full), inside]) != inside:
+            raise InputError(
+                "not read: a symbolic link on its path leads outside the repository",
+                filename=path,
+            )
         with open(full, "rb") as handle:
             return handle.read()
     except FileNotFoundError:

@@ -28,6 +28,8 @@ CONFIG_FILE = ".policy-guard.yaml"
 # Terraform `.tf` files
 DEFAULT_INCLUDE = ("**/*.json", "**/*.yaml", "**/*.yml", "**/*.template", "**/*.tf")
 SOLVERS = ("z3", "cvc5")
+DEFAULT_FILE_TIMEOUT = 30.0  # seconds per file, every check (`workflow.budgets`)
+DEFAULT_RUN_TIMEOUT = 300.0  # seconds per run (hook, pull request, `--all`)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Config:
     public_access: tuple[tuple[str, str], ...] = ()  # (path glob, resource type), first wins
     solver: str = "z3"
     timeout: float = 60.0
+    file_timeout: float = DEFAULT_FILE_TIMEOUT
+    run_timeout: float = DEFAULT_RUN_TIMEOUT
     new_files: NewFiles = NewFiles.ACCEPT
     waivers: tuple[Waiver, ...] = ()
     report_only: bool = False
@@ -302,10 +306,13 @@ def _waivers(r: _ConfigReader, value: Any) -> tuple[Waiver, ...]:
     return tuple(result)
 
 
-def _timeout(r: _ConfigReader, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise r.fail(("timeout",), "must be a number of seconds greater than 0")
-    return float(value)
+def _seconds(key: str) -> Callable[[_ConfigReader, Any], float]:
+    def read(r: _ConfigReader, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise r.fail((key,), "must be a number of seconds greater than 0")
+        return float(value)
+
+    return read
 
 
 def _report_only(r: _ConfigReader, value: Any) -> bool:
@@ -327,7 +334,9 @@ _FIELDS: dict[str, Callable[[_ConfigReader, Any], Any]] = {
     ),
     "public_access": _public_access,
     "solver": lambda r, v: r.choice(v, ("solver",), SOLVERS),
-    "timeout": _timeout,
+    "timeout": _seconds("timeout"),
+    "file_timeout": _seconds("file_timeout"),
+    "run_timeout": _seconds("run_timeout"),
     "new_files": lambda r, v: NewFiles(
         r.choice(v, ("new_files",), tuple(n.value for n in NewFiles))
     ),

@@ -186,24 +186,38 @@ class GitRepository:
         return tuple(changes)
 
     def _diff(self, comparison: ComparedSides) -> list[Change]:
-        base = self.repo.commit(comparison.base)
-        other: Any
+        """`git diff --name-status -z -M`: NUL-separated, so a path with a newline or a quote
+        is read whole (GitPython's diff parser splits such a path, and the file went
+        unchecked)."""
+        sides = [str(self.repo.commit(comparison.base).hexsha)]
         if comparison.new_side is NewSide.COMMIT:
-            other = self.repo.commit(comparison.new_commit)
+            sides.append(str(self.repo.commit(comparison.new_commit).hexsha))
         elif comparison.new_side is NewSide.INDEX:
-            other = git.Diffable.INDEX
-        else:
-            other = None  # the working tree
-        result = []
-        for diff in base.diff(other):  # GitPython passes -M: renames are found
-            if diff.deleted_file:
-                result.append(Change(str(diff.a_path), str(diff.a_path), ChangeStatus.DELETED))
-            elif diff.new_file:
-                result.append(Change(str(diff.b_path), None, ChangeStatus.ADDED))
-            elif diff.renamed_file:
-                result.append(Change(str(diff.b_path), str(diff.a_path), ChangeStatus.RENAMED))
-            else:
-                result.append(Change(str(diff.b_path), str(diff.a_path), ChangeStatus.MODIFIED))
+            sides.insert(0, "--cached")
+        output = self.repo.git.diff(
+            "--name-status", "-z", "-M", "--no-ext-diff", *sides, "--",
+            strip_newline_in_stdout=False,
+        )  # fmt: skip
+        fields = str(output).split("\0")
+        result, i = [], 0
+        while i < len(fields) and fields[i]:
+            status = fields[i][0]
+            if status in "RC":
+                old, new = fields[i + 1], fields[i + 2]
+                i += 3
+                if status == "R":
+                    result.append(Change(new, old, ChangeStatus.RENAMED))
+                else:
+                    result.append(Change(new, None, ChangeStatus.ADDED))
+                continue
+            path = fields[i + 1]
+            i += 2
+            if status == "D":
+                result.append(Change(path, path, ChangeStatus.DELETED))
+            elif status == "A":
+                result.append(Change(path, None, ChangeStatus.ADDED))
+            else:  # M, T (type change), U (unmerged)
+                result.append(Change(path, path, ChangeStatus.MODIFIED))
         return result
 
     def new_side_paths(self, comparison: ComparedSides) -> tuple[str, ...]:

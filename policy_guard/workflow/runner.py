@@ -9,6 +9,7 @@ It never prints; progress goes to an optional callback.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from policy_guard.errors import InputError
 from policy_guard.workflow.base_versions import holds_policy, unreadable_base
 from policy_guard.workflow.baseline import BASELINE_FILE, Baseline, apply_baseline, load_baseline
+from policy_guard.workflow.budgets import RunBudget, check_within, undecided_file
 from policy_guard.workflow.comparison import (
     Change,
     ChangeStatus,
@@ -26,7 +28,7 @@ from policy_guard.workflow.comparison import (
     read_worktree_file,
 )
 from policy_guard.workflow.config import CONFIG_FILE, Config, load_config
-from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
+from policy_guard.workflow.file_checks import CheckContext, FileTask
 from policy_guard.workflow.results import FileReport, RunReport
 from policy_guard.workflow.staged import Staged, staged_paths, toplevel
 from policy_guard.workflow.terraform_folders import is_folder_file, with_folders
@@ -49,6 +51,8 @@ class RunOptions:
     report_only: bool = False  # findings do not fail the run (adds to the config's setting)
     base_dir: str | None = None  # compare folders with the same paths under this folder
     baseline: str | None = None  # default: `.policy-guard-baseline.json` at the root, if any
+    file_timeout: float | None = None  # default: the configuration's `file_timeout`
+    run_timeout: float | None = None  # default: the configuration's `run_timeout`
 
 
 def run(
@@ -60,6 +64,7 @@ def run(
     progress: Progress | None = None,
 ) -> RunReport:
     """Check the policy files that `options` selects; see the module docstring."""
+    started = time.time()
     if options.all_files and (options.files or options.base):
         raise InputError(
             "`--all` checks every policy file without a base: give no FILES and no `--base` with it"
@@ -94,7 +99,7 @@ def run(
             if repo is not None:
                 repo.close()
     context = CheckContext(config, compare=not options.all_files, today=today)
-    reports = _check(tasks, context, options.jobs, progress)
+    reports = _check(tasks, context, options.jobs, progress, _budget(options, config, started))
     about_waivers = expired_waiver_issues(config, today)
     if options.all_files:
         found = (issue for report in reports for issue in report.issues)
@@ -161,7 +166,8 @@ def _run_folders(
             old_shown = f"{base_name}/{relative}" if old is not None else None
             tasks.append(FileTask(shown, status, new, old_shown, old))
     context = CheckContext(config, compare=True, today=today)
-    reports = _check(tasks, context, options.jobs, progress)
+    limits = _budget(options, config, time.time())
+    reports = _check(tasks, context, options.jobs, progress, limits)
     return RunReport(tuple(reports), None, report_only=config.report_only or options.report_only)
 
 
@@ -482,8 +488,20 @@ def _against_base(
 # --- checking --------------------------------------------------------------------------------
 
 
+def _budget(options: RunOptions, config: Config, started: float) -> RunBudget:
+    """The run's budgets: the flags', else the configuration's; the run's counted from its
+    start (reading git included)."""
+    per_file = options.file_timeout or config.file_timeout
+    per_run = options.run_timeout or config.run_timeout
+    return RunBudget(per_file, per_run, started + per_run)
+
+
 def _check(
-    tasks: list[FileTask], context: CheckContext, jobs: int, progress: Progress | None
+    tasks: list[FileTask],
+    context: CheckContext,
+    jobs: int,
+    progress: Progress | None,
+    limits: RunBudget,
 ) -> list[FileReport]:
     """Serial for a few files; worker processes (in file order) for a sweep."""
     if jobs > 1 and len(tasks) >= PARALLEL_MIN_FILES:
@@ -491,22 +509,36 @@ def _check(
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             results = pool.map(
-                check_file,
+                check_within,
                 tasks,
                 [context] * len(tasks),
+                [limits] * len(tasks),
                 chunksize=max(1, min(16, len(tasks) // (jobs * 8))),
             )
-            return _collect(results, len(tasks), progress)
-    return _collect((check_file(task, context) for task in tasks), len(tasks), progress)
+            return _collect(results, tasks, progress)
+    return _collect((check_within(t, context, limits) for t in tasks), tasks, progress)
 
 
 def _collect(
-    results: Iterator[FileReport | None], total: int, progress: Progress | None
+    results: Iterator[FileReport | None], tasks: list[FileTask], progress: Progress | None
 ) -> list[FileReport]:
+    """The reports in file order. A worker process that dies (killed for memory, say) leaves
+    the files it had not answered undecided, with the reason; never passed."""
+    from concurrent.futures.process import BrokenProcessPool
+
     reports = []
-    for done, report in enumerate(results, 1):
-        if report is not None:
-            reports.append(report)
-        if progress is not None:
-            progress(done, total)
+    done = 0
+    try:
+        for report in results:
+            done += 1
+            if report is not None:
+                reports.append(report)
+            if progress is not None:
+                progress(done, len(tasks))
+    except BrokenProcessPool:
+        why = (
+            "not decided: the worker process checking it stopped (killed for memory or by a "
+            "signal); check it alone, or with more memory"
+        )
+        reports += [undecided_file(task, why) for task in tasks[done:]]
     return reports
