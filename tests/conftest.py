@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from policy_guard.checks.common import EngineOptions
 
 # `ci` is derandomized: the same examples on every run, so a red CI is a change, not luck;
 # `dev` and `long` draw new examples each run (how new counterexamples are found).
@@ -18,3 +21,18 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.register_profile("long", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(
+    params=[
+        EngineOptions("z3"),
+        EngineOptions("cvc5"),
+        EngineOptions("z3", max_partition_states=0),
+        EngineOptions("cvc5", max_partition_states=0),
+    ],
+    ids=["z3", "cvc5", "z3-lazy", "cvc5-lazy"],
+)
+def engine_options(request: pytest.FixtureRequest) -> EngineOptions:
+    """Both solver back ends, on the exact partition and with every string variable lazy."""
+    chosen: EngineOptions = request.param
+    return chosen

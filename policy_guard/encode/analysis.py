@@ -44,7 +44,8 @@ from policy_guard.encode.vocabulary import (
 from policy_guard.errors import UndecidedError
 from policy_guard.policy.globs import Glob, Kind, compile_pattern
 from policy_guard.policy.model import Policy, PrincipalEntry, Statement
-from policy_guard.semantics.request import Request
+from policy_guard.semantics.principals import exact_glob
+from policy_guard.semantics.request import ANONYMOUS, Request
 
 CANDIDATE_LIMIT = 16
 MODEL_LIMIT = 8
@@ -143,6 +144,10 @@ class Analysis:
     def principal_in(self, entries: Sequence[PrincipalEntry]) -> FNode:
         """The principal is named by one of `entries` (Principal-element rules)."""
         return self.statements.principal_matches(tuple(entries))
+
+    def principal_anonymous(self) -> FNode:
+        """The principal is `anonymous` (every principal space has that literal)."""
+        return self.request.principal_matches([exact_glob(ANONYMOUS)])
 
     def key_some(self, key: str, globs: Sequence[Glob]) -> FNode:
         """Some value of the (string) condition key `key` (lower case) matches one of `globs`

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from policy_guard.semantics.evaluate import Decision, Evaluation
+from policy_guard.semantics.reading import Reading
 from policy_guard.semantics.request import Request
 
 _VERDICTS = {
@@ -12,8 +15,13 @@ _VERDICTS = {
 }
 
 
-def format_simulation(evaluation: Evaluation, request: Request) -> str:
-    """Pure: the text form of one evaluation (no trailing newline)."""
+def format_simulation(
+    evaluation: Evaluation,
+    request: Request,
+    others: Sequence[tuple[Reading, Evaluation]] = (),
+) -> str:
+    """Pure: the text form of one evaluation (no trailing newline); `others`: the decisions
+    of readings AWS leaves to the service, where they differ."""
     who = f" by `{request.principal}`" if request.principal is not None else ""
     lines = [
         f"{evaluation.decision.value}: `{request.action}` on `{request.resource}`{who} is "
@@ -28,4 +36,6 @@ def format_simulation(evaluation: Evaluation, request: Request) -> str:
         if matched.statement_id is not None:
             label += f" (`{matched.statement_id}`)"
         lines.append(f"  matches {matched.source} policy statement {label}: {matched.effect.value}")
+    for reading, other in others:
+        lines.append(f"  but {other.decision.value} if {reading.describe()}")
     return "\n".join(lines)
