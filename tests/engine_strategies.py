@@ -158,7 +158,7 @@ KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["999988887777"],
     ),
     "kms:CallerAccount": (
-        ["StringEquals", "StringNotEqualsIfExists"],
+        ["StringEquals", "StringNotEquals"],
         ["111122223333"],
         ["444455556666", "other"],
     ),
