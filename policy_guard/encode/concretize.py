@@ -67,7 +67,10 @@ def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
     if model.principal is None or space is None:
         return None
     witness = model.principal.witness
-    readable = witness.replace("arn::", "arn:aws:", 1)
+    partition = witness.split(":", 2)[1] if witness.startswith("arn:") else None
+    readable = (
+        witness.replace(f"arn:{partition}:", "arn:aws:", 1) if partition in ("", "x") else witness
+    )
     if readable != witness and space.vector_of(readable) == model.principal.vector:
         return readable
     return witness
