@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from policy_guard.checks.results import CheckResult, Flag, Outcome, Reason
 from policy_guard.errors import InputError, PolicyGuardError, UndecidedError
-from policy_guard.policy.arns import principal_account, root_arn
+from policy_guard.policy.arns import ANONYMOUS, principal_account, root_arn
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Effect, Policy, PolicyType, PrincipalEntry, Statement
 from policy_guard.policy.operators import Family
+from policy_guard.semantics.principal_facts import with_facts
 from policy_guard.semantics.request import Request
 
 if TYPE_CHECKING:
@@ -194,9 +195,12 @@ def _readable(request: Request, index: int, covers: Covers, outsider: str, shown
     (anonymous, or its root), another account's as its root (`arn:aws:iam::ID:root`)."""
     account = principal_account(request.principal) if request.principal is not None else None
     if account is None:
-        return request
-    plain = shown if account == outsider else root_arn(account)
-    candidate = dataclasses.replace(request, principal=plain)
+        if request.principal != ANONYMOUS or shown == ANONYMOUS:
+            return request
+        plain = shown  # an anonymous caller stands for the outsider too: shown as it is shown
+    else:
+        plain = shown if account == outsider else root_arn(account)
+    candidate = with_facts(dataclasses.replace(request, principal=plain), request.context)
     return candidate if index in covers(candidate) else request
 
 

@@ -92,7 +92,10 @@ def _external_violation(analysis: Analysis, policy: Policy, external: ExternalAc
     named = [e for e in principal_entries(policy) if not e.is_everyone]
     parts = [
         analysis.allows(policy),
-        analysis.principal_in([*named, account_entry(external.outsider)]),
+        m.Or(
+            analysis.principal_in([*named, account_entry(external.outsider)]),
+            analysis.principal_anonymous(),
+        ),
         m.Not(analysis.principal_in([account_entry(a) for a in external.trusted])),
     ]
     for key, globs in external.vouching.items():

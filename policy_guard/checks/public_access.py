@@ -67,7 +67,9 @@ def _public_violation(analysis: Analysis, policy: Policy, public: PublicAccess) 
     parts = [
         analysis.allows(policy),
         analysis.action_in(public.action_patterns),
-        analysis.principal_in([account_entry(public.outsider)]),
+        m.Or(
+            analysis.principal_in([account_entry(public.outsider)]), analysis.principal_anonymous()
+        ),
     ]
     parts.append(valued(analysis, (*PINNING_KEYS, SOURCE_IP)))
     for key, globs in public.fixed.items():

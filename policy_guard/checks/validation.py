@@ -148,6 +148,7 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("INVALID_ARN_PREFIX", _E, "error-invalid-arn-prefix"),
     IssueCode("MISSING_ARN_FIELD", _E, "error-missing-arn-field"),
     IssueCode("INVALID_ARN_SERVICE_CASE", _E, "error-invalid-arn-service-case"),
+    IssueCode("ARN_PREFIX_CASE", _W, None),
     # Condition.
     IssueCode("INVALID_CONDITION_OPERATOR", _E, "error-invalid-condition-operator"),
     IssueCode("NULL_WITH_IF_EXISTS", _E, "error-null-with-if-exists"),
@@ -537,6 +538,35 @@ def _resource(value: Value) -> Iterator[Finding]:
         )
 
 
+def _arn_case(value: Value) -> Iterator[Finding]:
+    """Upper case in an ARN's partition or region (the service has its own error): AWS does
+    not document whether it matters, so policy-guard checks both readings (docs/semantics.md,
+    "Readings")."""
+    fields = value.text.split(":", 4)
+    if not value.text.startswith("arn:") or len(fields) < 4 or _has_variable(value.text):
+        return
+    named = [(name, fields[i]) for name, i in (("partition", 1), ("region", 3))]
+    for name, text in named:
+        if text != text.lower():
+            yield _finding(
+                "ARN_PREFIX_CASE",
+                f"the {name} `{text}` in `{value.text}` has upper case: AWS does not document "
+                "whether case matters there; write it in lower case",
+                value.path,
+            )
+
+
+def _check_arn_case(policy: Policy) -> Iterator[Finding]:
+    for statement in policy.statements:
+        for value in statement.resources or statement.not_resources or ():
+            yield from _arn_case(value)
+        for condition in statement.conditions:
+            spec = condition.operator.spec
+            if spec is not None and spec.family is Family.ARN:
+                for value in condition.values:
+                    yield from _arn_case(value)
+
+
 def _check_resources(policy: Policy) -> Iterator[Finding]:
     for statement in policy.statements:
         for value in statement.resources or statement.not_resources or ():
@@ -841,6 +871,11 @@ ELEMENT_CHECKS: tuple[ElementCheck, ...] = (
     ),
     ElementCheck(
         "variables", "policy variables stand where IAM substitutes them", _check_variables
+    ),
+    ElementCheck(
+        "arn-case",
+        "ARN partitions and regions in lower case (AWS does not document whether case matters)",
+        _check_arn_case,
     ),
 )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 from policy_guard.commands.documents import (
@@ -15,7 +17,8 @@ from policy_guard.commands.documents import (
 from policy_guard.errors import InputError
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.report.simulation import FORMATTERS
-from policy_guard.semantics.evaluate import Decision, evaluate, evaluate_policies
+from policy_guard.semantics.evaluate import Decision, Evaluation, evaluate, evaluate_policies
+from policy_guard.semantics.reading import Reading, every_reading
 from policy_guard.semantics.request import Request, parse_context_arguments
 
 EXIT_ALLOW, EXIT_DENY = 0, 1
@@ -115,9 +118,28 @@ def run(args: argparse.Namespace) -> int:
         if policy is not None:
             _require_principal(policy, args.principal)
     request = Request(args.action, args.resource, args.principal, context)
-    if resource is None:
-        evaluation = evaluate(first, request)
-    else:
-        evaluation = evaluate_policies(request, identity=first, resource=resource)
-    sys.stdout.write(FORMATTERS[args.output](evaluation, request))
+
+    def decide(request: Request) -> Evaluation:
+        if resource is None:
+            return evaluate(first, request)
+        return evaluate_policies(request, identity=first, resource=resource)
+
+    evaluation = decide(request)
+    others = other_decisions(decide, request, evaluation)
+    sys.stdout.write(FORMATTERS[args.output](evaluation, request, others))
     return EXIT_ALLOW if evaluation.decision is Decision.ALLOW else EXIT_DENY
+
+
+def other_decisions(
+    decide: Callable[[Request], Evaluation], request: Request, usual: Evaluation
+) -> list[tuple[Reading, Evaluation]]:
+    """The decisions other readings give when they differ from the usual one's: one reading
+    per other decision (AWS documents these choices as depending on the service)."""
+    found: dict[Decision, tuple[Reading, Evaluation]] = {}
+    for reading in every_reading():
+        if reading.usual:
+            continue
+        evaluation = decide(dataclasses.replace(request, reading=reading))
+        if evaluation.decision is not usual.decision:
+            found.setdefault(evaluation.decision, (reading, evaluation))
+    return list(found.values())

@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterable, Iterator
 from policy_guard.encode.decoded import RequestModel
 from policy_guard.encode.instantiate import contexts_and_resources, value_classes, variable_values
 from policy_guard.encode.lazy import shortest_instance
+from policy_guard.encode.model_readings import caller_keys, candidate_readings
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, CompiledStatement, StringSpace, Vocabulary
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Effect, Policy, Statement
 from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.principal_facts import condition_keys, consistent, with_facts
 from policy_guard.semantics.request import Request
 
 # --- choosing readable, exact values ---------------------------------------------------------
@@ -65,7 +67,10 @@ def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
     if model.principal is None or space is None:
         return None
     witness = model.principal.witness
-    readable = witness.replace("arn::", "arn:aws:", 1)
+    partition = witness.split(":", 2)[1] if witness.startswith("arn:") else None
+    readable = (
+        witness.replace(f"arn:{partition}:", "arn:aws:", 1) if partition in ("", "x") else witness
+    )
     if readable != witness and space.vector_of(readable) == model.principal.vector:
         return readable
     return witness
@@ -76,7 +81,12 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
     when asked for: the first usually confirms, and the later ones cost a search each."""
     action = choose_action(vocabulary.action, model.action)
     principal = _principal(model, vocabulary)
-    base = _base_context(model, vocabulary)
+    callers = caller_keys(vocabulary)
+    base = dict(
+        with_facts(
+            Request(action, "", principal, _base_context(model, vocabulary)), callers
+        ).context
+    )
     pairs: Iterable[tuple[dict[str, tuple[str, ...]], str]]
     if model.resource_atoms or model.condition_atoms:
         pairs = itertools.chain(
@@ -86,13 +96,15 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
     else:
         pairs = [(base, model.resource.witness)]
     seen: list[Request] = []
+    readings = candidate_readings(model)
     for context, resource in pairs:
-        request = Request(action, resource, principal, context)
-        if request not in seen:
-            seen.append(request)
-            yield request
-            if len(seen) >= limit:
-                return
+        for reading in readings:
+            request = with_facts(Request(action, resource, principal, context, reading), callers)
+            if request not in seen:
+                seen.append(request)
+                yield request
+                if len(seen) >= limit:
+                    return
 
 
 NEIGHBOUR_PATTERNS = 2
@@ -120,7 +132,7 @@ def neighbours(
             resources.append(shortest_instance(glob))
     for action in actions:
         for resource in resources:
-            yield Request(action, resource, near.principal, near.context)
+            yield Request(action, resource, near.principal, near.context, near.reading)
 
 
 def _named_action(glob: Glob, text: str) -> str:
@@ -146,7 +158,11 @@ def _named_action(glob: Glob, text: str) -> str:
 def new_access_covers(existing: Policy, new: Policy) -> Callable[[Request], frozenset[int]]:
     """Allowed by `new`, not by `existing`: the indices of `new`'s matching Allow statements."""
 
+    keys = condition_keys([existing, new])
+
     def covers(request: Request) -> frozenset[int]:
+        if not consistent(request, keys):
+            return frozenset()  # no request AWS makes (principal facts)
         after = evaluate(new, request)
         if not after.allowed or evaluate(existing, request).allowed:
             return frozenset()
@@ -162,8 +178,10 @@ def granted_covers(
 ) -> Callable[[Request], frozenset[int]]:
     """Allowed by `policy` and `wanted`: the indices of the matching Allow statements."""
 
+    keys = condition_keys([policy])
+
     def covers(request: Request) -> frozenset[int]:
-        if not wanted(request):
+        if not wanted(request) or not consistent(request, keys):
             return frozenset()
         evaluation = evaluate(policy, request)
         if not evaluation.allowed:

@@ -228,7 +228,9 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
             continue
         (value_class,) = classes
         witness = value_class.witness
-        choices = [v for v in exact.get(key, []) if value_class.contains(v)]
+        given = base.get(space.name, ())  # a value the principal decides comes first
+        choices = [v for v in given[:1] if len(given) == 1 and value_class.contains(v)]
+        choices += [v for v in exact.get(key, []) if value_class.contains(v)]
         choices.append(witness)
         if key in folded:
             # a value with a cased letter: under an IgnoreCase template its case variants

@@ -21,6 +21,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from policy_guard.encode.arn_case import folded_condition, folded_resources
 from policy_guard.encode.domains import (
     Domain,
     binary_domain,
@@ -31,9 +32,10 @@ from policy_guard.encode.domains import (
     presence_domain,
 )
 from policy_guard.encode.partition import Partition, PartitionTooLarge, glob_key, partition
+from policy_guard.encode.principal_facts import principal_globs as fact_principal_globs
 from policy_guard.encode.templates import Pattern, Template, compile_value
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.policy.arns import principal_account, principal_kind, root_arn
+from policy_guard.policy.arns import ANONYMOUS, exact_glob
 from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern
 from policy_guard.policy.model import Condition, Policy, PrincipalBlock, PrincipalEntry, Statement
 from policy_guard.policy.operators import (
@@ -44,6 +46,7 @@ from policy_guard.policy.operators import (
     parse_binary,
     parse_cidr,
 )
+from policy_guard.semantics.principals import NotPrincipalParts, entry_globs
 
 INSTANCE_LIMIT = 32
 _FAMILY_GROUP = {
@@ -301,23 +304,8 @@ class ConditionValues:
 
 
 def principal_globs(entry: PrincipalEntry) -> tuple[Glob, ...] | None:
-    """The principals an entry names, as globs (None: everyone).
-
-    An account names every IAM and STS principal ARN of that account (any partition); any
-    other entry names exactly its text, and only if the text is of the entry's kind.
-    """
-    if entry.is_everyone:
-        return None
-    if entry.account is not None:
-        return tuple(
-            Glob(
-                (*"arn:", Wild.STAR_IN_SEGMENT, *f":{service}::{entry.account}:", Wild.STAR), False
-            )
-            for service in ("iam", "sts")
-        )
-    if principal_kind(entry.text) is entry.kind:
-        return (Glob(tuple(entry.text), False),)
-    return ()
+    """The principals an entry names, as globs (None: everyone): `semantics.principals`."""
+    return entry_globs(entry)
 
 
 def _where(policy: Policy, condition: Condition) -> str:
@@ -391,25 +379,9 @@ def action_glob(text: str) -> Glob:
     return Glob(tuple(c.lower() for c in text), True)
 
 
-def not_principal_globs(block: PrincipalBlock) -> tuple[Glob, ...] | None:
-    """The principals a NotPrincipal block excludes, as globs (None: everyone).
-
-    NotPrincipal names identities, not whole accounts (docs/semantics.md): an account entry
-    names only the account's root principal (any partition); any other entry names exactly its
-    text, and an IAM or STS principal only when its account is named in the block too.
-    """
-    if block.has_everyone:
-        return None
-    accounts = {entry.account for entry in block.entries if entry.account is not None}
-    globs: list[Glob] = []
-    for entry in block.entries:
-        if entry.account is not None:
-            globs.append(compile_pattern(root_arn(entry.account, "*"), Kind.ARN_LIKE))
-        elif principal_kind(entry.text) is entry.kind:
-            account = principal_account(entry.text)
-            if account is None or account in accounts:
-                globs.append(Glob(tuple(entry.text), False))
-    return tuple(globs)
+def not_principal_globs(block: PrincipalBlock) -> tuple[Glob, ...]:
+    """Every glob the NotPrincipal rule tests the principal with (`semantics.principals`)."""
+    return NotPrincipalParts(block).globs()
 
 
 def statement_principal_entries(statement: Statement) -> tuple[PrincipalEntry, ...]:
@@ -429,10 +401,15 @@ class _KeyUsage:
 
 
 def _conditions(policies: Sequence[Policy]) -> Iterator[tuple[Policy, Condition, OperatorSpec]]:
+    """Every condition, and the folded form of an Arn condition the ARN-case reading changes."""
     for policy in policies:
         for statement in policy.statements:
             for condition in statement.conditions:
-                yield policy, condition, condition_spec(policy, condition)
+                spec = condition_spec(policy, condition)
+                yield policy, condition, spec
+                folded = folded_condition(condition)
+                if folded is not None:
+                    yield policy, folded, spec
 
 
 def check_conditions(policies: Sequence[Policy]) -> None:
@@ -553,7 +530,7 @@ def build_vocabulary(
             parts = compile_statement(policy, statement)
             compiled[(id(policy), statement.index)] = parts
             actions.extend(parts.actions)
-            for pattern in parts.resources:
+            for pattern in (*parts.resources, *(folded_resources(policy, statement) or ())):
                 if isinstance(pattern, Template):
                     templates[pattern] = None
                     note_variables(pattern)
@@ -563,7 +540,7 @@ def build_vocabulary(
             for entry in parts.principals:
                 principals.extend(principal_globs(entry) or ())
             if statement.not_principal is not None:
-                principals.extend(not_principal_globs(statement.not_principal) or ())
+                principals.extend(not_principal_globs(statement.not_principal))
     for policy, condition, spec in _conditions(policies):
         usage = usages.setdefault(condition.key_lower, _KeyUsage(condition.key))
         group = _FAMILY_GROUP.get(spec.family)
@@ -587,6 +564,9 @@ def build_vocabulary(
         usage.families.setdefault("string", "StringLike")
         usage.globs.extend(globs)
     keys, instances = _key_spaces(usages, max_states)
+    if principal_in_request:  # the caller's keys agree with the principal (principal facts)
+        principals.append(exact_glob(ANONYMOUS))
+        principals.extend(fact_principal_globs(keys))
     for template in templates:
         found = template_instances(template, keys)
         instances[(None, template)] = found

@@ -38,7 +38,10 @@ def _request(request: Request) -> str:
     for key, values in request.context.items():
         shown = ", ".join(f"`{v}`" for v in values) if values else "no values"
         parts.append(f"context `{key}` = {shown}")
-    return ", ".join(parts)
+    text = ", ".join(parts)
+    if not request.reading.usual:
+        text += f" (if {request.reading.describe()})"
+    return text
 
 
 def _reason(reason: Reason, policy: Policy | None) -> list[str]:

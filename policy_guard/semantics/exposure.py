@@ -45,11 +45,12 @@ canonical users and unpinned service principals are external.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
-from policy_guard.errors import InputError
+from policy_guard.errors import InputError, UndecidedError
 from policy_guard.policy.arns import (
     ACCOUNT_ID,
     ANONYMOUS,
@@ -62,6 +63,7 @@ from policy_guard.policy.model import Policy, PrincipalEntry
 from policy_guard.policy.operators import Family, IpNetwork, ValueError_, parse_cidr, parse_ip
 from policy_guard.policy.resource_types import RESOURCE_TYPES
 from policy_guard.policy.variables import compile_fixed
+from policy_guard.semantics.principal_facts import account_bearing
 from policy_guard.semantics.request import Request
 
 PINNING_KEYS = (
@@ -101,13 +103,53 @@ def service_prefixes(resource_type: str) -> tuple[str, ...]:
 
 
 def named_accounts(policy: Policy) -> frozenset[str]:
-    """Every account that a Principal or NotPrincipal entry names (an account, or an ARN in it)."""
-    found: set[str] = set()
+    """Every account that a Principal or NotPrincipal entry names (an account, or an ARN in it),
+    or that a condition on a key AWS fills with the caller's account names
+    (`pinned_accounts`)."""
+    found: set[str] = set(pinned_accounts(policy))
     for entry in principal_entries(policy):
         account = entry.account or principal_account(entry.text)
         if account is not None:
             found.add(account)
     return frozenset(found)
+
+
+_ACCOUNT_IN = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
+def pinned_accounts(policy: Policy) -> frozenset[str]:
+    """Accounts in the values of conditions on keys that describe the caller's account or ARN
+    (`semantics.principal_facts`: `kms:CallerAccount`, `aws:PrincipalAccount`, ...). Their
+    principals are not "any account": the policy names them. The outsider that stands for
+    every other account must be none of them.
+
+    UndecidedError when such a value has a wildcard inside the account (`1111*`): then the
+    accounts the policy does not name are not all alike, and one outsider cannot stand for
+    them."""
+    found: set[str] = set()
+    for statement in policy.statements:
+        for condition in statement.conditions:
+            if not account_bearing(condition.key_lower):
+                continue
+            for value in condition.values:
+                found.update(_ACCOUNT_IN.findall(value.text))
+                if _partial_account_wildcard(value.text):
+                    raise UndecidedError(
+                        f"{policy.filename}:{policy.span_of(value.path).line}: `{value.text}` "
+                        f"matches some accounts by a wildcard (`{condition.key}`); "
+                        "policy-guard cannot decide public or external access exactly"
+                    )
+    return frozenset(found)
+
+
+def _partial_account_wildcard(text: str) -> bool:
+    """A value that may match some 12-digit accounts and not others: a wildcard in the account
+    (an ARN's fifth segment, else the value) beside nothing but digits (`1111*`; not `*`,
+    not `AROAID:*`, which matches no account)."""
+    segment = text.split(":")[4] if text.startswith("arn:") and text.count(":") >= 5 else text
+    if segment == "*" or not ("*" in segment or "?" in segment):
+        return False
+    return all(c.isdigit() or c in "*?" for c in segment)
 
 
 def principal_entries(policy: Policy) -> tuple[PrincipalEntry, ...]:
