@@ -37,6 +37,14 @@ class Reason:
     statement_id: str | None
     counterexample: Request
     path: Path  # the statement's path in its document, for positions
+    elements: tuple[Path, ...] = ()
+    """The statement's entries that match the counterexample (Action/NotAction entry, Resource
+    entry, condition), in document order: the first is where a finding points."""
+
+    @property
+    def located(self) -> Path:
+        """Where a finding points: the first matching element, else the statement."""
+        return self.elements[0] if self.elements else self.path
 
     def to_json(self) -> dict[str, Any]:
         result: dict[str, Any] = {

@@ -28,6 +28,7 @@ from pysmt.formula import FormulaManager
 from pysmt.typing import INT
 
 from policy_guard.encode.lazy import LazyValue, lazy_value
+from policy_guard.encode.real_requests import real_request_axioms
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import (
     Cell,
@@ -129,6 +130,7 @@ class SymbolicRequest:
         self.condition_atoms: dict[tuple[str, ConditionValues], tuple[FNode, FNode]] = {}
         """`some`/`every` atoms of templated condition values, by key and values (conditions)."""
         self._define()
+        self.axioms.extend(real_request_axioms(self))
 
     def fresh(self, prefix: str) -> FNode:
         """A new Boolean symbol (for atoms created while encoding)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 
+from policy_guard.policy.arn_formats import resource_fits
 from policy_guard.policy.catalogue import actions_for_service
 from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import Effect, Policy, PolicyType, Statement, Value
@@ -37,7 +38,7 @@ def quick_witnesses(
         resource = _plain_resource(statement)
         if statement.index in found or resource is None or statement.actions is None:
             continue
-        for action in _candidate_actions(statement.actions):
+        for action in _candidate_actions(statement.actions, resource):
             request = Request(action, resource)
             involved = covers(request)
             if statement.index in involved:
@@ -65,9 +66,10 @@ def _plain_resource(statement: Statement) -> str | None:
     return None
 
 
-def _candidate_actions(values: Sequence[Value]) -> Iterator[str]:
+def _candidate_actions(values: Sequence[Value], resource: str) -> Iterator[str]:
     """A few actions per pattern: the pattern itself when it has no wildcard, else catalogued
-    actions it matches (when its service has no wildcard)."""
+    actions it matches (when its service has no wildcard) that can be requested on
+    `resource`."""
     for value in values[:PATTERNS_PER_STATEMENT]:
         text = value.text
         if "*" not in text and "?" not in text:
@@ -77,5 +79,9 @@ def _candidate_actions(values: Sequence[Value]) -> Iterator[str]:
         if not sep or "*" in service or "?" in service:
             continue
         glob = compile_pattern(text, Kind.ACTION)
-        matching = (a for a in actions_for_service(service) if glob.matches(a))
+        matching = (
+            a
+            for a in actions_for_service(service)
+            if glob.matches(a) and resource_fits(a, resource)
+        )
         yield from itertools.islice(matching, ACTIONS_PER_PATTERN)

@@ -144,6 +144,15 @@ class _PolicyChecks:
         span = self.policy.span_of(span_path)
         return Location(self.task.path, span.line, span.column, span.end_line, span.end_column)
 
+    def also_matching(self, reason: Reason) -> str:
+        """The other entries of the statement that match the counterexample (the finding
+        points at the first), as `; also matching lines 7:5, 9:9`."""
+        spans = [self.policy.span_of(path) for path in reason.elements[1:]]
+        if not spans:
+            return ""
+        listed = ", ".join(f"{s.line}:{s.column + 1}" for s in spans)
+        return f"; also matching {'line' if len(spans) == 1 else 'lines'} {listed}"
+
     def run(self, check: str, body: Callable[[], None]) -> None:
         try:
             body()
@@ -182,8 +191,8 @@ class _PolicyChecks:
                 Issue(
                     check,
                     severity,
-                    f"{summary} {_request_text(reason)}",
-                    self.location(reason.path),
+                    f"{summary} {_request_text(reason)}{self.also_matching(reason)}",
+                    self.location(reason.located),
                     self.found.policy_id,
                     reason.statement_index,
                     reason.statement_id,
