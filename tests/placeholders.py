@@ -55,10 +55,10 @@ def placeholders(request: Request, confirms: Confirms, names: list[str]) -> list
         actions = (a for s in dict.fromkeys(names) for a in catalogue.actions_for_service(s))
         if _any_confirms(confirms, (dataclasses.replace(request, action=a) for a in actions)):
             found.append(f"action {request.action}")
-    elif not _real_resource(request.action, request.resource) and confirms(
-        dataclasses.replace(request, resource="*")
-    ):
-        found.append(f"resource {request.resource}")
+    elif not _real_resource(request.action, request.resource):
+        resources = (dataclasses.replace(request, resource=r) for r in _examples(request.action))
+        if _any_confirms(confirms, resources):
+            found.append(f"resource {request.resource}")
     principal = request.principal
     if principal is not None and not _real_principal(principal):
         shapes = [
@@ -86,6 +86,16 @@ def _real_resource(action: str, resource: str) -> bool:
     if catalogue.action_resource_formats(action):
         return resource_fits(action, resource)
     return resource == "*"
+
+
+def _examples(action: str) -> list[str]:
+    """`*`, and each ARN format of the action filled with example values."""
+    head = {"Partition": "aws", "Region": "us-east-1", "Account": ACCOUNTS[0]}
+    filled = [
+        re.sub(r"\$\{([^}]*)\}", lambda m: head.get(m.group(1), "example"), arn_format)
+        for _, arn_format in catalogue.action_resource_formats(action)
+    ]
+    return ["*", *filled]
 
 
 def _real_principal(principal: str) -> bool:

@@ -3,8 +3,8 @@
 The solver's model gives cells (an action cell, a resource cell); any string of a cell is an
 equally good counterexample, so this module picks the one a user recognises:
 - the action: a catalogued action of the cell, from the witness's service, else from a service
-  the policies name, else from the whole catalogue (NotAction cells); the witness only when no
-  catalogued action is in the cell;
+  the policies name (NotAction cells), else from a few common services; the witness only when
+  none of those is in the cell;
 - the resource: for that action, an ARN of one of its resource types (`policy.arn_formats`),
   filled with `EXAMPLE_HEADS` (partition and region), `EXAMPLE_ACCOUNTS` and readable names,
   or with the shortest identifiers the cell allows (`partition.realize`); `*` for an action
@@ -43,18 +43,18 @@ REALIZE_STATES = 20_000
 COMMON_SERVICES = ("s3", "ec2", "iam", "sqs", "sns", "dynamodb", "lambda", "kms")
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _ACCOUNT_TEXT = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_REGION_TEXT = re.compile(r":([a-z]{2}(?:-[a-z]+)+-\d+):")
 
 
 def catalogued_actions(space: StringSpace, cell: Cell, only: str | None = None) -> Iterator[str]:
     """Catalogued actions of the cell: the witness as catalogued, then its service's actions,
-    then the services the space's patterns name, then a few common ones, then all of them
-    (with `only`, that service's actions)."""
+    then the services the space's patterns name, then a few common ones (with `only`, that
+    service's actions). Not the whole catalogue: a cell without a catalogued action (an
+    unknown name) would cost a look at every action, for each model."""
     prefix = cell.witness.split(":", 1)[0].lower()
     named = (_literal_service(glob) for glob in space.globs)
     services = dict.fromkeys(
-        [only]
-        if only is not None
-        else [prefix, *(s for s in named if s), *COMMON_SERVICES, *catalogue.service_prefixes()]
+        [only] if only is not None else [prefix, *(s for s in named if s), *COMMON_SERVICES]
     )
     canonical = catalogue.canonical_action(cell.witness)
     candidates = itertools.chain(
@@ -205,20 +205,33 @@ def readable_resource(action: str, target: Target) -> str | None:
         key=len,
     )
     accounts = _accounts(target.space)
+    heads = _heads(target.space)
     for text in texts:  # the format filled with example names
-        for partition, region in EXAMPLE_HEADS:
+        for partition, region in heads:
             candidate = _filled(text, partition, region, accounts[0])
             if target.holds(candidate) and resource_fits(action, candidate):
                 return candidate
     for text in texts:  # the shortest names the cell allows
-        for (partition, region), account in itertools.product(
-            (*EXAMPLE_HEADS, ("aws", "")), accounts
-        ):
+        for (partition, region), account in itertools.product((*heads, ("aws", "")), accounts):
             found = target.realize(_hint(service, text, partition, region, account))
             if found is not None and resource_fits(action, found):
                 return found
     witness = target.cell.witness
     return witness if resource_fits(action, witness) else None
+
+
+def _heads(space: StringSpace) -> tuple[tuple[str, str], ...]:
+    """Example partitions and regions, then the region codes the space's patterns name."""
+    texts = ("".join(" " if isinstance(t, Wild) else t for t in g.tokens) for g in space.globs)
+    named = (match.group(1) for text in texts for match in _REGION_TEXT.finditer(text))
+    extra = [(_partition_of(region), region) for region in itertools.islice(named, 8)]
+    return tuple(dict.fromkeys([*EXAMPLE_HEADS, *extra]))
+
+
+def _partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
 def _accounts(space: StringSpace) -> tuple[str, ...]:
