@@ -40,6 +40,8 @@ EXAMPLE_ACCOUNTS = ("111122223333", "444455556666")
 ACTIONS_TRIED = 24
 """Catalogued actions of one cell tried for a resource that fits (the first usually does)."""
 REALIZE_STATES = 20_000
+ACTION_SCAN = 1_500
+"""Catalogued actions looked at for one cell, at most."""
 COMMON_SERVICES = ("s3", "ec2", "iam", "sqs", "sns", "dynamodb", "lambda", "kms")
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _ACCOUNT_TEXT = re.compile(r"(?<!\d)\d{12}(?!\d)")
@@ -49,20 +51,28 @@ _REGION_TEXT = re.compile(r":([a-z]{2}(?:-[a-z]+)+-\d+):")
 def catalogued_actions(space: StringSpace, cell: Cell, only: str | None = None) -> Iterator[str]:
     """Catalogued actions of the cell: the witness as catalogued, then its service's actions,
     then the services the space's patterns name, then a few common ones (with `only`, that
-    service's actions). Not the whole catalogue: a cell without a catalogued action (an
-    unknown name) would cost a look at every action, for each model."""
+    service's actions); only the services of the cell's literal-service patterns when it has
+    some. At most ACTION_SCAN actions are looked at (a cell without a catalogued action, an
+    unknown name, must not cost a look at the whole catalogue for each model), and each is
+    first tried on the cell's own patterns (a few) before its whole vector."""
     prefix = cell.witness.split(":", 1)[0].lower()
-    named = (_literal_service(glob) for glob in space.globs)
-    services = dict.fromkeys(
-        [only] if only is not None else [prefix, *(s for s in named if s), *COMMON_SERVICES]
-    )
+    positive = [space.globs[i] for i in sorted(cell.vector)]
+    required = {s for s in (_literal_service(g) for g in positive) if s}
+    if only is not None:
+        order = [only]
+    elif required:
+        order = sorted(required)
+    else:
+        named = (_literal_service(glob) for glob in space.globs)
+        order = [prefix, *(s for s in named if s), *COMMON_SERVICES]
+    services = [s for s in dict.fromkeys(order) if not required or s in required]
     canonical = catalogue.canonical_action(cell.witness)
     candidates = itertools.chain(
         [canonical] if canonical and only in (None, prefix) else [],
         (a for service in services for a in catalogue.actions_for_service(service)),
     )
-    for action in candidates:
-        if space.vector_of(action) == cell.vector:
+    for action in itertools.islice(candidates, ACTION_SCAN):
+        if all(g.matches(action) for g in positive) and space.vector_of(action) == cell.vector:
             yield action
 
 
@@ -160,6 +170,8 @@ def readable_pairs(
 
 
 OTHER_CLASSES = 4
+OTHER_SCAN = 120
+"""Catalogued actions looked at for other classes, at most."""
 
 
 def _other_classes(space: StringSpace, cell: Cell) -> Iterator[str]:
@@ -167,14 +179,14 @@ def _other_classes(space: StringSpace, cell: Cell) -> Iterator[str]:
     services its patterns name."""
     named = dict.fromkeys(s for s in (_literal_service(g) for g in space.globs) if s)
     seen = {cell.vector}
-    for service in itertools.islice(named, 8):
-        for action in catalogue.actions_for_service(service):
-            vector = space.vector_of(action)
-            if vector not in seen:
-                seen.add(vector)
-                yield action
-                if len(seen) > OTHER_CLASSES:
-                    return
+    actions = (a for s in itertools.islice(named, 8) for a in catalogue.actions_for_service(s))
+    for action in itertools.islice(actions, OTHER_SCAN):
+        vector = space.vector_of(action)
+        if vector not in seen:
+            seen.add(vector)
+            yield action
+            if len(seen) > OTHER_CLASSES:
+                return
 
 
 def example_resource(action: str, witness: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 
+from policy_guard.encode.readable import example_resource
 from policy_guard.policy.arn_formats import resource_fits
 from policy_guard.policy.catalogue import actions_for_service
 from policy_guard.policy.globs import Kind, compile_pattern
@@ -39,7 +40,7 @@ def quick_witnesses(
         if statement.index in found or resource is None or statement.actions is None:
             continue
         for action in _candidate_actions(statement.actions, resource):
-            request = Request(action, resource)
+            request = Request(action, _real_resource(action, resource))
             involved = covers(request)
             if statement.index in involved:
                 for index in sorted(involved):
@@ -66,6 +67,12 @@ def _plain_resource(statement: Statement) -> str | None:
     return None
 
 
+def _real_resource(action: str, resource: str) -> str:
+    """`resource` itself, or for `*` (which names every resource) an example ARN of one of the
+    action's resource types (a request's resource is one: `policy.arn_formats`)."""
+    return example_resource(action, resource) if resource == "*" else resource
+
+
 def _candidate_actions(values: Sequence[Value], resource: str) -> Iterator[str]:
     """A few actions per pattern: the pattern itself when it has no wildcard, else catalogued
     actions it matches (when its service has no wildcard) that can be requested on
@@ -82,6 +89,6 @@ def _candidate_actions(values: Sequence[Value], resource: str) -> Iterator[str]:
         matching = (
             a
             for a in actions_for_service(service)
-            if glob.matches(a) and resource_fits(a, resource)
+            if glob.matches(a) and (resource == "*" or resource_fits(a, resource))
         )
         yield from itertools.islice(matching, ACTIONS_PER_PATTERN)

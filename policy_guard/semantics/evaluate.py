@@ -490,11 +490,18 @@ def matching_elements(policy: Policy, statement: Statement, request: Request) ->
     entry the action matches, or the NotAction element; each Resource entry the resource
     matches, or the NotResource element; each condition that holds. In element order; the
     caller orders them by position."""
-    compiled = _compile_statement(policy, statement)
+    compiled = next((c for c in _compiled(policy) if c.source is statement), None)
+    if compiled is None:
+        compiled = _compile_statement(policy, statement)
     element = len(statement.path) + 1
     found: list[Path] = []
     if statement.actions is not None:
-        found += [v.path for v in statement.actions if _Names.of((v,)).matches(request.action)]
+        action = request.action
+        found += [
+            v.path
+            for v in statement.actions
+            if _glob(((v.text, True),), Kind.ACTION).matches(action)
+        ]
     elif statement.not_actions:
         found.append(statement.not_actions[0].path[:element])
     if statement.resources is not None and compiled.resources is not None:
