@@ -107,10 +107,8 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
     when asked for: the first usually confirms, and the later ones cost a search each."""
     principal = _principal(model, vocabulary)
     base = _base_context(model, vocabulary)
-    readable = list(
-        readable_pairs(vocabulary.action, model.action, resource_target(model, vocabulary))
-    )
-    action, resource = readable[0]
+    readable = readable_pairs(vocabulary.action, model.action, resource_target(model, vocabulary))
+    action, resource = next(readable)  # the rest only if the first candidates do not confirm
     contexts = [*_filled_sets(model, vocabulary, base), base]
     triples: Iterable[tuple[str, dict[str, tuple[str, ...]], str]] = [
         (action, context, resource) for context in contexts
@@ -125,7 +123,7 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
         )
     triples = itertools.chain(
         triples,
-        ((a, base, r) for a, r in readable[1:]),
+        ((a, base, r) for a, r in readable),
         [(model.action.witness, base, model.resource.witness)],
     )
     seen: list[Request] = []
