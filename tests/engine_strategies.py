@@ -23,6 +23,7 @@ from policy_guard.document.read import decode_text
 from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.possible import impossible
 from policy_guard.semantics.request import Request
 
 SOLVERS = ["z3", "cvc5"]
@@ -277,7 +278,7 @@ def request_space(
     for key in keys:
         _, values, fresh = KEYS[key]
         pool = sorted({v for value in values for v in fill(value)} | set(fresh) | set(values))
-        choices: list[tuple[str, ...] | None] = [None, ()]
+        choices: list[tuple[str, ...] | None] = [None, ()]  # (impossible ones are dropped)
         choices += [(v,) for v in pool]
         choices += [(pool[0], pool[-1]), (pool[1], pool[2]), (pool[0], pool[0])]
         options.append([(key, c) for c in choices])
@@ -287,13 +288,14 @@ def request_space(
         chosen = max(1, REQUEST_LIMIT // others)
         combinations = random.Random(0).sample(combinations, min(chosen, len(combinations)))
     contexts = [{k: v for k, v in combination if v is not None} for combination in combinations]
-    return [
+    requests = (
         Request(action, resource, principal, context)
         for action in actions
         for resource in sorted(resources)
         for principal in principals
         for context in contexts
-    ]
+    )
+    return [r for r in requests if impossible(r) is None]  # requests AWS can make
 
 
 def load(document: dict[str, Any], kind: PolicyType, name: str) -> Policy:

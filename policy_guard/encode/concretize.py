@@ -18,11 +18,21 @@ from collections.abc import Callable, Iterable, Iterator
 from policy_guard.encode.decoded import RequestModel
 from policy_guard.encode.instantiate import contexts_and_resources, value_classes, variable_values
 from policy_guard.encode.lazy import shortest_instance
+from policy_guard.encode.readable import (
+    Target,
+    catalogued_actions,
+    pattern_pair,
+    readable_pairs,
+    readable_principal,
+    readable_value,
+)
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, CompiledStatement, StringSpace, Vocabulary
+from policy_guard.policy.arn_formats import resource_fits, resource_shapes
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Effect, Policy, Statement
 from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.possible import impossible
 from policy_guard.semantics.request import Request
 
 # --- choosing readable, exact values ---------------------------------------------------------
@@ -52,11 +62,29 @@ def _base_context(model: RequestModel, vocabulary: Vocabulary) -> dict[str, tupl
         if not key_model.present:
             continue
         space = vocabulary.keys[key]
-        values = tuple(c.witness for c in value_classes(space, key_model))
+        values = tuple(
+            readable_value(space.name, c.contains, c.witness)
+            for c in value_classes(space, key_model)
+        )
         if key_model.one is False and len(values) == 1:
             values = values * 2  # two values: the key gives a policy variable no value
         context[space.name] = values
     return context
+
+
+def _filled_sets(
+    model: RequestModel, vocabulary: Vocabulary, base: dict[str, tuple[str, ...]]
+) -> list[dict[str, tuple[str, ...]]]:
+    """`base` with a value given to each multi-valued key that the model left present with
+    none (a request with tags reads better than one with an empty tag list; the evaluator
+    decides whether it still is a counterexample); none when no key is empty."""
+    filled = dict(base)
+    for key, key_model in model.keys.items():
+        space = vocabulary.keys[key]
+        if key_model.present and not base.get(space.name) and len(space.domain):
+            witness = space.domain.witnesses[0]
+            filled[space.name] = (readable_value(space.name, lambda _v: True, witness),)
+    return [filled] if filled != base else []
 
 
 def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
@@ -65,6 +93,9 @@ def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
     if model.principal is None or space is None:
         return None
     witness = model.principal.witness
+    shaped = readable_principal(space, model.principal)
+    if shaped is not None:
+        return shaped
     readable = witness.replace("arn::", "arn:aws:", 1)
     if readable != witness and space.vector_of(readable) == model.principal.vector:
         return readable
@@ -74,25 +105,58 @@ def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
 def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> Iterator[Request]:
     """Candidate concrete requests for a model, best first (at most `limit`), each made only
     when asked for: the first usually confirms, and the later ones cost a search each."""
-    action = choose_action(vocabulary.action, model.action)
     principal = _principal(model, vocabulary)
     base = _base_context(model, vocabulary)
-    pairs: Iterable[tuple[dict[str, tuple[str, ...]], str]]
+    readable = readable_pairs(vocabulary.action, model.action, resource_target(model, vocabulary))
+    action, resource = next(readable)  # the rest only if the first candidates do not confirm
+    contexts = [*_filled_sets(model, vocabulary, base), base]
+    triples: Iterable[tuple[str, dict[str, tuple[str, ...]], str]] = [
+        (action, context, resource) for context in contexts
+    ]
     if model.resource_atoms or model.condition_atoms:
-        pairs = itertools.chain(
-            contexts_and_resources(model, vocabulary, base),
-            [(base, model.resource.witness)],
+        triples = itertools.chain(
+            triples,
+            (
+                (_fitting_action(vocabulary, model, found, action), context, found)
+                for context, found in contexts_and_resources(model, vocabulary, base)
+            ),
         )
-    else:
-        pairs = [(base, model.resource.witness)]
+    triples = itertools.chain(
+        triples,
+        ((a, base, r) for a, r in readable),
+        [(model.action.witness, base, model.resource.witness)],
+    )
     seen: list[Request] = []
-    for context, resource in pairs:
+    for action, context, resource in triples:
         request = Request(action, resource, principal, context)
         if request not in seen:
             seen.append(request)
             yield request
             if len(seen) >= limit:
                 return
+
+
+def resource_target(model: RequestModel, vocabulary: Vocabulary) -> Target:
+    """The model's resource cell, up to the shapes no policy writes."""
+    space = vocabulary.resource
+    return Target(space, model.resource, space.positions(vocabulary.shape_globs))
+
+
+def _fitting_action(vocabulary: Vocabulary, model: RequestModel, resource: str, first: str) -> str:
+    """An action of the cell that `resource` is a real resource of (an ARN of its types, or `*`
+    for an action that takes only `*`): `first` if it is, else another catalogued one; else
+    one that can be requested on it at all (any, when it takes no resource type); else the
+    witness."""
+    candidates = [first, *itertools.islice(catalogued_actions(vocabulary.action, model.action), 24)]
+    for action in candidates:
+        if resource_fits(action, resource) and (
+            resource == "*" or resource_shapes(action) is not None
+        ):
+            return action
+    for action in candidates:
+        if resource_fits(action, resource):
+            return action
+    return model.action.witness
 
 
 NEIGHBOUR_PATTERNS = 2
@@ -109,35 +173,34 @@ def neighbours(
     if statement.actions is None or statement.resources is None:
         return
     actions = [
-        _named_action(glob, value.text)
+        _named_actions(glob, value.text)
         for glob, value in zip(compiled.actions, statement.actions, strict=True)
     ][:NEIGHBOUR_PATTERNS]
     values = variable_values(near.context)
-    resources: list[str] = []
+    resources: list[Glob] = []
     for pattern in compiled.resources[:NEIGHBOUR_PATTERNS]:
         glob = pattern.instantiate(values) if isinstance(pattern, Template) else pattern
         if glob is not None:
-            resources.append(shortest_instance(glob))
-    for action in actions:
+            resources.append(glob)
+    for named in actions:
         for resource in resources:
-            yield Request(action, resource, near.principal, near.context)
+            action, text = pattern_pair(named, resource)
+            yield Request(action, text, near.principal, near.context)
 
 
-def _named_action(glob: Glob, text: str) -> str:
-    """The action as written when it has no wildcard, else a catalogued action it matches
+def _named_actions(glob: Glob, text: str) -> list[str]:
+    """The action as written when it has no wildcard, else catalogued actions it matches
     (else its shortest instance)."""
     if glob.is_literal:
-        return text
+        return [text]
     prefix = text.split(":", 1)[0]
     if "*" not in prefix and "?" not in prefix:
-        try:
-            from policy_guard.policy.catalogue import actions_for_service
-        except ImportError:  # the catalogue is optional for the engine
-            return shortest_instance(glob)
-        for action in actions_for_service(prefix):
-            if glob.matches(action):
-                return action
-    return shortest_instance(glob)
+        from policy_guard.policy.catalogue import actions_for_service
+
+        found = [a for a in actions_for_service(prefix) if glob.matches(a)]
+        if found:
+            return found
+    return [shortest_instance(glob)]
 
 
 # --- verifiers: the reference evaluator decides -----------------------------------------------
@@ -147,6 +210,8 @@ def new_access_covers(existing: Policy, new: Policy) -> Callable[[Request], froz
     """Allowed by `new`, not by `existing`: the indices of `new`'s matching Allow statements."""
 
     def covers(request: Request) -> frozenset[int]:
+        if impossible(request) is not None:
+            return frozenset()
         after = evaluate(new, request)
         if not after.allowed or evaluate(existing, request).allowed:
             return frozenset()
@@ -163,7 +228,7 @@ def granted_covers(
     """Allowed by `policy` and `wanted`: the indices of the matching Allow statements."""
 
     def covers(request: Request) -> frozenset[int]:
-        if not wanted(request):
+        if not wanted(request) or impossible(request) is not None:
             return frozenset()
         evaluation = evaluate(policy, request)
         if not evaluation.allowed:

@@ -28,6 +28,7 @@ from pysmt.formula import FormulaManager
 from pysmt.typing import INT
 
 from policy_guard.encode.lazy import LazyValue, lazy_value
+from policy_guard.encode.real_requests import real_request_axioms
 from policy_guard.encode.template_relations import disjoint_lengths, implication, one_value
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import (
@@ -133,6 +134,7 @@ class SymbolicRequest:
         """`some`/`every` terms of every string value list encoded so far, by key (to relate
         lists where one lies within another: `template_relations`)."""
         self._define()
+        self.axioms.extend(real_request_axioms(self))
 
     def fresh(self, prefix: str) -> FNode:
         """A new Boolean symbol (for atoms created while encoding)."""
