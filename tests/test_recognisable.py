@@ -15,6 +15,7 @@ from placeholders import placeholders
 from policy_guard.checks.common import EngineOptions
 from policy_guard.checks.no_new_access import check_no_new_access
 from policy_guard.errors import PolicyGuardError
+from policy_guard.policy import catalogue
 from policy_guard.policy.model import PolicyType
 from policy_guard.semantics.evaluate import evaluate
 from policy_guard.semantics.possible import impossible
@@ -65,3 +66,34 @@ def test_random_counterexamples_hold_no_placeholder(solver: str) -> None:
         print(parts, document)
     assert counterexamples > 0
     assert found == []
+
+
+@pytest.mark.parametrize("solver", ["z3", "cvc5"])
+def test_a_templated_resource_takes_a_catalogued_action_of_its_service(solver: str) -> None:
+    """The model's action class (`s3:?etObject` but not `s3:GetObject`) holds no catalogued
+    action; the templated resource `arn:aws:s3:::b/guest/x` is still reached with one of
+    another class of its service that the evaluator confirms, not `s3:xetobject`."""
+    user = {"AWS": "arn:aws:iam::111122223333:user/a"}
+    deny: dict[str, Any] = {
+        "Effect": "Deny",
+        "Principal": user,
+        "Action": "iam:PassRole",
+        "Resource": ["arn:aws:s3:::${aws:username, 'b'}/*"],
+    }
+    allow = {"Effect": "Allow", "Sid": "A", "Principal": user, "NotAction": ["s3:?etObject"]}
+    grant = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": ["*", "s3:GetObject"],
+        "Resource": ["arn:aws:s3:::b/${aws:username, 'guest'}/*"],
+    }
+    old_document = {"Version": "2012-10-17", "Statement": [deny, allow]}
+    new_document = {"Version": "2012-10-17", "Statement": [grant, deny, allow]}
+    old = load(old_document, PolicyType.RESOURCE, "old.json")
+    new = load(new_document, PolicyType.RESOURCE, "new.json")
+    result = check_no_new_access(old, new, EngineOptions(solver))
+    (reason,) = result.reasons
+    request = reason.counterexample
+    assert catalogue.action_exists(request.action), request
+    assert evaluate(new, request).allowed and not evaluate(old, request).allowed
+    assert impossible(request) is None

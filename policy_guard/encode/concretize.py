@@ -21,6 +21,7 @@ from policy_guard.encode.lazy import shortest_instance
 from policy_guard.encode.readable import (
     Target,
     catalogued_actions,
+    other_classes_for,
     pattern_pair,
     readable_pairs,
     readable_principal,
@@ -117,8 +118,9 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
         triples = itertools.chain(
             triples,
             (
-                (_fitting_action(vocabulary, model, found, action), context, found)
+                (fitting, context, found)
                 for context, found in contexts_and_resources(model, vocabulary, base)
+                for fitting in _fitting_actions(vocabulary, model, found, action)
             ),
         )
     triples = itertools.chain(
@@ -142,21 +144,30 @@ def resource_target(model: RequestModel, vocabulary: Vocabulary) -> Target:
     return Target(space, model.resource, space.positions(vocabulary.shape_globs))
 
 
-def _fitting_action(vocabulary: Vocabulary, model: RequestModel, resource: str, first: str) -> str:
-    """An action of the cell that `resource` is a real resource of (an ARN of its types, or `*`
-    for an action that takes only `*`): `first` if it is, else another catalogued one; else
-    one that can be requested on it at all (any, when it takes no resource type); else the
-    witness."""
+def _fitting_actions(
+    vocabulary: Vocabulary, model: RequestModel, resource: str, first: str
+) -> Iterator[str]:
+    """Actions to request `resource` with, best first: one of the cell that `resource` is a
+    real resource of (an ARN of its types, or `*` for an action that takes only `*`), `first`
+    if it is, else another catalogued one, else one that can be requested on it at all (any,
+    when it takes no resource type); when the cell has none, catalogued actions of other
+    classes that `resource` is real for (the model's choice of class may have been no better
+    than another: the evaluator decides); last, the witness."""
     candidates = [first, *itertools.islice(catalogued_actions(vocabulary.action, model.action), 24)]
-    for action in candidates:
-        if resource_fits(action, resource) and (
-            resource == "*" or resource_shapes(action) is not None
-        ):
-            return action
-    for action in candidates:
-        if resource_fits(action, resource):
-            return action
-    return model.action.witness
+    fitting = next(
+        (
+            action
+            for action in candidates
+            if resource_fits(action, resource)
+            and (resource == "*" or resource_shapes(action) is not None)
+        ),
+        None,
+    ) or next((action for action in candidates if resource_fits(action, resource)), None)
+    if fitting is not None:
+        yield fitting
+        return
+    yield from other_classes_for(vocabulary.action, model.action, resource)
+    yield model.action.witness
 
 
 NEIGHBOUR_PATTERNS = 2

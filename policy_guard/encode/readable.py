@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -25,7 +25,12 @@ from policy_guard.encode.lazy import shortest_instance
 from policy_guard.encode.partition import realize
 from policy_guard.encode.vocabulary import Cell, StringSpace
 from policy_guard.policy import catalogue
-from policy_guard.policy.arn_formats import COLON_FREE, EXTRA_FORMATS, resource_fits
+from policy_guard.policy.arn_formats import (
+    COLON_FREE,
+    EXTRA_FORMATS,
+    resource_fits,
+    resource_shapes,
+)
 from policy_guard.policy.arns import ANONYMOUS
 from policy_guard.policy.globs import Glob, Token, Wild
 
@@ -179,9 +184,25 @@ def _other_classes(space: StringSpace, cell: Cell) -> Iterator[str]:
     """A catalogued action of each of a few other classes of the action space, from the
     services its patterns name."""
     named = dict.fromkeys(s for s in (_literal_service(g) for g in space.globs) if s)
-    seen = {cell.vector}
     actions = (a for s in itertools.islice(named, 8) for a in catalogue.actions_for_service(s))
-    for action in itertools.islice(actions, OTHER_SCAN):
+    return _one_per_class(space, cell, itertools.islice(actions, OTHER_SCAN))
+
+
+def other_classes_for(space: StringSpace, cell: Cell, resource: str) -> Iterator[str]:
+    """A catalogued action of each of a few classes other than the cell's, of the service of
+    `resource`, that `resource` is an ARN of one of the action's types for."""
+    service = _arn_service(resource)
+    if service is None:
+        return iter(())
+    actions = itertools.islice(catalogue.actions_for_service(service), OTHER_SCAN)
+    fitting = (a for a in actions if resource_shapes(a) is not None and resource_fits(a, resource))
+    return _one_per_class(space, cell, fitting)
+
+
+def _one_per_class(space: StringSpace, cell: Cell, actions: Iterable[str]) -> Iterator[str]:
+    """The first of `actions` in each class other than the cell's, OTHER_CLASSES at most."""
+    seen = {cell.vector}
+    for action in actions:
         vector = space.vector_of(action)
         if vector not in seen:
             seen.add(vector)
