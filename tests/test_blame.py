@@ -6,6 +6,7 @@ whose span covers that element only. Real git repositories, as in test_workflow_
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,23 @@ def test_a_single_check_names_the_element_and_lists_the_others() -> None:
         assert found[:2] == [position(text, "s3:PutObject"), position(text, "arn:aws:s3:::b/*")]
         assert reason.elements[2][-2:] == ("Bool", "aws:SecureTransport")
         assert reason.located == reason.elements[0]
+
+
+def test_the_finding_key_is_the_statement_whichever_entry_is_blamed(repo: Path) -> None:
+    """The baseline identity of a finding (`Issue.finding_key`) is its statement's, not the
+    entry the issue points at: the element blamed depends on the counterexample found."""
+    from policy_guard.workflow.baseline import finding_key
+    from policy_guard.workflow.runner import RunOptions, run
+
+    report = run(RunOptions(jobs=1, baseline=None), cwd=str(repo), environ={}, today=date.today())
+    (issue,) = [i for i in report.issues if i.check == "no-new-access"]
+    assert (issue.location.line, issue.location.column + 1) == position(NEW, "s3:DeleteBucket")
+    assert issue.statement_index is not None
+    statement_path = ("Statement", issue.statement_index)
+    value = json.loads(NEW)
+    expected = finding_key("no-new-access", issue.policy_id, "", value, statement_path)
+    assert issue.finding_key == expected
+    blamed = finding_key(
+        "no-new-access", issue.policy_id, "", value, (*statement_path, "Action", 1)
+    )
+    assert issue.finding_key != blamed
