@@ -186,3 +186,12 @@ def test_set_operators_still_see_several_values_of_a_multivalued_key(
     assert result.outcome is Outcome.FAIL
     values = result.reasons[0].counterexample.context_values("aws:TagKeys")
     assert values is not None and "team" in values and len(values) >= 2
+
+
+def test_a_resource_shape_has_a_partition() -> None:
+    """Every partition starts `aws`, so the shapes the encoder states exclude an empty one (a
+    model with `arn::s3:::b/x` would be a counterexample no evaluator confirms)."""
+    shapes = resource_shapes("s3:PutObject")
+    assert shapes is not None
+    assert not any(glob.matches("arn::s3:::b/x") for glob in shapes)
+    assert any(glob.matches("arn:aws-cn:s3:::b/x") for glob in shapes)

@@ -78,6 +78,8 @@ def shape(service: str, arn_format: str) -> Glob:
         for match in _PLACEHOLDER.finditer(segment):
             tokens.extend(segment[position : match.start()])
             name = match.group(1)
+            if name == "Partition":  # every partition starts `aws` (PARTITION): never empty
+                tokens.extend("aws")
             free = index < 5 or name in colon_free
             tokens.append(Wild.STAR_IN_SEGMENT if free else Wild.STAR)
             position = match.end()
