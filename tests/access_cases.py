@@ -22,6 +22,7 @@ from policy_guard.document.read import decode_text
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.possible import impossible
 from policy_guard.semantics.request import Request
 
 V = "2012-10-17"
@@ -247,7 +248,12 @@ REQUEST_PRINCIPALS = [
     "cognito-identity.amazonaws.com",
 ]
 REQUEST_ACTIONS = ["s3:GetObject", "s3:PutObject", "sqs:SendMessage", "sts:AssumeRole"]
-REQUEST_RESOURCES = ["arn:aws:s3:::b/k", "arn:aws:s3:::b"]
+REQUEST_RESOURCES = [
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::b",
+    f"arn:aws:sqs:us-east-1:{ME}:q",  # (each action has a resource of its own type)
+    f"arn:aws:iam::{ME}:role/r",
+]
 
 
 def _one_or_two(draw: st.DrawFn, values: list[Any]) -> Any:
@@ -293,7 +299,8 @@ def resource_policies(draw: st.DrawFn) -> dict[str, Any]:
 
 def request_space(document: dict[str, Any]) -> Iterator[Request]:
     """Every combination of the listed principals, actions, resources and, for each key the
-    document uses, absent or one of its values (the policy's own and others)."""
+    document uses, absent or one of its values (the policy's own and others), that AWS can
+    make (`semantics.possible`)."""
     text = json.dumps(document)
     choices: list[list[tuple[str, str | None]]] = []
     for key, (_, values, others) in KEYS.items():
@@ -305,4 +312,6 @@ def request_space(document: dict[str, Any]) -> Iterator[Request]:
         for principal in REQUEST_PRINCIPALS:
             for action in REQUEST_ACTIONS:
                 for resource in REQUEST_RESOURCES:
-                    yield Request(action, resource, principal, context)
+                    request = Request(action, resource, principal, context)
+                    if impossible(request) is None:
+                        yield request

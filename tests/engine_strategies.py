@@ -27,6 +27,7 @@ from policy_guard.document.read import decode_text
 from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.possible import impossible
 from policy_guard.semantics.principal_facts import consistent, with_facts
 from policy_guard.semantics.reading import Reading, every_reading, fold_arn_prefix
 from policy_guard.semantics.request import Request
@@ -315,7 +316,7 @@ def request_space(
     for key in keys:
         _, values, fresh = KEYS[key]
         pool = sorted({v for value in values for v in fill(value)} | set(fresh) | set(values))
-        choices: list[tuple[str, ...] | None] = [None, ()]
+        choices: list[tuple[str, ...] | None] = [None, ()]  # (impossible ones are dropped)
         choices += [(v,) for v in pool]
         choices += [(pool[0], pool[-1]), (pool[1], pool[2]), (pool[0], pool[0])]
         options.append([(key, c) for c in choices])
@@ -342,7 +343,7 @@ def request_space(
             for action in actions
             for resource in sorted(resources)
         ]
-    return requests
+    return [r for r in requests if impossible(r) is None]  # requests AWS can make
 
 
 SPACE_LIMIT = 10_000

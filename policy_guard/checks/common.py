@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from policy_guard.checks.results import CheckResult, Flag, Outcome, Reason
+from policy_guard.document.values import Path
 from policy_guard.errors import InputError, PolicyGuardError, UndecidedError
 from policy_guard.policy.arns import ANONYMOUS, principal_account, root_arn
 from policy_guard.policy.globs import Glob
@@ -73,9 +74,30 @@ def reasons_for(
 ) -> tuple[Reason, ...]:
     by_index = {s.index: s for s in policy.statements}
     return tuple(
-        Reason(describe(by_index[i]), i, by_index[i].sid, request, by_index[i].path)
+        Reason(
+            describe(by_index[i]),
+            i,
+            by_index[i].sid,
+            request,
+            by_index[i].path,
+            element_paths(policy, by_index[i], request),
+        )
         for i, request in found.items()
     )
+
+
+def element_paths(policy: Policy, statement: Statement, request: Request) -> tuple[Path, ...]:
+    """The statement's entries that match `request` (`evaluate.matching_elements`), in
+    document order: where a finding about that request points."""
+    from policy_guard.semantics.evaluate import matching_elements
+
+    found = matching_elements(policy, statement, request)
+    return tuple(sorted(found, key=lambda path: _position(policy, path)))
+
+
+def _position(policy: Policy, path: Path) -> tuple[int, int]:
+    span = policy.span_of(path)
+    return span.line, span.column
 
 
 def analysis_for(
@@ -178,15 +200,19 @@ def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, .
             return ()
         found = analysis.localise(violation, allows, covers, known=[verdict.request])
     by_index = {s.index: s for s in policy.statements}
+    readable = {
+        i: _readable(r, i, covers, question.outsider, question.shown) for i, r in found.items()
+    }
     return tuple(
         Reason(
             question.describe(by_index[i]),
             i,
             by_index[i].sid,
-            _readable(request, i, covers, question.outsider, question.shown),
+            request,
             by_index[i].path,
+            element_paths(policy, by_index[i], request),
         )
-        for i, request in found.items()
+        for i, request in readable.items()
     )
 
 
@@ -220,8 +246,9 @@ def valued(analysis: Analysis, keys: tuple[str, ...]) -> FNode:
 
 
 def flags_for(result: CheckResult, lead: str) -> tuple[Flag, ...]:
-    """A FAIL as flags: one per reason (`lead`, then the counterexample), at the statement; a
-    FAIL without reasons as one flag at the policy. A PASS flags nothing."""
+    """A FAIL as flags: one per reason (`lead`, then the counterexample), at the statement
+    with the entries that match the counterexample; a FAIL without reasons as one flag at the
+    policy. A PASS flags nothing."""
     if result.outcome is Outcome.PASS:
         return ()
     if not result.reasons:
@@ -234,6 +261,7 @@ def flags_for(result: CheckResult, lead: str) -> tuple[Flag, ...]:
             reason.statement_id,
             reason.counterexample,
             f"{result.message} {reason.description}".strip(),
+            elements=reason.elements,
         )
         for reason in result.reasons
     )

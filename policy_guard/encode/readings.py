@@ -17,32 +17,47 @@ from pysmt.formula import FormulaManager
 from policy_guard.policy.arns import ACCOUNT_IAM, ACCOUNT_STS, SESSION, shape
 from policy_guard.policy.globs import Glob
 from policy_guard.semantics.principals import IAM_PRINCIPALS, NotPrincipalParts
-from policy_guard.semantics.reading import Reading
+from policy_guard.semantics.reading import USUAL, Reading
 
 Membership = Callable[[Iterable[Glob]], FNode]
 
 
 class ReadingTerms:
-    """A Boolean symbol per reading choice, named after it."""
+    """A Boolean symbol per reading choice, named after it.
+
+    A choice no formula has asked for (`used`) cannot change an answer: the question has no
+    NotPrincipal, or no pattern the ARN-case reading changes. A model's value for it is the
+    solver's whim, so a model reads it as usual (`read`), and a rejected model is blocked
+    without it (`describes`): otherwise each candidate request would be tried once more under
+    an unusual reading that decides nothing, and the same model come back with it flipped."""
 
     def __init__(self, manager: FormulaManager) -> None:
         self.manager = manager
         self.symbols: dict[str, FNode] = {
             f.name: manager.Symbol(f"reading_{f.name}") for f in fields(Reading)
         }
+        self.used: set[str] = set()
 
     def __getitem__(self, name: str) -> FNode:
+        self.used.add(name)
         return self.symbols[name]
 
     def read(self, values: dict[FNode, bool]) -> Reading:
-        """The reading of a model (`values`: each symbol's value)."""
-        return Reading(**{name: values[symbol] for name, symbol in self.symbols.items()})
+        """The reading of a model (`values`: each symbol's value; unused choices as usual)."""
+        return Reading(
+            **{
+                name: values[symbol] if name in self.used else getattr(USUAL, name)
+                for name, symbol in self.symbols.items()
+            }
+        )
 
     def describes(self, reading: Reading) -> list[FNode]:
+        """The used choices of `reading`, as literals."""
         m = self.manager
         return [
             symbol if getattr(reading, name) else m.Not(symbol)
             for name, symbol in self.symbols.items()
+            if name in self.used
         ]
 
     def assignment(self, reading: Reading) -> dict[FNode, FNode]:

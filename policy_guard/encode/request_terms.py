@@ -30,6 +30,7 @@ from pysmt.typing import INT
 from policy_guard.encode.lazy import LazyValue, lazy_value
 from policy_guard.encode.principal_facts import principal_fact_axioms
 from policy_guard.encode.readings import ReadingTerms
+from policy_guard.encode.real_requests import real_request_axioms
 from policy_guard.encode.template_relations import disjoint_lengths, implication, one_value
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import (
@@ -137,6 +138,7 @@ class SymbolicRequest:
         lists where one lies within another: `template_relations`)."""
         self._define()
         self.axioms.extend(principal_fact_axioms(self))
+        self.axioms.extend(real_request_axioms(self))
 
     def fresh(self, prefix: str) -> FNode:
         """A new Boolean symbol (for atoms created while encoding)."""

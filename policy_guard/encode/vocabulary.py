@@ -35,8 +35,10 @@ from policy_guard.encode.partition import Partition, PartitionTooLarge, glob_key
 from policy_guard.encode.principal_facts import principal_globs as fact_principal_globs
 from policy_guard.encode.templates import Pattern, Template, compile_value
 from policy_guard.errors import InputError, UndecidedError
+from policy_guard.policy.arn_formats import action_resource_shapes
 from policy_guard.policy.arns import ANONYMOUS, exact_glob
 from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern
+from policy_guard.policy.key_values import single_valued
 from policy_guard.policy.model import Condition, Policy, PrincipalBlock, PrincipalEntry, Statement
 from policy_guard.policy.operators import (
     Family,
@@ -236,6 +238,9 @@ class KeySpace:
     strings: StringSpace | None = None
     variable: bool = False  # used as a policy variable: the encoder tracks "exactly one value"
     conditions: int = 0  # distinct value lists the policies compare the key with
+    single: bool = False
+    """The catalogue (or the global key list) says the key is single-valued: when present it
+    has exactly one value (`policy.key_values`)."""
 
     @property
     def lazy(self) -> bool:
@@ -433,6 +438,12 @@ class Vocabulary:
     Resource/NotResource."""
     statements: Mapping[tuple[int, int], CompiledStatement]
     """By `(id(policy), statement.index)`: see `compiled`."""
+    resource_shapes: Mapping[Glob, tuple[Glob, ...]] = field(default_factory=dict)
+    """For each catalogued literal action of the action space, the shapes its resource takes
+    (`policy.arn_formats`; in the resource space): `encode.real_requests`."""
+    shape_globs: tuple[Glob, ...] = ()
+    """The shapes no policy pattern repeats: facts about requests, not patterns, so a readable
+    resource may lie on either side of them (`encode.readable`)."""
 
     def compiled(self, policy: Policy, statement: Statement) -> CompiledStatement:
         """The statement's patterns as compiled when the vocabulary was built."""
@@ -463,7 +474,8 @@ def _key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
         else:
             domain = Domain(part.witnesses, (None,) * len(part.witnesses), part.region_of)
         count = len(usage.conditions)
-        return KeySpace(key, usage.name, group, domain, strings, usage.variable, count)
+        single = single_valued(usage.name)
+        return KeySpace(key, usage.name, group, domain, strings, usage.variable, count, single)
     domain = {
         "bool": lambda: bool_domain(),
         "number": lambda: number_domain(usage.texts),
@@ -472,7 +484,8 @@ def _key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
         "binary": lambda: binary_domain(parse_binary(t) for t in usage.texts),
         "presence": presence_domain,
     }[group]()
-    return KeySpace(key, usage.name, group, domain, None, usage.variable)
+    single = single_valued(usage.name)
+    return KeySpace(key, usage.name, group, domain, None, usage.variable, single=single)
 
 
 def _bool_string_key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
@@ -485,9 +498,9 @@ def _bool_string_key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySp
     part = bool_string_partition(globs, budget)
     strings = StringSpace(globs, part)
     count = len(usage.conditions)
-    return KeySpace(
-        key, usage.name, "string", bool_string_domain(part), strings, usage.variable, count
-    )
+    single = single_valued(usage.name)
+    domain = bool_string_domain(part)
+    return KeySpace(key, usage.name, "string", domain, strings, usage.variable, count, single)
 
 
 def build_vocabulary(
@@ -571,18 +584,27 @@ def build_vocabulary(
         found = template_instances(template, keys)
         instances[(None, template)] = found
         resources.extend(i.glob for i in found)
+    action = (
+        action_space
+        if action_space is not None
+        else string_space(actions, max_states * ACTION_STATES_FACTOR)
+    )
+    shapes = action_resource_shapes(action.globs)
+    written = {glob_key(glob) for glob in resources}
+    shape_only = {
+        glob_key(g): g for found in shapes.values() for g in found if glob_key(g) not in written
+    }
+    resources.extend(shape_only.values())
     return Vocabulary(
-        action=(
-            action_space
-            if action_space is not None
-            else string_space(actions, max_states * ACTION_STATES_FACTOR)
-        ),
+        action=action,
         resource=string_space(resources, max_states),
         principal=string_space(principals, max_states) if principal_in_request else None,
         keys=keys,
         resource_templates=tuple(templates),
         instances=instances,
         statements=compiled,
+        resource_shapes=shapes,
+        shape_globs=tuple(shape_only.values()),
     )
 
 

@@ -307,3 +307,21 @@ def condition_key_is_multivalued(key: str) -> bool | None:
         return None
     multivalued = {kind.startswith(MULTIVALUED_PREFIX) for kind in kinds}
     return multivalued.pop() if len(multivalued) == 1 else None
+
+
+@lru_cache(maxsize=4096)
+def action_resource_formats(action: str) -> tuple[tuple[str, str], ...]:
+    """`(resource type, ARN format)` of each resource type the catalogued `action` (exact name,
+    case-insensitive) takes; empty when the action is unknown or takes only `*`."""
+    canonical = canonical_action(action)
+    if canonical is None:
+        return ()
+    prefix, name = canonical.split(":", 1)
+    details = _data().actions.get_action_details(prefix, name)
+    formats = dict(resource_types_for_service(prefix))
+    found = []
+    for entry in details.get("resourceTypes", ()):
+        arn_format = formats.get(str(entry["name"]))
+        if arn_format:
+            found.append((str(entry["name"]), arn_format))
+    return tuple(found)

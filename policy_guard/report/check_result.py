@@ -49,11 +49,18 @@ def _reason(reason: Reason, policy: Policy | None) -> list[str]:
     if reason.statement_id is not None:
         statement += f" (`{reason.statement_id}`)"
     where = ""
+    also: list[str] = []
     if policy is not None:
-        where = f"{policy.filename}:{policy.span_of(reason.path).line}: "
+        span = policy.span_of(reason.located)
+        where = f"{policy.filename}:{span.line}:{span.column + 1}: "
+        others = [policy.span_of(path) for path in reason.elements[1:]]
+        if others:
+            listed = ", ".join(f"{s.line}:{s.column + 1}" for s in others)
+            also.append(f"    also matching: {listed}")
     return [
         f"  {where}{statement}: {reason.description}",
         f"    for example: {_request(reason.counterexample)}",
+        *also,
     ]
 
 

@@ -22,6 +22,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+from policy_guard.document.values import Path
 from policy_guard.errors import InputError
 from policy_guard.policy.globs import Chunk, Glob, Kind, compile_chunks
 from policy_guard.policy.model import (
@@ -404,3 +405,37 @@ def evaluate_policies(
     if resource is not None:
         matched += _matched(resource, request, SOURCE_RESOURCE)
     return Evaluation(_decide(matched), matched)
+
+
+def matching_elements(policy: Policy, statement: Statement, request: Request) -> tuple[Path, ...]:
+    """The parts of `statement` that match `request` (for a finding to point at): each Action
+    entry the action matches, or the NotAction element; each Resource entry the resource
+    matches, or the NotResource element; each condition that holds. In element order; the
+    caller orders them by position."""
+    compiled = next((c for c in _compiled(policy) if c.source is statement), None)
+    if compiled is None:
+        compiled = _compile_statement(policy, statement)
+    element = len(statement.path) + 1
+    found: list[Path] = []
+    if statement.actions is not None:
+        action = request.action
+        found += [
+            v.path
+            for v in statement.actions
+            if _glob(((v.text, True),), Kind.ACTION).matches(action)
+        ]
+    elif statement.not_actions:
+        found.append(statement.not_actions[0].path[:element])
+    if statement.resources is not None and compiled.resources is not None:
+        patterns = compiled.resources
+        if request.reading.arn_prefix_case_folded and compiled.folded is not None:
+            patterns = compiled.folded  # the ARN-case reading: the folded forms are matched
+        found += [
+            v.path
+            for v, template in zip(statement.resources, patterns, strict=True)
+            if template.matches(request, request.resource)
+        ]
+    elif statement.not_resources:
+        found.append(statement.not_resources[0].path[:element])
+    found += [c.source.path for c in compiled.conditions if c.holds(request)]
+    return tuple(found)

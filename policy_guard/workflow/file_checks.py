@@ -461,8 +461,9 @@ def _mentions_unknown(value: object, path: tuple[str | int, ...]) -> bool:
 
 
 def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: FoundPolicy) -> Issue:
-    """A check's flag as an issue at its line of the file."""
-    span = target.document.span_of(flag.path)
+    """A check's flag as an issue at its line of the file: at the first entry that matches the
+    counterexample (naming the others), identified in a baseline by its statement."""
+    span = target.document.span_of(flag.located)
     location = Location(target.path, span.line, span.column, span.end_line, span.end_column)
     if flag.undecided:
         return Issue(UNDECIDED, Severity.ERROR, flag.message, location, found.policy_id)
@@ -473,7 +474,7 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
     return Issue(
         check,
         severity if flag.level is None else flag.level,
-        flag.message,
+        flag.message + _also_matching(flag, target),
         location,
         found.policy_id,
         flag.statement_index,
@@ -649,6 +650,15 @@ def _about_unknown(value: object, path: tuple[str | int, ...]) -> bool:
             return False
         value = value[element]
     return isinstance(value, str) and "${" + KEY_PREFIX in value
+
+
+def _also_matching(flag: Flag, target: Target) -> str:
+    """The other entries that match the counterexample, as `; also matching lines 7:5, 9:9`."""
+    spans = [target.document.span_of(path) for path in flag.elements[1:]]
+    if not spans:
+        return ""
+    listed = ", ".join(f"{s.line}:{s.column + 1}" for s in spans)
+    return f"; also matching {'line' if len(spans) == 1 else 'lines'} {listed}"
 
 
 def _finding_key(check: str, flag: Flag, target: Target, found: FoundPolicy) -> str:

@@ -59,7 +59,8 @@ def test_new_access_fails_with_the_statement_and_a_request(
         "existing policy."
     )
     assert lines[1].startswith("  relation: wider")
-    assert f"{NEW}:11: statement 1 (`PartnerWrites`)" in lines[2]
+    # at the Action entry the counterexample matches (line 15; which one depends on the solver)
+    assert f"{NEW}:15:" in lines[2] and "statement 1 (`PartnerWrites`)" in lines[2]
     assert "principal `arn:aws:" in lines[3] and ":123456789012:" in lines[3]
 
 
@@ -133,7 +134,9 @@ def test_access_not_granted_text_and_json(solver: str, capsys: pytest.CaptureFix
         "FAIL access-not-granted: The policy document grants access to perform one or more of "
         "the listed actions."
     )
-    assert f"{IDENTITY}:10: statement 1 (`ManageBuckets`)" in out
+    # at the `s3:Delete*` entry (line 13), the matching Resource listed after it
+    assert f"{IDENTITY}:13:34: statement 1 (`ManageBuckets`)" in out
+    assert "also matching: 14:19" in out
     code, out, _ = run(access(IDENTITY, '[{"actions": ["iam:*"]}]', "--output", "json"), capsys)
     assert code == 0
     assert json.loads(out) == {

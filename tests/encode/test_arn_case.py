@@ -60,7 +60,7 @@ def test_a_listed_action_on_an_upper_case_partition_is_granted(
     assert check_access_not_granted(policy, access, engine_options).outcome is Outcome.FAIL
 
 
-def test_lower_casing_the_partition_is_new_access_only_under_the_usual_reading(
+def test_lower_casing_the_partition_is_new_access_under_the_usual_reading(
     engine_options: EngineOptions,
 ) -> None:
     upper = allow({"Action": "s3:GetObject", "Resource": UPPER})
@@ -69,4 +69,9 @@ def test_lower_casing_the_partition_is_new_access_only_under_the_usual_reading(
     assert widened.outcome is Outcome.FAIL
     request = widened.reasons[0].counterexample
     assert request is not None and not request.reading.arn_prefix_case_folded
+    assert request.resource.startswith("arn:aws:s3:::b/")
+    # the other way round nothing is gained: a request's ARN has a lower-case partition (a real
+    # ARN, docs/semantics.md "A request"), which the upper-case pattern matches only folded
+    narrowed = check_no_new_access(lower, upper, engine_options)
+    assert narrowed.outcome is Outcome.PASS
     assert check_no_new_access(upper, upper, engine_options).outcome is Outcome.PASS
