@@ -322,7 +322,8 @@ def _key_values(
         groups.append((indices, some, every))
     # per value of the model: candidate strings of its class, each with its refined vector
     options = _refined_options(strings, value_classes(space, key_model), extra)
-    choices = [_subsets(range(len(o)), bool(key_model.one)) for o in options]
+    one = bool(key_model.one) or space.single  # a single-valued key: one value, one string
+    choices = [_subsets(range(len(o)), one) for o in options]
     if leave_out:
         choices = [[(), *c] for c in choices]
     for combination in itertools.islice(itertools.product(*choices), SEARCH_LIMIT):
