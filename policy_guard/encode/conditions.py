@@ -121,6 +121,9 @@ class ConditionEncoder:
                     ),
                 )
             )
+        if space.single:  # one value (`real_requests`): it matches, or it does not
+            present = request.keys[key].present
+            request.axioms.append(m.Implies(present, m.Iff(some_atom, every_atom)))
         request.condition_atoms[(key, values)] = (some_atom, every_atom)
         relate_lists(request, key, values, (some_atom, every_atom))
         return some_atom, every_atom

@@ -187,11 +187,14 @@ def _list_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]:
     second: its `some` implies the other's, its `every` too. The fact names the key's cells
     and the state of each variable's key, as the model has them.
 
-    Example: `StringEquals owner ["zz", "${aws:username, 'guest'}"]` for every value, and
+    Examples: `StringEquals owner ["zz", "${aws:username, 'guest'}"]` for every value, and
     `StringNotEqualsIgnoreCase owner ["${AWS:UserName}", "${aws:username, 'guest'}"]` with
     no value matching the list, on a value in the class of `guest` (not `zz`): the value equals
     the user name (or `guest` without one), so it matches the second list; the classes of
     `aws:username` (no pattern names one) are not enumerable, so `_condition_fact` cannot tell.
+    `StringEquals s3:prefix ["home/${aws:username}/*", "home/${aws:username}/docs/*"]` and
+    `StringNotEqualsIgnoreCase s3:prefix "home/${aws:username}/*"` on a value outside the
+    shape `home/*/docs/*`: the second template drops out, the first lies within the other list.
     """
     m = request.manager
     facts: list[FNode] = []
@@ -239,10 +242,12 @@ def _list_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]:
 
 def _may_match(strings: StringSpace, cells: Sequence[Cell], pattern: Glob | Template) -> bool:
     """Can a value of `cells` match `pattern`? A glob of the key's space by the cells' vectors;
-    a template, or a glob the space does not hold, may."""
-    if isinstance(pattern, Template) or pattern not in strings.globs:
+    a template by its shape's (every string it matches under any values matches its shape);
+    a pattern the space does not hold may."""
+    glob = pattern.shape() if isinstance(pattern, Template) else pattern
+    if glob not in strings.globs:
         return True
-    index = strings.globs.index(pattern)
+    index = strings.globs.index(glob)
     return any(index in cell.vector for cell in cells)
 
 

@@ -232,3 +232,45 @@ def test_an_owner_tag_equal_and_unequal_to_the_user_name_is_refuted(
         assert evaluate(new, request).allowed and not evaluate(old, request).allowed
         if reason.statement_index == 1:
             assert request.context["aws:ResourceTag/owner"] == ("zz",)
+
+
+# Also found by the property test after the single-valued keys (`s3:prefix` is one string):
+# the statement matches a prefix equal to `home/NAME/docs/*` (StringEquals is literal), which
+# differs from `home/NAME/*` ignoring case. The lazy domain's models put the prefix in the class
+# of `home//*` (outside the shape `home/*/docs/*`), where it would equal both; the exact
+# domain's claimed that some but not every value of the one-valued key matched. Both are
+# refuted now (`template_facts._list_facts` reads a template by its shape; a single-valued key's
+# `some` and `every` agree), and the answer is a FAIL with a confirmed request.
+HOME_OLD: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "NotAction": ["s3:?etObject"]}],
+}
+HOME_NEW: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "NotAction": ["s3:GetObject"],
+            "NotResource": ["arn:aws:s3:::*"],
+            "Condition": {
+                "StringNotEqualsIgnoreCase": {"s3:prefix": "home/${aws:username}/*"},
+                "StringEquals": {
+                    "s3:prefix": ["home/${aws:username}/*", "home/${aws:username}/docs/*"]
+                },
+            },
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_a_one_valued_prefix_in_the_docs_folder_is_found(options: EngineOptions) -> None:
+    old = load_policy(decode_text(json.dumps(HOME_OLD), "old.json"), PolicyType.RESOURCE)
+    new = load_policy(decode_text(json.dumps(HOME_NEW), "new.json"), PolicyType.RESOURCE)
+    result = check_no_new_access(old, new, options)
+    assert result.outcome is Outcome.FAIL
+    for reason in result.reasons:
+        request = reason.counterexample
+        assert evaluate(new, request).allowed and not evaluate(old, request).allowed
+        (prefix,) = request.context["s3:prefix"]
+        assert prefix.endswith("/docs/*")
