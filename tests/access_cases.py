@@ -141,28 +141,156 @@ def _in_block(value: str, blocks: list[Any]) -> bool:
     return any(address.version == b.version and address in b for b in blocks)
 
 
+DYNAMODB_PINNING = {
+    key.lower()
+    for key in (
+        "aws:PrincipalAccount",
+        "aws:PrincipalArn",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceVpc",
+        "aws:SourceVpce",
+        "aws:UserId",
+        "aws:PrincipalServiceName",
+        "aws:PrincipalServiceNamesList",
+        "aws:PrincipalIsAWSService",
+        "aws:Ec2InstanceSourceVpc",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+    )
+}
+EFS_PINNING = PINNING - {
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+}
+# Public token issuers as a trust policy names them: host -> (subject claim, the start a
+# StringLike pattern must fix to pin it, else None), and the guest claim (Cognito).
+ISSUERS = {
+    "token.actions.githubusercontent.com": ("sub", r"repo:[^/:]+/[^:]+:"),
+    "gitlab.com": ("sub", r"project_path:[^:]+/[^:]+:"),
+    "accounts.google.com": ("sub", None),
+    "graph.facebook.com": ("id", None),
+    "www.amazon.com": ("user_id", None),
+    "cognito-identity.amazonaws.com": ("sub", None),
+}
+GUEST = {"cognito-identity.amazonaws.com": ("amr", "unauthenticated")}
+OTHER_GITHUB_CLAIMS = ("repository", "repository_id", "repository_owner", "repository_owner_id")
+
+
+def issuer_host(principal: str | None) -> str | None:
+    host = (principal or "").split("oidc-provider/", 1)[-1]
+    return host if host in ISSUERS else None
+
+
 class PublicReading:
-    """S3's meaning of public for one document (see policy_guard.semantics.exposure)."""
+    """S3's meaning of public for one document (see policy_guard.semantics.exposure), or the
+    service's own where it has one (`prefix` dynamodb, elasticfilesystem); a public issuer the
+    document names as Federated principal is public unless its subject claim is pinned."""
 
     def __init__(self, document: dict[str, Any], prefix: str) -> None:
         self.document = document
         self.prefix = prefix
         self.named = accounts_named(document)
-        self.blocks = _narrow_blocks(document)
+        self.pinning = {"dynamodb": DYNAMODB_PINNING, "elasticfilesystem": EFS_PINNING}.get(
+            prefix, PINNING
+        )
+        self.blocks = [] if prefix == "dynamodb" else _narrow_blocks(document)
+        self.federated = federated_named(document)
+        self.claims = {
+            f"{issuer_host(p)}:{n}".lower(): issuer_host(p)
+            for p in self.federated
+            for n in (
+                ISSUERS[issuer_host(p) or ""][0],
+                *(
+                    OTHER_GITHUB_CLAIMS
+                    if issuer_host(p) == "token.actions.githubusercontent.com"
+                    else ()
+                ),
+            )
+        }
+
+    def _federated_public(self, request: Request) -> bool:
+        host = issuer_host(request.principal)
+        if request.principal not in self.federated or host is None:
+            return False
+        guest = GUEST.get(host)
+        if guest is not None and any(
+            k.lower() == f"{host}:{guest[0]}"
+            for s in statements_of(self.document)
+            for b in s.get("Condition", {}).values()
+            for k in b
+        ):
+            values = request.context_values(f"{host}:{guest[0]}") or ()
+            if not values or any(v != guest[1] for v in values):
+                return False
+        return True
 
     def __call__(self, request: Request) -> bool:
         if not request.action.lower().startswith(self.prefix + ":"):
             return False
         account = account_of(request.principal)
-        if request.principal != "anonymous" and (account is None or account in self.named):
+        public = request.principal == "anonymous" or (
+            account is not None and account not in self.named
+        )
+        if not (public or self._federated_public(request)):
             return False
         for key, values in request.context.items():
-            if key.lower() in (*PINNING, "aws:sourceip") and not values:
+            lowered = key.lower()
+            if lowered in (*self.pinning, *self.claims, "aws:sourceip") and not values:
+                if lowered in self.claims and not _claim_conditions(self.document, key):
+                    continue
                 return False
-            if key.lower() in PINNING and any(_pinned_value(self.document, key, v) for v in values):
+            if lowered in self.pinning and any(
+                _pinned_value(self.document, key, v) for v in values
+            ):
+                return False
+            if lowered in self.claims and any(_claim_pinned(self.document, key, v) for v in values):
+                return False
+            mount_target = lowered == "elasticfilesystem:accessedviamounttarget"
+            via_mount_target = any(v.strip().lower() == "true" for v in values)
+            if self.prefix == "elasticfilesystem" and mount_target and via_mount_target:
                 return False
         addresses = request.context_values("aws:SourceIp") or ()
         return not any(_in_block(a, self.blocks) for a in addresses)
+
+
+def federated_named(document: dict[str, Any]) -> set[str]:
+    """Federated principals of public issuers the document's Principal blocks name."""
+    found = set()
+    for statement in statements_of(document):
+        for element in ("Principal", "NotPrincipal"):
+            block = statement.get(element)
+            if isinstance(block, dict):
+                for value in listed(block.get("Federated", [])):
+                    if issuer_host(str(value)) is not None:
+                        found.add(str(value))
+    return found
+
+
+def _claim_conditions(document: dict[str, Any], key: str) -> list[tuple[str, str]]:
+    return [(o, v) for o, v in conditions_on(document, key) if _base(o).startswith("string")]
+
+
+def _claim_pinned(document: dict[str, Any], key: str, value: str) -> bool:
+    """A value of a subject claim matched by a condition value that pins it: one without
+    wildcard, or (StringLike) one whose start before the first wildcard fixes the subject."""
+    if _pinned_value(document, key, value):
+        return True
+    host, name = key.lower().rsplit(":", 1)
+    start = ISSUERS.get(host, ("", None))[1] if name == ISSUERS.get(host, ("",))[0] else None
+    if start is None:
+        return False
+    for operator, fixed in conditions_on(document, key):
+        if _base(operator) != "stringlike" or "${" in fixed:
+            continue
+        head = re.split(r"[*?]", fixed, maxsplit=1)[0]
+        pattern = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in fixed)
+        if re.match(start, head) and re.fullmatch(pattern, value, re.DOTALL):
+            return True
+    return False
 
 
 def _vouches(key: str, value: str, trusted: tuple[str, ...], organization: str | None) -> bool:

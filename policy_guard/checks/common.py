@@ -149,6 +149,9 @@ class Question:
     actions: tuple[str, ...] = ()
     principals: tuple[PrincipalEntry, ...] = ()
     values: Mapping[str, tuple[Glob, ...]] = dataclasses.field(default_factory=dict)
+    dress: Callable[[Request], Iterable[Request]] | None = None
+    """Plainer versions of a confirmed request to show instead, first that confirms too (the
+    outsider in an identity provider's terms: `checks.federated.outsider_requests`)."""
 
 
 def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, ...]:
@@ -183,7 +186,12 @@ def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, .
             question.describe(by_index[i]),
             i,
             by_index[i].sid,
-            _readable(request, i, covers, question.outsider, question.shown),
+            _dressed(
+                _readable(request, i, covers, question.outsider, question.shown),
+                i,
+                covers,
+                question.dress,
+            ),
             by_index[i].path,
         )
         for i, request in found.items()
@@ -202,6 +210,18 @@ def _readable(request: Request, index: int, covers: Covers, outsider: str, shown
         plain = shown if account == outsider else root_arn(account)
     candidate = with_facts(dataclasses.replace(request, principal=plain), request.context)
     return candidate if index in covers(candidate) else request
+
+
+def _dressed(
+    request: Request,
+    index: int,
+    covers: Covers,
+    dress: Callable[[Request], Iterable[Request]] | None,
+) -> Request:
+    for candidate in dress(request) if dress is not None else ():
+        if index in covers(candidate):
+            return candidate
+    return request
 
 
 def valued(analysis: Analysis, keys: tuple[str, ...]) -> FNode:
