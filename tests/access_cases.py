@@ -249,9 +249,11 @@ class PublicReading:
                 return False
             if lowered in self.claims and any(_claim_pinned(self.document, key, v) for v in values):
                 return False
-            mount_target = lowered == "elasticfilesystem:accessedviamounttarget"
-            via_mount_target = any(v.strip().lower() == "true" for v in values)
-            if self.prefix == "elasticfilesystem" and mount_target and via_mount_target:
+            true_key = {
+                "elasticfilesystem": "elasticfilesystem:accessedviamounttarget",
+                "dynamodb": "aws:principalisawsservice",
+            }.get(self.prefix)
+            if lowered == true_key and any(v.strip().lower() == "true" for v in values):
                 return False
         addresses = request.context_values("aws:SourceIp") or ()
         return not any(_in_block(a, self.blocks) for a in addresses)

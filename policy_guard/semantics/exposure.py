@@ -23,6 +23,11 @@ request is *public* for a resource type when:
   a policy that names them pins the request to them: private ranges never make a policy public
   *(choice)*. A value that is not an address lies in no block.
 A policy grants public access when it allows some public request.
+Per resource type, the pinning keys, whether aws:SourceIp counts and the keys that restrict when
+true are AWS's documented lists (`public_rules.TYPE_RULES`: DynamoDB's, EFS's, S3's; S3's where a
+type has none). A Federated principal of a public token issuer the policy names
+(`public_rules.PUBLIC_ISSUERS`) is public, and external, unless its subject claim is pinned
+(docs/semantics.md, "Public and external, per resource type and per identity provider").
 
 External — a request comes from outside the trusted accounts (and organization) unless:
 - its principal is an IAM or STS principal of a trusted account (`arn:PARTITION:iam::ID:...` or

@@ -102,12 +102,16 @@ class TypeRule:
     access_point_keys: tuple[str, ...] = ()
 
 
+DYNAMODB_RULE = TypeRule(
+    DYNAMODB_KEYS, False, DYNAMODB_PAGE, True, true_keys=("aws:principalisawsservice",)
+)
+"""(DynamoDB: "if your policy uses aws:PrincipalIsAWSService, set the key value to true".)"""
 S3_RULE = TypeRule(S3_KEYS, True, S3_PAGE, True, access_point_keys=("s3:dataaccesspointarn",))
 CONSERVATIVE = TypeRule(S3_KEYS, True, ANALYZER_PAGE, False)
 
 TYPE_RULES: Mapping[str, TypeRule] = {
-    "AWS::DynamoDB::Table": TypeRule(DYNAMODB_KEYS, False, DYNAMODB_PAGE, True),
-    "AWS::DynamoDB::Stream": TypeRule(DYNAMODB_KEYS, False, DYNAMODB_PAGE, True),
+    "AWS::DynamoDB::Table": DYNAMODB_RULE,
+    "AWS::DynamoDB::Stream": DYNAMODB_RULE,
     "AWS::EFS::FileSystem": TypeRule(
         EFS_KEYS, True, EFS_PAGE, True, true_keys=(ACCESSED_VIA_MOUNT_TARGET,)
     ),
