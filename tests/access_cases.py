@@ -239,9 +239,9 @@ class PublicReading:
             return False
         for key, values in request.context.items():
             lowered = key.lower()
-            if lowered in (*self.pinning, *self.claims, "aws:sourceip") and not values:
-                if lowered in self.claims and not _claim_conditions(self.document, key):
-                    continue
+            if lowered in (*self.pinning, "aws:sourceip") and not values:
+                return False
+            if lowered in self.claims and not values and _claim_pins(self.document, key):
                 return False
             if lowered in self.pinning and any(
                 _pinned_value(self.document, key, v) for v in values
@@ -272,27 +272,50 @@ def federated_named(document: dict[str, Any]) -> set[str]:
     return found
 
 
-def _claim_conditions(document: dict[str, Any], key: str) -> list[tuple[str, str]]:
-    return [(o, v) for o, v in conditions_on(document, key) if _base(o).startswith("string")]
+def _claim_pins(document: dict[str, Any], key: str) -> list[tuple[str, str]]:
+    """(operator, value) of the String conditions on a subject claim whose value pins it: one
+    without wildcard, or (StringLike) one whose start before the first wildcard fixes the
+    subject (`ISSUERS`)."""
+    host, name = key.lower().rsplit(":", 1)
+    subject, start = ISSUERS.get(host, ("", None))
+    found = []
+    for operator, fixed in conditions_on(document, key):
+        base = _base(operator)
+        if not base.startswith("string") or "${" in fixed:
+            continue
+        if base in NO_WILDCARDS or not ("*" in fixed or "?" in fixed):
+            found.append((base, fixed))
+        elif base.endswith("like") and name == subject and start is not None:
+            head = re.split(r"[*?]", fixed, maxsplit=1)[0]
+            if re.match(start, head):
+                found.append((base, fixed))
+    return found
 
 
 def _claim_pinned(document: dict[str, Any], key: str, value: str) -> bool:
-    """A value of a subject claim matched by a condition value that pins it: one without
-    wildcard, or (StringLike) one whose start before the first wildcard fixes the subject."""
-    if _pinned_value(document, key, value):
-        return True
-    host, name = key.lower().rsplit(":", 1)
-    start = ISSUERS.get(host, ("", None))[1] if name == ISSUERS.get(host, ("",))[0] else None
-    if start is None:
-        return False
-    for operator, fixed in conditions_on(document, key):
-        if _base(operator) != "stringlike" or "${" in fixed:
-            continue
-        head = re.split(r"[*?]", fixed, maxsplit=1)[0]
-        pattern = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in fixed)
-        if re.match(start, head) and re.fullmatch(pattern, value, re.DOTALL):
+    for base, fixed in _claim_pins(document, key):
+        if base.endswith("like"):
+            pattern = "".join(
+                ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in fixed
+            )
+            if re.fullmatch(pattern, value, re.DOTALL):
+                return True
+        elif value == fixed or (base.endswith("ignorecase") and value.lower() == fixed.lower()):
             return True
     return False
+
+
+def federated_outsider(document: dict[str, Any], request: Request) -> bool:
+    """A public issuer the document names, with a token anyone can obtain: the guest claim
+    value (alone) where the issuer has one and the document reads it, and no subject claim
+    pinned."""
+    reading = PublicReading(document, "s3")
+    if not reading._federated_public(request):
+        return False
+    return not any(
+        key.lower() in reading.claims and any(_claim_pinned(document, key, v) for v in values)
+        for key, values in request.context.items()
+    )
 
 
 def _vouches(key: str, value: str, trusted: tuple[str, ...], organization: str | None) -> bool:
@@ -305,9 +328,21 @@ def _vouches(key: str, value: str, trusted: tuple[str, ...], organization: str |
     return key == "aws:principalorgid" and value == organization
 
 
-def is_external(request: Request, trusted: tuple[str, ...], organization: str | None) -> bool:
-    """Outside the trusted accounts and organization (see policy_guard.semantics.exposure)."""
-    if account_of(request.principal) in trusted:
+def is_external(
+    request: Request,
+    trusted: tuple[str, ...],
+    organization: str | None,
+    document: dict[str, Any] | None = None,
+) -> bool:
+    """Outside the trusted accounts and organization (see policy_guard.semantics.exposure); a
+    public issuer's token anyone can obtain is outside whichever account registered it."""
+    if document is not None:
+        for key, values in request.context.items():
+            claims = PublicReading(document, "s3").claims
+            if key.lower() in claims and not values and _claim_pins(document, key):
+                return False
+    federated = document is not None and federated_outsider(document, request)
+    if account_of(request.principal) in trusted and not federated:
         return False
     callers = (ACCOUNT_CALLER_KEYS if trusted else set()) | (
         {"aws:principalorgid"} if organization else set()
@@ -332,10 +367,13 @@ def assert_confirmed(policy: Policy, result: CheckResult, wanted: Any) -> None:
 
 # --- random resource policies and a finite request space --------------------------------------
 
+GITHUB = f"arn:aws:iam::{ME}:oidc-provider/token.actions.githubusercontent.com"
 PRINCIPALS: list[Any] = [
     "*",
     {"AWS": "*"},
     {"AWS": ME},
+    {"Federated": GITHUB},
+    {"Federated": "graph.facebook.com"},
     {"AWS": f"arn:aws:iam::{ME}:role/r"},
     {"AWS": f"arn:aws:iam::{PARTNER}:root"},
     {"Service": "s3.amazonaws.com"},
@@ -366,6 +404,19 @@ KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
     ),
     "aws:userid": (["StringLike", "StringEquals"], ["AROAEXAMPLE:*", "AIDAEXAMPLE"], ["AIDAX"]),
     "aws:PrincipalAccount": (["StringEquals", "StringNotEquals"], [ME, PARTNER], [STRANGER]),
+    # the claims of public token issuers: the subject pins, the audience does not
+    "token.actions.githubusercontent.com:sub": (
+        [*STRING, "ForAllValues:StringLike"],
+        ["repo:o/r:*", "repo:o/r:ref:refs/heads/main", "repo:*", "repo:o/*"],
+        ["repo:someone-else/any-repo:ref:refs/heads/main", "repo:o/x:pull_request"],
+    ),
+    "token.actions.githubusercontent.com:aud": (["StringEquals"], ["sts.amazonaws.com"], ["x"]),
+    "cognito-identity.amazonaws.com:amr": (
+        ["ForAnyValue:StringLike", "StringEquals", "StringNotEquals"],
+        ["authenticated", "unauthenticated"],
+        ["graph.facebook.com"],
+    ),
+    "graph.facebook.com:id": (STRING, ["1234", "12*"], ["999"]),
 }
 REQUEST_PRINCIPALS = [
     "anonymous",
@@ -375,6 +426,8 @@ REQUEST_PRINCIPALS = [
     f"arn:aws:sts::{PARTNER}:assumed-role/r/s",
     "s3.amazonaws.com",
     "cognito-identity.amazonaws.com",
+    GITHUB,
+    "graph.facebook.com",
 ]
 REQUEST_ACTIONS = ["s3:GetObject", "s3:PutObject", "sqs:SendMessage", "sts:AssumeRole"]
 REQUEST_RESOURCES = ["arn:aws:s3:::b/k", "arn:aws:s3:::b"]
