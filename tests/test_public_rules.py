@@ -6,7 +6,9 @@ test oracle (tests/access_cases.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from access_cases import (
     grant,
     load,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policy_guard.checks.common import EngineOptions
 from policy_guard.checks.external_access import check_no_external_access
@@ -29,7 +33,9 @@ from policy_guard.document.json_decode import decode_json
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.resource_types import RESOURCE_TYPES
 from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.principal_facts import with_facts
 from policy_guard.semantics.public_rules import PUBLIC_ISSUERS, TYPE_RULES
+from policy_guard.semantics.request import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUST = "AWS::IAM::AssumeRolePolicyDocument"
@@ -405,3 +411,96 @@ def test_commands_on_a_github_trust_policy(
     out = capsys.readouterr().out
     assert "SECURITY_WARNING MISSING_SUBJECT_CLAIM" in out
     assert "trust.json:" in out
+
+
+# --- the property per type: the engine agrees with the evaluator and the oracle ------------------
+
+# resource type -> (actions, key -> (operators, policy values, other request values))
+TYPED_KEYS: dict[str, tuple[list[str], dict[str, tuple[list[str], list[str], list[str]]]]] = {
+    DYNAMODB: (
+        ["dynamodb:GetItem", "dynamodb:PutItem"],
+        {
+            "aws:SourceIp": (["IpAddress", "NotIpAddress"], ["192.0.2.0/24"], ["192.0.2.7", "::1"]),
+            "aws:SourceOwner": (["StringEquals"], [ME], ["444455556666"]),
+            "aws:PrincipalOrgPaths": (
+                ["StringEquals", "StringLike", "StringNotEquals"],
+                ["o-a1b2c3d4e5/r-ab12/", "o-a1b2c3d4e5/*"],
+                ["o-other/r-1/"],
+            ),
+            "aws:PrincipalIsAWSService": (["Bool"], ["true", "false"], []),
+        },
+    ),
+    EFS: (
+        ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+        {
+            "elasticfilesystem:AccessedViaMountTarget": (["Bool"], ["true", "false"], ["TRUE"]),
+            "aws:SourceVpce": (["StringEquals", "StringLike"], ["vpce-1", "vpce-*"], ["vpce-2"]),
+        },
+    ),
+}
+TYPED_PRINCIPALS = ["*", {"AWS": "*"}, {"AWS": ME}, {"AWS": "444455556666"}]
+TYPED_REQUEST_PRINCIPALS = [
+    "anonymous",
+    f"arn:aws:iam::{ME}:root",
+    "arn:aws:iam::555566667777:user/u",
+    "arn:aws:sts::444455556666:assumed-role/r/s",
+]
+
+
+@st.composite
+def typed_policies(draw: st.DrawFn, resource_type: str) -> dict[str, Any]:
+    actions, keys = TYPED_KEYS[resource_type]
+    statements = []
+    for _ in range(draw(st.integers(1, 3))):
+        statement: dict[str, Any] = {
+            "Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+            "Principal": draw(st.sampled_from(TYPED_PRINCIPALS)),
+            "Action": draw(st.sampled_from([*actions, "*"])),
+            "Resource": "*",
+        }
+        block: dict[str, dict[str, Any]] = {}
+        for key in draw(st.lists(st.sampled_from(sorted(keys)), max_size=2, unique=True)):
+            operators, values, _ = keys[key]
+            operator = draw(st.sampled_from(operators)) + draw(st.sampled_from(["", "IfExists"]))
+            block.setdefault(operator, {})[key] = draw(st.sampled_from(values))
+        if block:
+            statement["Condition"] = block
+        statements.append(statement)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def typed_requests(resource_type: str, document: dict[str, Any]) -> Iterator[Request]:
+    actions, keys = TYPED_KEYS[resource_type]
+    text = json.dumps(document)
+    choices = [
+        [(key, None), *((key, v) for v in sorted({*values, *others}))]
+        for key, (_, values, others) in keys.items()
+        if key in text
+    ]
+    for combination in itertools.product(*choices):
+        context = {k: (v,) for k, v in combination if v is not None}
+        for principal in TYPED_REQUEST_PRINCIPALS:
+            for action in actions:
+                yield with_facts(Request(action, "*", principal, context), list(context))
+
+
+@pytest.mark.parametrize("resource_type", [DYNAMODB, EFS])
+@pytest.mark.parametrize("solver", ["z3", "cvc5"])
+@given(data=st.data())
+def test_typed_public_access_agrees_with_the_evaluator(
+    solver: str, resource_type: str, data: st.DataObject
+) -> None:
+    document = data.draw(typed_policies(resource_type))
+    policy = load(document["Statement"])
+    result = public(policy, EngineOptions(solver), resource_type)
+    reading = PublicReading(document, RESOURCE_TYPES[resource_type][0])
+    found = next(
+        (
+            r
+            for r in typed_requests(resource_type, document)
+            if reading(r) and evaluate(policy, r).allowed
+        ),
+        None,
+    )
+    if found is not None:
+        assert result.outcome is Outcome.FAIL, found
