@@ -19,7 +19,8 @@ AWS deploys them, and `engine_policy` writes that into the policy (docs/semantic
   pass whatever the file says, so the checks ask their question over the governed requests
   only: a synthetic Deny statement takes the others out of both versions alike (a request
   outside it passes both, so `no-new-access` is unchanged; `access-not-granted` would otherwise
-  fail on every file). The caller is taken to be in a member account: any account may be one.
+  fail on every file). The caller is taken to be in a member account: any account may be one;
+  an SCP's caller always has an `aws:PrincipalArn`.
 
 Synthetic statements follow the file's own, with indexes after them and the empty path (a
 message about one points at the top of the file); `is_synthetic` tells them apart.
@@ -91,6 +92,21 @@ def _not_governed(policy_type: PolicyType, index: int) -> Statement:
     )  # fmt: skip
 
 
+def _no_caller_arn(index: int) -> Statement:
+    """Deny requests without exactly one `aws:PrincipalArn` value (absent, or present with none):
+    every request an SCP governs comes from an IAM user, role session or root user of a member
+    account, and AWS sets the key to its ARN (IAM User Guide, global condition keys). An RCP
+    also governs anonymous requests, which have no such key: RCPs do not get this statement."""
+    none = Condition(
+        ConditionOperator.parse("ForAllValues:StringNotLike"), "aws:PrincipalArn",
+        (_value("*"),), (),
+    )  # fmt: skip
+    return Statement(
+        index, (), NOT_GOVERNED, Effect.DENY, None, None,
+        (_value("*"),), None, (_value("*"),), None, (none,),
+    )  # fmt: skip
+
+
 def _other_services(index: int) -> Statement:
     everyone = PrincipalBlock((PrincipalEntry(PrincipalKind.AWS, "*", ()),), ())
     services = tuple(_value(f"{service}:*") for service in RCP_SERVICES)
@@ -118,6 +134,8 @@ def engine_policy(policy: Policy, full_aws_access: bool = True) -> Policy:
         added.append(_not_governed(kind, n + len(added)))
         if kind is PolicyType.RESOURCE_CONTROL:
             added.append(_other_services(n + len(added)))
+        else:
+            added.append(_no_caller_arn(n + len(added)))
     return replace(
         policy, statements=policy.statements + tuple(added), policy_type=kind.evaluated_as
     )
