@@ -4,8 +4,9 @@ boundaries (`engine_strategies`' policies, read as the new types), on both solve
 The oracle is independent of the engine's reading (`policy.guardrails.engine_policy`): each
 request of the finite space is decided by `semantics.organization.evaluate_account` — the policy
 beside an identity policy that allows everything, in AWS's evaluation order — and counted only
-when the policy governs it (not a service-linked role; for an SCP, a caller with one
-`aws:PrincipalArn`; for an RCP, a service RCPs cover). Bounded: few examples per type.
+when the policy governs it (not a service-linked role; for an SCP, a caller whose
+`aws:PrincipalArn` is an IAM caller's ARN; for an RCP, a service RCPs cover). Bounded: few
+examples per type.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from policy_guard.checks.no_new_access import check_no_new_access
 from policy_guard.checks.results import Outcome
 from policy_guard.document.read import decode_text
 from policy_guard.policy.globs import Kind, compile_pattern
-from policy_guard.policy.guardrails import service_governed
+from policy_guard.policy.guardrails import IAM_CALLERS, service_governed
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.organization import (
@@ -73,7 +74,9 @@ def governed(kind: PolicyType, request: Request) -> bool:
     if service_linked_caller(request) or not service_governed(kind, request.action):
         return False
     if kind is PolicyType.SERVICE_CONTROL:
-        return len(request.context_values("aws:PrincipalArn") or ()) == 1
+        callers = [compile_pattern(arn, Kind.RESOURCE) for arn in IAM_CALLERS]
+        arns = request.context_values("aws:PrincipalArn") or ()
+        return any(c.matches(arn) for c in callers for arn in arns)
     return True
 
 

@@ -287,6 +287,10 @@ def test_validation_per_type() -> None:
     ):
         assert code in found
     assert codes({"Version": "2012-10-17", "Statement": [SECURE_TRANSPORT]}, RCP) == []
+    assert "SCP_SYNTAX_ERROR_VERSION" in codes({"Statement": [LEAVE]}, SCP)
+    old_version = {"Version": "2008-10-17", "Statement": [SECURE_TRANSPORT]}
+    assert "RCP_SYNTAX_ERROR_VERSION" in codes(old_version, RCP)
+    assert "SCP_SYNTAX_ERROR_VERSION" not in codes({"Statement": [LEAVE]}, PolicyType.IDENTITY)
     boundary = {"Version": "2012-10-17", "Statement": [dict(SHIRLEY, Principal="*")]}
     assert "UNSUPPORTED_PRINCIPAL" in codes(boundary, BOUNDARY)
 

@@ -10,6 +10,7 @@ rule); reasons and counterexamples still refer to the original policies."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from policy_guard.checks.common import (
@@ -22,7 +23,7 @@ from policy_guard.checks.common import (
     reasons_for,
     statement_reference,
 )
-from policy_guard.checks.results import CheckResult, Flag, Outcome, Relation
+from policy_guard.checks.results import CheckResult, Flag, Outcome, Reason, Relation
 from policy_guard.checks.settings import NewFiles, Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.values import Decoded
@@ -72,6 +73,7 @@ def check_no_new_access(
     read as `policy.guardrails.engine_policy` says: "does the new version let through requests
     the old one blocked?"
     """
+    guardrail = new.policy_type.is_guardrail
     existing = engine_policy(existing, options.full_aws_access)
     new = engine_policy(new, options.full_aws_access)
     if existing.statements == new.statements and existing.version == new.version:
@@ -118,6 +120,8 @@ def check_no_new_access(
     if isinstance(wider, Holds):
         return CheckResult(NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), relation)
     reasons = reasons_for(new, found, _new_access_in)
+    if guardrail:
+        reasons = tuple(_blocked_before(existing, reason) for reason in reasons)
     return CheckResult(NO_NEW_ACCESS, Outcome.FAIL, NEW_ACCESS, reasons, relation)
 
 
@@ -128,6 +132,28 @@ def _new_access_in(statement: Statement) -> str:
             "version blocks the request, and one of the existing version did."
         )
     return f"New access in the statement with {statement_reference(statement)}."
+
+
+def _blocked_before(existing: Policy, reason: Reason) -> Reason:
+    """An SCP's, RCP's or boundary's new access is often a Deny narrowed or removed: name the
+    existing version's Deny statements that blocked the request."""
+    from policy_guard.semantics.evaluate import evaluate
+
+    by_index = {s.index: s for s in existing.statements if not is_synthetic(s)}
+    blockers = [
+        by_index[m.statement_index].label
+        for m in evaluate(existing, reason.counterexample).matched_statements
+        if m.effect is Effect.DENY and m.statement_index in by_index
+    ]
+    if not blockers:
+        return reason
+    which = ", ".join(blockers)
+    plural = "s" if len(blockers) > 1 else ""
+    return replace(
+        reason,
+        description=f"{reason.description} The existing version blocked it by statement{plural} "
+        f"{which}.",
+    )
 
 
 def _settled(

@@ -188,6 +188,8 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("SCP_SYNTAX_ERROR_PRINCIPAL", _E, "error-scp-syntax-error-principal"),
     IssueCode("SCP_SYNTAX_ERROR_NOT_PRINCIPAL", _E, "error-scp-syntax-error-notprincipal"),
     IssueCode("POLICY_SIZE_EXCEEDS_SCP_QUOTA", _E, "error-policy-size-exceeds-scp-quota"),
+    IssueCode("SCP_SYNTAX_ERROR_VERSION", _E, None),
+    IssueCode("RCP_SYNTAX_ERROR_VERSION", _E, None),
     IssueCode("RCP_SYNTAX_ERROR_ALLOW", _E, None),
     IssueCode("RCP_SYNTAX_ERROR_PRINCIPAL", _E, None),
     IssueCode("RCP_SYNTAX_ERROR_NOT_PRINCIPAL", _E, None),

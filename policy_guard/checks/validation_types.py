@@ -4,6 +4,7 @@ and its size limit (`policy.size_limits`).
 
 Each check yields `(issue code, details, path)`; `checks.validation` gives each code its type.
 
+- SCPs and RCPs: `Version` `2012-10-17`, required.
 - SCPs: no `Principal` or `NotPrincipal` (AWS Organizations User Guide, "SCP syntax",
   https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html).
   Since September 2025 SCPs take the rest of the IAM language in Allow statements too
@@ -22,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policy_guard.document.values import Path
-from policy_guard.policy.model import Effect, Policy, PolicyType
+from policy_guard.policy.model import VARIABLES_VERSION, Effect, Policy, PolicyType
 from policy_guard.policy.size_limits import SIZE_LIMITS, minified_length
 
 Found = tuple[str, str, Path]
@@ -83,6 +84,15 @@ def _rcp(policy: Policy) -> Iterator[Found]:
             )
 
 
+def _version(policy: Policy, code: str, name: str) -> Iterator[Found]:
+    """ "Every SCP/RCP must include a Version element with the value 2012-10-17" (the syntax
+    pages above); an identity policy without one is only a warning."""
+    if policy.version != VARIABLES_VERSION:
+        written = "no `Version`" if policy.version is None else f"`Version` `{policy.version}`"
+        where: Path = ("Version",) if policy.version is not None else ()
+        yield code, f"an {name} must have `Version` `{VARIABLES_VERSION}`, not {written}", where
+
+
 def _size(policy: Policy) -> Iterator[Found]:
     limit = SIZE_LIMITS.get(policy.policy_type)
     if limit is None:
@@ -101,7 +111,9 @@ def _size(policy: Policy) -> Iterator[Found]:
 def type_findings(policy: Policy) -> Iterator[Found]:
     """Every finding about what the policy's type allows."""
     if policy.policy_type is PolicyType.SERVICE_CONTROL:
+        yield from _version(policy, "SCP_SYNTAX_ERROR_VERSION", "SCP")
         yield from _scp(policy)
     elif policy.policy_type is PolicyType.RESOURCE_CONTROL:
+        yield from _version(policy, "RCP_SYNTAX_ERROR_VERSION", "RCP")
         yield from _rcp(policy)
     yield from _size(policy)

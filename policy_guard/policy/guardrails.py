@@ -20,7 +20,7 @@ AWS deploys them, and `engine_policy` writes that into the policy (docs/semantic
   only: a synthetic Deny statement takes the others out of both versions alike (a request
   outside it passes both, so `no-new-access` is unchanged; `access-not-granted` would otherwise
   fail on every file). The caller is taken to be in a member account: any account may be one;
-  an SCP's caller always has an `aws:PrincipalArn`.
+  an SCP's caller always has an `aws:PrincipalArn`, an IAM caller's ARN (`IAM_CALLERS`).
 
 Synthetic statements follow the file's own, with indexes after them and the empty path (a
 message about one points at the top of the file); `is_synthetic` tells them apart.
@@ -92,14 +92,25 @@ def _not_governed(policy_type: PolicyType, index: int) -> Statement:
     )  # fmt: skip
 
 
+IAM_CALLERS = (
+    f"arn:*:iam::{'?' * 12}:user/*",
+    f"arn:*:iam::{'?' * 12}:role/*",
+    f"arn:*:iam::{'?' * 12}:root",
+    f"arn:*:sts::{'?' * 12}:federated-user/*",
+)
+"""What `aws:PrincipalArn` holds for each caller an SCP governs: an IAM user, a role session (the
+role's ARN), the root user, a federated user (IAM User Guide, `aws:PrincipalArn`); an account
+is 12 characters."""
+
+
 def _no_caller_arn(index: int) -> Statement:
-    """Deny requests without exactly one `aws:PrincipalArn` value (absent, or present with none):
-    every request an SCP governs comes from an IAM user, role session or root user of a member
-    account, and AWS sets the key to its ARN (IAM User Guide, global condition keys). An RCP
-    also governs anonymous requests, which have no such key: RCPs do not get this statement."""
+    """Deny requests whose `aws:PrincipalArn` is not an IAM caller's ARN (absent, present with no
+    value, or another string): every request an SCP governs comes from an IAM user, role session,
+    root user or federated user of a member account, and AWS sets the key to its ARN. An RCP also
+    governs anonymous requests and AWS services, which have no such ARN: RCPs do not get this."""
     none = Condition(
-        ConditionOperator.parse("ForAllValues:StringNotLike"), "aws:PrincipalArn",
-        (_value("*"),), (),
+        ConditionOperator.parse("ForAllValues:ArnNotLike"), "aws:PrincipalArn",
+        tuple(_value(arn) for arn in IAM_CALLERS), (),
     )  # fmt: skip
     return Statement(
         index, (), NOT_GOVERNED, Effect.DENY, None, None,
