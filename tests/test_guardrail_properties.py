@@ -4,9 +4,9 @@ boundaries (`engine_strategies`' policies, read as the new types), on both solve
 The oracle is independent of the engine's reading (`policy.guardrails.engine_policy`): each
 request of the finite space is decided by `semantics.organization.evaluate_account` — the policy
 beside an identity policy that allows everything, in AWS's evaluation order — and counted only
-when the policy governs it (not a service-linked role; for an SCP, a caller whose
-`aws:PrincipalArn` is an IAM caller's ARN; for an RCP, a service RCPs cover). Bounded: few
-examples per type.
+when the policy governs it (for an SCP or boundary, a caller whose `aws:PrincipalArn` is an IAM
+caller's ARN; for an SCP or RCP, not a service-linked role; for an RCP, a service RCPs
+cover). Bounded: few examples per type.
 """
 
 from __future__ import annotations
@@ -69,11 +69,12 @@ def load(document: dict[str, Any], kind: PolicyType, name: str) -> Policy:
 
 
 def governed(kind: PolicyType, request: Request) -> bool:
-    if kind is PolicyType.PERMISSIONS_BOUNDARY:
-        return True
-    if service_linked_caller(request) or not service_governed(kind, request.action):
+    boundary = kind is PolicyType.PERMISSIONS_BOUNDARY
+    if not boundary and service_linked_caller(request):
         return False
-    if kind is PolicyType.SERVICE_CONTROL:
+    if not service_governed(kind, request.action):
+        return False
+    if kind is not PolicyType.RESOURCE_CONTROL:
         callers = [compile_pattern(arn, Kind.RESOURCE) for arn in IAM_CALLERS]
         arns = request.context_values("aws:PrincipalArn") or ()
         return any(c.matches(arn) for c in callers for arn in arns)
@@ -93,10 +94,11 @@ def lets_through(policy: Policy, request: Request) -> bool:
 def space(
     old: dict[str, Any], new: dict[str, Any], kind: PolicyType, extra: tuple[str, ...] = ()
 ) -> list[Request]:
-    """The strategies' space (read as the type the statements look like), with callers an SCP
-    governs and does not: a user's and a service-linked role's `aws:PrincipalArn` where absent."""
+    """The strategies' space (read as the type the statements look like), with callers an SCP or
+    boundary governs and does not: a user's and a service-linked role's `aws:PrincipalArn` where
+    absent."""
     requests = request_space(old, new, kind.evaluated_as, extra)
-    if kind is not PolicyType.SERVICE_CONTROL:
+    if kind is PolicyType.RESOURCE_CONTROL:
         return bounded(requests)
     more = []
     for request in requests:

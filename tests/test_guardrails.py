@@ -341,6 +341,16 @@ def test_cloudformation_says_the_type_of_organizations_policies_and_boundaries()
     assert kinds["Resources.Boundary.Properties.PolicyDocument"] is PolicyType.IDENTITY
 
 
+def test_aws_cli_describe_policy_says_its_type() -> None:
+    content = json.dumps({"Version": "2012-10-17", "Statement": [SECURE_TRANSPORT]})
+    output = {"Policy": {"PolicySummary": {"Id": "p-1", "Type": "RESOURCE_CONTROL_POLICY"},
+                         "Content": content}}  # fmt: skip
+    (found,) = find_policies(decode_text(json.dumps(output, indent=1), "rcp.json"))
+    assert found.policy_id == "Policy.Content" and found.policy_type is RCP
+    tagging = {"Policy": {"PolicySummary": {"Type": "TAG_POLICY"}, "Content": content}}
+    assert all(f.policy_type is None for f in find_policies(decode_text(json.dumps(tagging), "t")))
+
+
 def test_config_maps_paths_to_policy_types() -> None:
     config = parse_config(
         'policy_types:\n  "org/scps/**": SERVICE_CONTROL_POLICY\nfull_aws_access: false\n',

@@ -107,7 +107,8 @@ def _no_caller_arn(index: int) -> Statement:
     """Deny requests whose `aws:PrincipalArn` is not an IAM caller's ARN (absent, present with no
     value, or another string): every request an SCP governs comes from an IAM user, role session,
     root user or federated user of a member account, and AWS sets the key to its ARN. An RCP also
-    governs anonymous requests and AWS services, which have no such ARN: RCPs do not get this."""
+    governs anonymous requests and AWS services, which have no such ARN: RCPs do not get this.
+    A boundary is set on an IAM user or role, whose requests have their ARN too."""
     none = Condition(
         ConditionOperator.parse("ForAllValues:ArnNotLike"), "aws:PrincipalArn",
         tuple(_value(arn) for arn in IAM_CALLERS), (),
@@ -143,10 +144,10 @@ def engine_policy(policy: Policy, full_aws_access: bool = True) -> Policy:
         if full_aws_access:
             added.append(_full_access(kind, n + len(added)))
         added.append(_not_governed(kind, n + len(added)))
-        if kind is PolicyType.RESOURCE_CONTROL:
-            added.append(_other_services(n + len(added)))
-        else:
-            added.append(_no_caller_arn(n + len(added)))
+    if kind is PolicyType.RESOURCE_CONTROL:
+        added.append(_other_services(n + len(added)))
+    else:  # an SCP's or a boundary's caller is an IAM principal
+        added.append(_no_caller_arn(n + len(added)))
     return replace(
         policy, statements=policy.statements + tuple(added), policy_type=kind.evaluated_as
     )
