@@ -380,6 +380,18 @@ def test_commands_take_the_new_types(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["simulate", "--policy-document", str(identity), "--scp", str(old), *ask]) == 1
     assert "serviceControlPolicy" in capsys.readouterr().out
     assert main(["simulate", "--policy-document", str(identity), "--scp", str(new), *ask]) == 0
+    alone = ["simulate", "--policy-document", str(old), "--policy-type", "SERVICE_CONTROL_POLICY"]
+    get = [
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "*",
+        "--context",
+        "aws:RequestedRegion=eu-west-1",
+    ]
+    assert main([*alone, *get]) == 0
+    assert main([*alone, *ask]) == 1
+    assert main([*alone, *get, "--without-full-aws-access"]) == 1
 
 
 @pytest.mark.usefixtures("isolated_git")

@@ -15,6 +15,7 @@ from policy_guard.commands.documents import (
     read_policy_argument,
 )
 from policy_guard.errors import InputError
+from policy_guard.policy.guardrails import with_full_access
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.report.simulation import FORMATTERS
 from policy_guard.semantics.evaluate import Decision, Evaluation, evaluate, evaluate_policies
@@ -30,11 +31,12 @@ exit status: 0 when the request is allowed, 1 when it is denied (implicitly or e
 cannot be decided (an unknown condition operator).
 
 With one policy, the decision is that policy's alone: an identity policy decides for the identity
-it is attached to (--principal is optional); a resource policy decides for --principal (required
-when the policy names principals); a grant to an account counts for every principal of that
-account. With --resource-policy, both decide together: a Deny in either denies, otherwise an Allow
-in either allows (same account). With --scp, --rcp or --permissions-boundary, every policy given
-decides together in AWS's evaluation order: a Deny anywhere denies; an SCP or RCP that applies
+it is attached to (--principal is optional); an SCP or RCP (--policy-type) allows what it lets
+through, beside the implicit FullAWSAccess / RCPFullAWSAccess; a resource policy decides for
+--principal (required when the policy names principals); a grant to an account counts for every
+principal of that account. With --resource-policy, both decide together: a Deny in either
+denies, otherwise an Allow in either allows (same account). With --scp, --rcp or
+--permissions-boundary, every policy given decides together in AWS's evaluation order: a Deny anywhere denies; an SCP or RCP that applies
 must let the request through (beside the implicit FullAWSAccess / RCPFullAWSAccess unless
 --without-full-aws-access); a resource policy's grant to the caller's own ARN is not limited by
 the boundary; otherwise an identity or resource grant allows if the boundary lets it through.
@@ -164,8 +166,8 @@ def run(args: argparse.Namespace) -> int:
     def decide(request: Request) -> Evaluation:
         if together is not None:
             return evaluate_account(request, together)
-        if resource is None:
-            return evaluate(first, request)
+        if resource is None:  # an SCP or RCP alone: does it let the request through?
+            return evaluate(with_full_access(first, not args.without_full_aws_access), request)
         return evaluate_policies(request, identity=first, resource=resource)
 
     evaluation = decide(request)
