@@ -30,17 +30,17 @@ exit status: 0 when the request is allowed, 1 when it is denied (implicitly or e
 2 when an input cannot be used (missing file, invalid document, bad argument) or the request
 cannot be decided (an unknown condition operator).
 
-With one policy, the decision is that policy's alone: an identity policy decides for the identity
-it is attached to (--principal is optional); an SCP or RCP (--policy-type) allows what it lets
-through, beside the implicit FullAWSAccess / RCPFullAWSAccess; a resource policy decides for
---principal (required when the policy names principals); a grant to an account counts for every
-principal of that account. With --resource-policy, both decide together: a Deny in either
-denies, otherwise an Allow in either allows (same account). With --scp, --rcp or
---permissions-boundary, every policy given decides together in AWS's evaluation order: a Deny anywhere denies; an SCP or RCP that applies
+With one policy, the decision is that policy's alone: an identity policy decides for the identity it
+is attached to (--principal is optional); an SCP or RCP (--policy-type) allows what it lets through,
+beside the implicit FullAWSAccess / RCPFullAWSAccess; a resource policy decides for --principal
+(required when the policy names principals); a grant to an account counts for every principal of
+that account. With --resource-policy, both decide together: a Deny in either denies, otherwise an
+Allow in either allows (same account). With --scp, --rcp or --permissions-boundary, every policy
+given decides together in AWS's evaluation order: a Deny anywhere denies; an SCP or RCP that applies
 must let the request through (beside the implicit FullAWSAccess / RCPFullAWSAccess unless
---without-full-aws-access); a resource policy's grant to the caller's own ARN is not limited by
-the boundary; otherwise an identity or resource grant allows if the boundary lets it through.
-The caller and the resource are taken to be in member accounts of the organization.
+--without-full-aws-access); a resource policy's grant to the caller's own ARN is not limited by the
+boundary; otherwise an identity or resource grant allows if the boundary lets it through. The caller
+and the resource are taken to be in member accounts of the organization.
 """
 
 
