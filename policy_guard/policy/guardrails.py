@@ -61,6 +61,17 @@ OpenSearch Serverless (`aoss`) since 2025-06. AWS adds services: a service missi
 its requests out of `access-not-granted`'s question on an RCP; update the list and its date."""
 
 
+def organizations_policy_type(written: object) -> PolicyType | None:
+    """The policy type of an AWS Organizations policy whose `Type` (CloudFormation
+    `AWS::Organizations::Policy`, `describe-policy`'s `PolicySummary.Type`; Terraform
+    `aws_organizations_policy`'s `type`) is `written`: None for the types that are not IAM
+    policies (tag, backup, AI opt-out, declarative policies)."""
+    for kind in (PolicyType.SERVICE_CONTROL, PolicyType.RESOURCE_CONTROL):
+        if written == kind.value:
+            return kind
+    return None
+
+
 def _value(text: str) -> Value:
     return Value(text, ())
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from policy_guard.document.values import Decoded, Path
+from policy_guard.policy.guardrails import organizations_policy_type
 from policy_guard.policy.model import PolicyType
 from policy_guard.policy.parse import is_policy_document
 from policy_guard.sources.base import FoundPolicy
@@ -66,9 +67,6 @@ def _find(document: Decoded, value: dict[str, Any]) -> Iterator[FoundPolicy]:
     yield from _authorization_details(document, value)
 
 
-_ORGANIZATION_TYPES = (PolicyType.SERVICE_CONTROL.value, PolicyType.RESOURCE_CONTROL.value)
-
-
 def _organizations_policy(document: Decoded, value: dict[str, Any]) -> Iterator[FoundPolicy]:
     """`describe-policy`: `{"Policy": {"PolicySummary": {"Type": ...}, "Content": "..."}}`
     (other Organizations policy types, tag or backup policies, are not IAM policies)."""
@@ -76,9 +74,9 @@ def _organizations_policy(document: Decoded, value: dict[str, Any]) -> Iterator[
     if not isinstance(policy, dict) or "Content" not in policy:
         return
     summary = policy.get("PolicySummary")
-    kind = summary.get("Type") if isinstance(summary, dict) else None
-    if kind in _ORGANIZATION_TYPES:
-        found = _policy(document, ("Policy", "Content"), "Policy.Content", (PolicyType(kind), None))
+    kind = organizations_policy_type(summary.get("Type") if isinstance(summary, dict) else None)
+    if kind is not None:
+        found = _policy(document, ("Policy", "Content"), "Policy.Content", (kind, None))
         if found is not None:
             yield found
 

@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from policy_guard.document.values import Decoded, Path
+from policy_guard.policy.guardrails import organizations_policy_type
 from policy_guard.policy.model import PolicyType
 from policy_guard.sources.base import FoundPolicy, Unknown, label_of
 from policy_guard.sources.cloudformation_intrinsics import (
@@ -179,12 +180,9 @@ class _Template:
         elif kind == "AWS::Events::EventBusPolicy":
             yield self.built(logical_id, base, properties, outer, _event_bus_policy, None)
         elif kind == "AWS::Organizations::Policy":
-            policy_type = properties.get("Type")
-            if (
-                policy_type in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
-                and "Content" in properties
-            ):
-                yield self.policy_at((*base, "Content"), outer, PolicyType(policy_type), None)
+            policy_type = organizations_policy_type(properties.get("Type"))
+            if policy_type is not None and "Content" in properties:
+                yield self.policy_at((*base, "Content"), outer, policy_type, None)
         elif kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine") and self.sam:
             yield from self.sam_policies(base, properties, outer)
         for name in _ATTACHING.get(kind, ()):
