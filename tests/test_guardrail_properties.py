@@ -4,8 +4,8 @@ boundaries (`engine_strategies`' policies, read as the new types), on both solve
 The oracle is independent of the engine's reading (`policy.guardrails.engine_policy`): each
 request of the finite space is decided by `semantics.organization.evaluate_account` — the policy
 beside an identity policy that allows everything, in AWS's evaluation order — and counted only
-when the policy governs it (for an SCP or boundary, a caller whose `aws:PrincipalArn` is an IAM
-caller's ARN; for an SCP or RCP, not a service-linked role; for an RCP, a service RCPs
+when the policy governs it (for an SCP or boundary, a caller whose `aws:PrincipalArn` values are
+IAM callers' ARNs; for an SCP or RCP, not a service-linked role; for an RCP, a service RCPs
 cover). Bounded: few examples per type.
 """
 
@@ -77,7 +77,7 @@ def governed(kind: PolicyType, request: Request) -> bool:
     if kind is not PolicyType.RESOURCE_CONTROL:
         callers = [compile_pattern(arn, Kind.RESOURCE) for arn in IAM_CALLERS]
         arns = request.context_values("aws:PrincipalArn") or ()
-        return any(c.matches(arn) for c in callers for arn in arns)
+        return bool(arns) and all(any(c.matches(arn) for c in callers) for arn in arns)
     return True
 
 

@@ -170,7 +170,7 @@ def test_the_engine_view_adds_full_access_and_takes_out_what_is_not_governed() -
     viewed = engine_policy(load(SCP, LEAVE))
     assert viewed.policy_type is PolicyType.IDENTITY
     added = [s for s in viewed.statements if is_synthetic(s)]
-    assert [s.sid for s in added] == ["FullAWSAccess", *["PolicyGuardNotGoverned"] * 2]
+    assert [s.sid for s in added] == ["FullAWSAccess", *["PolicyGuardNotGoverned"] * 3]
     assert evaluate(viewed, request("s3:GetObject", aws__PrincipalArn=USER)).allowed
     assert not evaluate(viewed, request("s3:GetObject")).allowed  # no caller: not governed
     linked = request("s3:GetObject", aws__PrincipalArn=LINKED)

@@ -104,30 +104,33 @@ def _not_governed(policy_type: PolicyType, index: int) -> Statement:
 
 
 IAM_CALLERS = (
-    f"arn:*:iam::{'?' * 12}:user/*",
-    f"arn:*:iam::{'?' * 12}:role/*",
-    f"arn:*:iam::{'?' * 12}:root",
-    f"arn:*:sts::{'?' * 12}:federated-user/*",
+    f"arn:aws*:iam::{'?' * 12}:user/?*",
+    f"arn:aws*:iam::{'?' * 12}:role/?*",
+    f"arn:aws*:iam::{'?' * 12}:root",
+    f"arn:aws*:sts::{'?' * 12}:federated-user/?*",
 )
 """What `aws:PrincipalArn` holds for each caller an SCP governs: an IAM user, a role session (the
-role's ARN), the root user, a federated user (IAM User Guide, `aws:PrincipalArn`); an account
-is 12 characters."""
+role's ARN), the root user, a federated user (IAM User Guide, `aws:PrincipalArn`); every
+partition's name begins with `aws`, an account is 12 characters, a name is not empty."""
 
 
-def _no_caller_arn(index: int) -> Statement:
-    """Deny requests whose `aws:PrincipalArn` is not an IAM caller's ARN (absent, present with no
-    value, or another string): every request an SCP governs comes from an IAM user, role session,
-    root user or federated user of a member account, and AWS sets the key to its ARN. An RCP also
-    governs anonymous requests and AWS services, which have no such ARN: RCPs do not get this.
-    A boundary is set on an IAM user or role, whose requests have their ARN too."""
-    none = Condition(
-        ConditionOperator.parse("ForAllValues:ArnNotLike"), "aws:PrincipalArn",
-        tuple(_value(arn) for arn in IAM_CALLERS), (),
-    )  # fmt: skip
-    return Statement(
-        index, (), NOT_GOVERNED, Effect.DENY, None, None,
-        (_value("*"),), None, (_value("*"),), None, (none,),
-    )  # fmt: skip
+def _no_caller_arn(index: int) -> tuple[Statement, Statement]:
+    """Deny requests whose `aws:PrincipalArn` is not one IAM caller's ARN: absent, present with no
+    value or only other strings (`ForAllValues:ArnNotLike`), or with some other string besides
+    (`ForAnyValue:ArnNotLike`). Every request an SCP governs comes from an IAM user, role
+    session, root user or federated user of a member account, and AWS sets the key to its ARN.
+    An RCP also governs anonymous requests and AWS services, which have no such ARN: RCPs do not
+    get these. A boundary is set on an IAM user or role, whose requests have their ARN too."""
+    callers = tuple(_value(arn) for arn in IAM_CALLERS)
+
+    def deny(operator: str, at: int) -> Statement:
+        condition = Condition(ConditionOperator.parse(operator), "aws:PrincipalArn", callers, ())
+        return Statement(
+            at, (), NOT_GOVERNED, Effect.DENY, None, None,
+            (_value("*"),), None, (_value("*"),), None, (condition,),
+        )  # fmt: skip
+
+    return deny("ForAllValues:ArnNotLike", index), deny("ForAnyValue:ArnNotLike", index + 1)
 
 
 def _other_services(index: int) -> Statement:
@@ -158,7 +161,7 @@ def engine_policy(policy: Policy, full_aws_access: bool = True) -> Policy:
     if kind is PolicyType.RESOURCE_CONTROL:
         added.append(_other_services(n + len(added)))
     else:  # an SCP's or a boundary's caller is an IAM principal
-        added.append(_no_caller_arn(n + len(added)))
+        added.extend(_no_caller_arn(n + len(added)))
     return replace(
         policy, statements=policy.statements + tuple(added), policy_type=kind.evaluated_as
     )
