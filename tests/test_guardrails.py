@@ -414,3 +414,29 @@ def test_the_workflow_checks_an_scp_change(
     assert main([]) == 0  # a Deny added: nothing let through that was blocked
     commit(repo, "narrower")
     assert main(["--all"]) == 0
+
+
+@pytest.mark.usefixtures("isolated_git")
+def test_the_hook_checks_an_scp_in_a_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def template(*statements: dict[str, Any]) -> str:
+        content = {"Version": "2012-10-17", "Statement": list(statements)}
+        guard = {"Type": "AWS::Organizations::Policy",
+                 "Properties": {"Name": "guard", "Type": "SERVICE_CONTROL_POLICY",
+                                "Content": content, "TargetIds": ["r-abcd"]}}  # fmt: skip
+        return json.dumps({"AWSTemplateFormatVersion": "2010-09-09",
+                           "Resources": {"Guard": guard}}, indent=2)  # fmt: skip
+
+    repo = make_repo(tmp_path / "repo")
+    write(repo, "org.template.json", template(REGIONS, LEAVE))
+    commit(repo, "first")
+    monkeypatch.chdir(repo)
+    write(repo, "org.template.json", template(REGIONS))
+    assert main(["--format", "json"]) == 1
+    (entry,) = json.loads(capsys.readouterr().out)["files"]
+    (issue,) = [i for i in entry["issues"] if i["check"] == "no-new-access"]
+    assert "organizations:LeaveOrganization" in json.dumps(issue)
+    assert "blocked it by statement 1" in json.dumps(issue)  # the Deny that is gone
+    write(repo, "org.template.json", template(REGIONS, LEAVE, ROOT))
+    assert main([]) == 0
