@@ -29,11 +29,13 @@ class EngineOptions:
     """`solver`: z3 or cvc5; `timeout`: seconds for the whole check (None: no limit);
     `max_partition_states`: the exact partition's automaton budget per string variable, past
     which the variable gets the lazy domain (None: the engine's default; 0: always lazy, which
-    tests use to run every check on the lazy domain)."""
+    tests use to run every check on the lazy domain); `full_aws_access`: an SCP or RCP is
+    deployed beside the implicit FullAWSAccess / RCPFullAWSAccess (`policy.guardrails`)."""
 
     solver: str = "z3"
     timeout: float | None = None
     max_partition_states: int | None = None
+    full_aws_access: bool = True
 
     def analysis_options(self) -> dict[str, Any]:
         """The keyword arguments of `encode.analysis.Analysis` these options set."""

@@ -95,7 +95,10 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     old_by_id = {found.policy_id: found for found in old_found}
     earlier = _earlier_policies(task)
     policies, issues = [], []
+    configured = context.config.policy_type(task.path)
     for found in new_found:
+        if configured is not None and found.policy_type is None:  # a plain policy file
+            found = replace(found, policy_type=configured)
         if found.problem is not None:
             issues.extend(_problem_issues(task, found, old_by_id.get(found.policy_id), context))
             continue
@@ -326,7 +329,9 @@ def _run_checks(stage: Stage, target: Target, config: Config) -> list[tuple[str,
     from policy_guard.checks.common import EngineOptions, decided
     from policy_guard.checks.registry import CHECKS
 
-    options = EngineOptions(solver=config.solver, timeout=config.timeout)
+    options = EngineOptions(
+        solver=config.solver, timeout=config.timeout, full_aws_access=config.full_aws_access
+    )
     flagged = []
     for check in CHECKS:
         severity = config.severity(check.id)
