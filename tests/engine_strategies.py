@@ -5,7 +5,8 @@ tests/encode/test_encode.py (the encoding of each request vs the evaluator). The
 small but touches every feature: wildcards, case, NotAction/NotResource/NotPrincipal, principals
 and accounts, roles and their sessions (requests under every reading when a policy has
 NotPrincipal), keys AWS fills from the principal (each request agrees with its principal:
-`semantics.principal_facts`), every operator family with negation, IfExists, Null,
+`semantics.principal_facts`), a public token issuer as Federated principal with its claims
+(`semantics.public_rules`), every operator family with negation, IfExists, Null,
 ForAllValues/ForAnyValue and multi-valued context, policy variables with and without defaults
 (in Resource and in condition values, re-cased keys, beside literals in one list), `${*}`
 escapes, Version 2008-10-17.
@@ -62,6 +63,8 @@ VARIABLE_RESOURCES = [
     "arn:aws:s3:::b/${aws:username}/*",
     "arn:aws:s3:::b/${aws:username, 'guest'}/*",
 ]
+GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+"""A public token issuer (`semantics.public_rules`): its tokens' claims are condition keys."""
 PRINCIPALS: list[Any] = [
     "*",
     {"AWS": "*"},
@@ -70,6 +73,7 @@ PRINCIPALS: list[Any] = [
     {"AWS": ["arn:aws:iam::444455556666:root", "arn:aws:iam::111122223333:user/a"]},
     {"Service": "s3.amazonaws.com"},
     {"Federated": "cognito-identity.amazonaws.com"},
+    {"Federated": GITHUB},
     {"AWS": "arn:aws:iam::111122223333:role/p/r"},
     {"AWS": ["arn:aws:sts::111122223333:assumed-role/r/s", "111122223333"]},
     {"AWS": ["arn:aws:iam::111122223333:role/r", "arn:aws:iam::111122223333:user/a"]},
@@ -83,6 +87,7 @@ REQUEST_PRINCIPALS = [
     "arn:aws:iam::444455556666:user/b",
     "s3.amazonaws.com",
     "cognito-identity.amazonaws.com",
+    GITHUB,
     "anonymous",
 ]
 REQUEST_LIMIT = 20_000
@@ -179,6 +184,17 @@ KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["arn:aws:iam::111122223333:role/r"],
     ),
     "aws:PrincipalIsAWSService": (["Bool"], ["true", "false"], ["TRUE", "no"]),
+    # federated principals' claims: a subject pinned, by a repository or with a wildcard
+    "token.actions.githubusercontent.com:sub": (
+        STRING_OPERATORS,
+        ["repo:o/r:*", "repo:o/r:ref:refs/heads/main", "repo:*", "repo:O/r:?*"],
+        ["repo:someone-else/any-repo:ref:refs/heads/main", "repo:o/r:pull_request"],
+    ),
+    "cognito-identity.amazonaws.com:amr": (
+        ["StringEquals", "StringLike", "StringNotEquals"],
+        ["authenticated", "unauthenticated", "*authenticated"],
+        ["graph.facebook.com"],
+    ),
 }
 
 

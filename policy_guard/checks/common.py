@@ -30,11 +30,13 @@ class EngineOptions:
     """`solver`: z3 or cvc5; `timeout`: seconds for the whole check (None: no limit);
     `max_partition_states`: the exact partition's automaton budget per string variable, past
     which the variable gets the lazy domain (None: the engine's default; 0: always lazy, which
-    tests use to run every check on the lazy domain)."""
+    tests use to run every check on the lazy domain); `full_aws_access`: an SCP or RCP is
+    deployed beside the implicit FullAWSAccess / RCPFullAWSAccess (`policy.guardrails`)."""
 
     solver: str = "z3"
     timeout: float | None = None
     max_partition_states: int | None = None
+    full_aws_access: bool = True
 
     def analysis_options(self) -> dict[str, Any]:
         """The keyword arguments of `encode.analysis.Analysis` these options set."""
@@ -171,6 +173,9 @@ class Question:
     actions: tuple[str, ...] = ()
     principals: tuple[PrincipalEntry, ...] = ()
     values: Mapping[str, tuple[Glob, ...]] = dataclasses.field(default_factory=dict)
+    dress: Callable[[Request], Iterable[Request]] | None = None
+    """Plainer versions of a confirmed request to show instead, first that confirms too (the
+    outsider in an identity provider's terms: `checks.federated.outsider_requests`)."""
 
 
 def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, ...]:
@@ -201,7 +206,10 @@ def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, .
         found = analysis.localise(violation, allows, covers, known=[verdict.request])
     by_index = {s.index: s for s in policy.statements}
     readable = {
-        i: _readable(r, i, covers, question.outsider, question.shown) for i, r in found.items()
+        i: _dressed(
+            _readable(r, i, covers, question.outsider, question.shown), i, covers, question.dress
+        )
+        for i, r in found.items()
     }
     return tuple(
         Reason(
@@ -228,6 +236,18 @@ def _readable(request: Request, index: int, covers: Covers, outsider: str, shown
         plain = shown if account == outsider else root_arn(account)
     candidate = with_facts(dataclasses.replace(request, principal=plain), request.context)
     return candidate if index in covers(candidate) else request
+
+
+def _dressed(
+    request: Request,
+    index: int,
+    covers: Covers,
+    dress: Callable[[Request], Iterable[Request]] | None,
+) -> Request:
+    for candidate in dress(request) if dress is not None else ():
+        if index in covers(candidate):
+            return candidate
+    return request
 
 
 def valued(analysis: Analysis, keys: tuple[str, ...]) -> FNode:

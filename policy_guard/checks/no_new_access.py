@@ -10,6 +10,7 @@ rule); reasons and counterexamples still refer to the original policies."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from policy_guard.checks.common import (
@@ -22,11 +23,12 @@ from policy_guard.checks.common import (
     reasons_for,
     statement_reference,
 )
-from policy_guard.checks.results import CheckResult, Flag, Outcome, Relation
+from policy_guard.checks.results import CheckResult, Flag, Outcome, Reason, Relation
 from policy_guard.checks.settings import NewFiles, Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.values import Decoded
-from policy_guard.policy.model import Effect, Policy, PolicyType
+from policy_guard.policy.guardrails import engine_policy, is_synthetic
+from policy_guard.policy.model import Effect, Policy, PolicyType, Statement
 from policy_guard.policy.parse import parse_policy
 from policy_guard.semantics.request import Request
 
@@ -67,8 +69,13 @@ def check_no_new_access(
     Reasons: each Allow statement of `new` that takes part in new access, with a request the
     evaluator confirms (allowed by new, not by existing, that statement matching). The
     relation says how the allowed requests compare (equivalent, narrower, wider, incomparable).
-    For resource policies the principal is part of the request.
+    For resource policies the principal is part of the request. An SCP, RCP or boundary is
+    read as `policy.guardrails.engine_policy` says: "does the new version let through requests
+    the old one blocked?"
     """
+    guardrail = new.policy_type.is_guardrail
+    existing = engine_policy(existing, options.full_aws_access)
+    new = engine_policy(new, options.full_aws_access)
     if existing.statements == new.statements and existing.version == new.version:
         return CheckResult(
             NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), Relation.EQUIVALENT
@@ -112,10 +119,41 @@ def check_no_new_access(
     }[(isinstance(wider, Holds), isinstance(narrower, Holds))]
     if isinstance(wider, Holds):
         return CheckResult(NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), relation)
-    reasons = reasons_for(
-        new, found, lambda s: f"New access in the statement with {statement_reference(s)}."
-    )
+    reasons = reasons_for(new, found, _new_access_in)
+    if guardrail:
+        reasons = tuple(_blocked_before(existing, reason) for reason in reasons)
     return CheckResult(NO_NEW_ACCESS, Outcome.FAIL, NEW_ACCESS, reasons, relation)
+
+
+def _new_access_in(statement: Statement) -> str:
+    if is_synthetic(statement):  # an SCP's or RCP's implicit full access: a Deny is gone
+        return (
+            f"New access through the implicit `{statement.sid}`: no Deny statement of the new "
+            "version blocks the request, and one of the existing version did."
+        )
+    return f"New access in the statement with {statement_reference(statement)}."
+
+
+def _blocked_before(existing: Policy, reason: Reason) -> Reason:
+    """An SCP's, RCP's or boundary's new access is often a Deny narrowed or removed: name the
+    existing version's Deny statements that blocked the request."""
+    from policy_guard.semantics.evaluate import evaluate
+
+    by_index = {s.index: s for s in existing.statements if not is_synthetic(s)}
+    blockers = [
+        by_index[m.statement_index].label
+        for m in evaluate(existing, reason.counterexample).matched_statements
+        if m.effect is Effect.DENY and m.statement_index in by_index
+    ]
+    if not blockers:
+        return reason
+    which = ", ".join(blockers)
+    plural = "s" if len(blockers) > 1 else ""
+    return replace(
+        reason,
+        description=f"{reason.description} The existing version blocked it by statement{plural} "
+        f"{which}.",
+    )
 
 
 def _settled(

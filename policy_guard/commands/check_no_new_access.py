@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the policy as it would become (a path, file://path, or -)",
     )
-    add_policy_type_argument(parser)
+    add_policy_type_argument(parser, checks=True)
     add_common_arguments(parser, "check-no-new-access")
 
 

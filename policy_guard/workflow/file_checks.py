@@ -116,7 +116,10 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     old_by_id = {found.policy_id: found for found in old_found}
     earlier = _earlier_policies(task)
     policies, issues = [], []
+    configured = context.config.policy_type(task.path)
     for found in new_found:
+        if configured is not None and found.policy_type is None:  # a plain policy file
+            found = replace(found, policy_type=configured)
         if _from_terraform(task, found):
             old_tf: FoundPolicy | str | None = found.base
             if not found.carries_base:
@@ -374,7 +377,9 @@ def _run_checks(stage: Stage, target: Target, config: Config) -> list[tuple[str,
     from policy_guard.checks.common import EngineOptions, decided
     from policy_guard.checks.registry import CHECKS
 
-    options = EngineOptions(solver=config.solver, timeout=config.timeout)
+    options = EngineOptions(
+        solver=config.solver, timeout=config.timeout, full_aws_access=config.full_aws_access
+    )
     flagged = []
     for check in CHECKS:
         severity = config.severity(check.id)
