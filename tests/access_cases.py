@@ -23,6 +23,7 @@ from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate
 from policy_guard.semantics.possible import impossible
+from policy_guard.semantics.principal_facts import consistent
 from policy_guard.semantics.request import Request
 
 V = "2012-10-17"
@@ -483,18 +484,20 @@ def resource_policies(draw: st.DrawFn) -> dict[str, Any]:
 def request_space(document: dict[str, Any]) -> Iterator[Request]:
     """Every combination of the listed principals, actions, resources and, for each key the
     document uses, absent or one of its values (the policy's own and others), that AWS can
-    make (`semantics.possible`)."""
+    make (`semantics.possible`) with keys that agree with the principal
+    (`semantics.principal_facts`: an anonymous caller has no organization)."""
     text = json.dumps(document)
     choices: list[list[tuple[str, str | None]]] = []
     for key, (_, values, others) in KEYS.items():
         if key in text:
             pool = sorted({*values, *others})
             choices.append([(key, None), *((key, v) for v in pool)])
+    keys = [key.lower() for key in KEYS if key in text]
     for combination in itertools.product(*choices):
         context = {k: (v,) for k, v in combination if v is not None}
         for principal in REQUEST_PRINCIPALS:
             for action in REQUEST_ACTIONS:
                 for resource in REQUEST_RESOURCES:
                     request = Request(action, resource, principal, context)
-                    if impossible(request) is None:
+                    if impossible(request) is None and consistent(request, keys):
                         yield request
