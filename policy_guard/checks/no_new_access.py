@@ -9,9 +9,11 @@ rule); reasons and counterexamples still refer to the original policies."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from policy_guard.checks.access_diff import AccessDiff
 from policy_guard.checks.common import (
     DEFAULT_OPTIONS,
     EngineOptions,
@@ -60,15 +62,35 @@ NEW_POLICY = (
 
 
 def check_no_new_access(
-    existing: Policy, new: Policy, options: EngineOptions = DEFAULT_OPTIONS
+    existing: Policy,
+    new: Policy,
+    options: EngineOptions = DEFAULT_OPTIONS,
+    *,
+    diff: bool = True,
+    new_policy: bool = False,
 ) -> CheckResult:
     """FAIL iff some request is allowed by `new` and not by `existing`.
 
     Reasons: each Allow statement of `new` that takes part in new access, with a request the
     evaluator confirms (allowed by new, not by existing, that statement matching). The
     relation says how the allowed requests compare (equivalent, narrower, wider, incomparable).
-    For resource policies the principal is part of the request.
+    For resource policies the principal is part of the request. With `diff`, the result
+    carries the access diff (`checks.access_diff`: the actions gained and lost); `new_policy`
+    says `existing` stands for no policy at all.
     """
+    result = _check(existing, new, options)
+    if not diff:
+        return result
+    from policy_guard.checks.access_diff import NO_CHANGE, access_diff
+
+    if result.relation is Relation.EQUIVALENT:
+        changes = NO_CHANGE if not new_policy else AccessDiff(new_policy=True)
+    else:
+        changes = access_diff(existing, new, options, new_policy=new_policy)
+    return dataclasses.replace(result, access_diff=changes)
+
+
+def _check(existing: Policy, new: Policy, options: EngineOptions) -> CheckResult:
     if existing.statements == new.statements and existing.version == new.version:
         return CheckResult(
             NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), Relation.EQUIVALENT
@@ -199,8 +221,11 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
         if treatment is NewFiles.ACCEPT:
             return ()
         if treatment is NewFiles.FAIL:
-            return (Flag(NEW_POLICY),)
+            return decided(CHECK_ID, lambda: (_new_policy_flag(policy, options),))
         base = _empty_like(policy)
+        new_policy = True
+    else:
+        new_policy = False
     if base == policy:
         return ()  # the same statements: nothing new, no solver needed
     summary = "newly allows"
@@ -210,8 +235,19 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
         summary += f" ({target.base_note})"
     return decided(
         CHECK_ID,
-        lambda: flags_for(check_no_new_access(base, policy, options), summary),
+        lambda: flags_for(
+            check_no_new_access(base, policy, options, new_policy=new_policy), summary
+        ),
     )
+
+
+def _new_policy_flag(policy: Policy, options: EngineOptions) -> Flag:
+    """A new policy with nothing to compare with, with what it grants (its access diff
+    against no policy)."""
+    from policy_guard.checks.access_diff import access_diff
+
+    granted = access_diff(_empty_like(policy), policy, options, new_policy=True)
+    return Flag(NEW_POLICY, access_diff=granted)
 
 
 def _base_policy(document: Decoded | None, new: Policy) -> tuple[Policy | None, str | None]:
