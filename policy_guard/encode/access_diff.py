@@ -62,7 +62,7 @@ from policy_guard.encode.slicing import ActionSets, slice_new_access
 from policy_guard.encode.vocabulary import StringSpace, check_conditions
 from policy_guard.errors import PolicyGuardError, UndecidedError
 from policy_guard.policy import catalogue
-from policy_guard.policy.arn_formats import resource_shapes
+from policy_guard.policy.arn_formats import resource_fits, resource_shapes
 from policy_guard.policy.globs import Glob, Wild
 from policy_guard.policy.model import Effect, Policy, PolicyType, Statement
 from policy_guard.semantics.request import Request
@@ -105,9 +105,32 @@ def backing_request(group: Gained, action: str) -> Request:
     share shapes otherwise, so the resource already fits)."""
     request = group.request
     resource = request.resource
-    if group.resource_free:
-        resource = example_resource(action, resource)
+    if group.resource_free and not resource_fits(action, resource):
+        resource = fitting_resource(action)
     return dataclasses.replace(request, action=action, resource=resource)
+
+
+_HEAD_EXAMPLES = {1: "", 3: "us-east-1", 4: "123456789012"}
+"""What a wildcard of a shape's partition (after its `aws`), region and account segment is
+filled with; any other wildcard is `example`."""
+
+
+def fitting_resource(action: str) -> str:
+    """A resource `action` can be requested on: one of its shapes filled with example values
+    (`*` when it takes no resource type)."""
+    shapes = resource_shapes(action)
+    for shape in shapes or ():
+        segment, text = 0, []
+        for token in shape.tokens:
+            if isinstance(token, Wild):
+                text.append(_HEAD_EXAMPLES.get(segment, "example"))
+            else:
+                segment += token == ":"
+                text.append(token)
+        candidate = "".join(text)
+        if resource_fits(action, candidate):
+            return candidate
+    return example_resource(action, "*")
 
 
 def gained_actions(
@@ -187,7 +210,7 @@ def _settled_directly(
     if not allowed(1) or allowed(0):
         return True
     action = group.representative
-    request = Request(action, example_resource(action, "*"))
+    request = Request(action, fitting_resource(action))
     if not covers(request):
         return False  # not expected; the solver decides
     found.append(_gained(group, request, covers))
