@@ -235,9 +235,16 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
         summary += f" ({target.base_note})"
     return decided(
         CHECK_ID,
-        lambda: flags_for(
-            check_no_new_access(base, policy, options, new_policy=new_policy), summary
-        ),
+        lambda: flags_for(_as_new(check_no_new_access(base, policy, options), new_policy), summary),
+    )
+
+
+def _as_new(result: CheckResult, new_policy: bool) -> CheckResult:
+    """`result` with its access diff marked as a new policy's (compared with nothing)."""
+    if not new_policy or result.access_diff is None:
+        return result
+    return dataclasses.replace(
+        result, access_diff=dataclasses.replace(result.access_diff, new_policy=True)
     )
 
 

@@ -100,21 +100,22 @@ def summary(diff: AccessDiff, cap: int = ANNOTATION_CAP, statement: int | None =
 
 
 def text_lines(diff: AccessDiff, indent: str = "  ", cap: int = TEXT_CAP) -> list[str]:
-    """The summary, then the actions of each direction by service (at most `cap` each)."""
+    """The summary, then each direction's actions, a line per service (at most `cap` actions
+    per direction, then how many more), then its access outside the catalogue."""
     lines = [f"{indent}access: {summary(diff, cap=0)}"]
-    for verb, changes in (
-        ("grants" if diff.new_policy else "gains", diff.gained),
-        ("loses", diff.lost),
-    ):
+    gains = "grants" if diff.new_policy else "gains"
+    for verb, changes in ((gains, diff.gained), ("loses", diff.lost)):
+        groups = service_groups(changes.changes)
+        total = sum(len(found) for _, found in groups)
         shown = 0
-        for service, found in service_groups(changes.changes):
-            if shown >= cap:
+        for service, found in groups:
+            names = [_named(c).partition(":")[2] for c in found[: max(0, cap - shown)]]
+            if not names:
                 break
-            names = [_named(c).partition(":")[2] for c in found[: cap - shown]]
-            rest = len(found) - len(names)
-            tail = f", … (+{rest} more)" if rest else ""
-            lines.append(f"{indent}  {verb} {service}: {', '.join(names)}{tail}")
+            lines.append(f"{indent}  {verb} {service}: {', '.join(names)}")
             shown += len(names)
+        if shown < total:
+            lines.append(f"{indent}  … {verb} {total - shown} more (JSON output lists every one)")
         for change in changes.outside:
             lines.append(
                 f"{indent}  {verb} actions outside the catalogue matching "
