@@ -11,8 +11,10 @@ listed as such. The engine side, and why it is exact, is `encode.access_diff`; f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Policy, Statement
 from policy_guard.semantics.request import Request
 
@@ -128,11 +130,16 @@ def changes_of(granting: Policy, gains: Gains) -> ActionChanges:
 
 def _patterns(statement: Statement, action: str) -> list[str]:
     """The statement's Action patterns that match `action`, or its NotAction list (`not X`)."""
+    if statement.actions is not None:
+        return [v.text for v in statement.actions if _action_glob(v.text).matches(action)]
+    return [f"not {v.text}" for v in statement.not_actions or ()]
+
+
+@lru_cache(maxsize=8192)
+def _action_glob(text: str) -> Glob:
     from policy_guard.encode.vocabulary import action_glob
 
-    if statement.actions is not None:
-        return [v.text for v in statement.actions if action_glob(v.text).matches(action)]
-    return [f"not {v.text}" for v in statement.not_actions or ()]
+    return action_glob(text)
 
 
 def _limits(
