@@ -145,3 +145,11 @@ def test_strings_peer_declines_what_it_cannot_express() -> None:
     bucket = {"Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:x"}]}
     assert peer.no_new_access(plain, question, 5.0).result == "unsupported"
     assert peer.no_new_access(bucket, plain, 5.0).result == "unsupported"
+
+
+@needs_data
+def test_access_diff_bench_prints_check_diff_and_brute_force() -> None:
+    out = _quick("access_diff_bench.py")
+    assert "check+diff" in out and "brute/(check+diff)" in out
+    rows = [line for line in out.splitlines() if line.startswith("ReadOnlyAccess")]
+    assert len(rows) == 2 and all(line.rstrip().endswith("yes") for line in rows)
