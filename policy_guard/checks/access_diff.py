@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from policy_guard.errors import PolicyGuardError
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Policy, Statement
 from policy_guard.semantics.request import Request
@@ -99,9 +100,16 @@ def access_diff(
     from policy_guard.encode.access_diff import gained_actions
 
     engine = options.analysis_options()
-    gained = changes_of(new, gained_actions(existing, new, engine))
-    lost = changes_of(existing, gained_actions(new, existing, engine))
-    return AccessDiff(gained, lost, new_policy)
+
+    def direction(before: Policy, after: Policy) -> ActionChanges:
+        # The command's wall-clock limit may expire anywhere in here: the check has answered
+        # by then, so only this direction of the diff is undecided.
+        try:
+            return changes_of(after, gained_actions(before, after, engine))
+        except PolicyGuardError as error:
+            return ActionChanges((), str(error))
+
+    return AccessDiff(direction(existing, new), direction(new, existing), new_policy)
 
 
 def changes_of(granting: Policy, gains: Gains) -> ActionChanges:
