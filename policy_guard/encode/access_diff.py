@@ -325,11 +325,20 @@ def _groups(
         if g.is_literal
     }
     outside: dict[Signature, str] = {}
+    unnamed: set[Signature] = set()
     for region, sig in enumerate(signatures):
         if sig in wanted and sig not in outside:
-            text = _outside_string(space, classify, region, literal_regions.get(region))
+            literal = literal_regions.get(region)
+            text = _outside_string(space, classify, region, literal)
             if text is not None:
                 outside[sig] = text
+            elif literal is None:
+                unnamed.add(sig)
+    if unnamed - set(outside):
+        raise UndecidedError(
+            "a class of actions outside the catalogue has no example string policy-guard "
+            "could name; it cannot list that access exactly"
+        )
     groups: list[_Group] = []
     for sig in sorted(wanted, key=sorted):
         actions, other = members[sig], outside.get(sig)
