@@ -95,7 +95,7 @@ def access_diff(
     existing: Policy, new: Policy, options: EngineOptions, *, new_policy: bool = False
 ) -> AccessDiff:
     """Both directions, each decided by the engine (`encode.access_diff.gained_actions`)."""
-    if existing.statements == new.statements:
+    if existing.statements == new.statements and existing.version == new.version:
         return AccessDiff(new_policy=new_policy)
     from policy_guard.encode.access_diff import gained_actions
 
