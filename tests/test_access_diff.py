@@ -157,7 +157,7 @@ def test_a_resource_policy_diff_names_the_statement_and_the_resources(solver: st
 def test_a_new_policy_diff_says_what_it_grants() -> None:
     new = policy(allow(["sqs:SendMessage", "sqs:ReceiveMessage"]))
     empty = policy()
-    result = check_no_new_access(empty, new, new_policy=True)
+    result = check_no_new_access(empty, new, diff=True, new_policy=True)
     assert result.access_diff is not None and result.access_diff.new_policy
     assert [c.action for c in result.access_diff.gained.changes] == [
         "sqs:ReceiveMessage",
@@ -168,7 +168,7 @@ def test_a_new_policy_diff_says_what_it_grants() -> None:
 def test_an_equivalent_change_has_an_empty_diff_without_the_engine() -> None:
     old = policy(allow(["s3:GetObject", "s3:Get*"]))
     new = policy(allow("s3:Get*"))
-    result = check_no_new_access(old, new)
+    result = check_no_new_access(old, new, diff=True)
     assert result.access_diff is not None
     assert not result.access_diff.gained.changes and not result.access_diff.lost.changes
 

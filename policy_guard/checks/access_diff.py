@@ -88,9 +88,6 @@ class AccessDiff:
     new_policy: bool = False
 
 
-NO_CHANGE = AccessDiff()
-
-
 def access_diff(
     existing: Policy, new: Policy, options: EngineOptions, *, new_policy: bool = False
 ) -> AccessDiff:

@@ -66,7 +66,7 @@ def check_no_new_access(
     new: Policy,
     options: EngineOptions = DEFAULT_OPTIONS,
     *,
-    diff: bool = True,
+    diff: bool = False,
     new_policy: bool = False,
 ) -> CheckResult:
     """FAIL iff some request is allowed by `new` and not by `existing`.
@@ -79,12 +79,22 @@ def check_no_new_access(
     says `existing` stands for no policy at all.
     """
     result = _check(existing, new, options)
-    if not diff:
-        return result
-    from policy_guard.checks.access_diff import NO_CHANGE, access_diff
+    return with_access_diff(result, existing, new, options, new_policy) if diff else result
+
+
+def with_access_diff(
+    result: CheckResult,
+    existing: Policy,
+    new: Policy,
+    options: EngineOptions,
+    new_policy: bool = False,
+) -> CheckResult:
+    """`result` (the check's answer on the pair) with the pair's access diff: none to compute
+    when the two allow the same requests."""
+    from policy_guard.checks.access_diff import access_diff
 
     if result.relation is Relation.EQUIVALENT:
-        changes = NO_CHANGE if not new_policy else AccessDiff(new_policy=True)
+        changes = AccessDiff(new_policy=new_policy)
     else:
         changes = access_diff(existing, new, options, new_policy=new_policy)
     return dataclasses.replace(result, access_diff=changes)
@@ -235,17 +245,21 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
         summary += f" ({target.base_note})"
     return decided(
         CHECK_ID,
-        lambda: flags_for(_as_new(check_no_new_access(base, policy, options), new_policy), summary),
+        lambda: flags_for(
+            _diffed(check_no_new_access(base, policy, options), base, policy, options, new_policy),
+            summary,
+        ),
     )
 
 
-def _as_new(result: CheckResult, new_policy: bool) -> CheckResult:
-    """`result` with its access diff marked as a new policy's (compared with nothing)."""
-    if not new_policy or result.access_diff is None:
+def _diffed(
+    result: CheckResult, base: Policy, policy: Policy, options: EngineOptions, new_policy: bool
+) -> CheckResult:
+    """A FAIL with its access diff (the findings carry it); a PASS raises no finding, so the
+    workflow does not compute one for it."""
+    if result.outcome is Outcome.PASS:
         return result
-    return dataclasses.replace(
-        result, access_diff=dataclasses.replace(result.access_diff, new_policy=True)
-    )
+    return with_access_diff(result, base, policy, options, new_policy)
 
 
 def _new_policy_flag(policy: Policy, options: EngineOptions) -> Flag:
