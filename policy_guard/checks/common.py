@@ -272,7 +272,7 @@ def flags_for(result: CheckResult, lead: str) -> tuple[Flag, ...]:
     if result.outcome is Outcome.PASS:
         return ()
     if not result.reasons:
-        return (Flag(result.message, aws_message=result.message),)
+        return (Flag(result.message, aws_message=result.message, access_diff=result.access_diff),)
     return tuple(
         Flag(
             f"{lead} {_request_text(reason.counterexample)}",
@@ -282,6 +282,7 @@ def flags_for(result: CheckResult, lead: str) -> tuple[Flag, ...]:
             reason.counterexample,
             f"{result.message} {reason.description}".strip(),
             elements=reason.elements,
+            access_diff=result.access_diff,
         )
         for reason in result.reasons
     )

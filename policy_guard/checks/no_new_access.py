@@ -9,10 +9,12 @@ rule); reasons and counterexamples still refer to the original policies."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from policy_guard.checks.access_diff import AccessDiff
 from policy_guard.checks.common import (
     DEFAULT_OPTIONS,
     EngineOptions,
@@ -62,7 +64,12 @@ NEW_POLICY = (
 
 
 def check_no_new_access(
-    existing: Policy, new: Policy, options: EngineOptions = DEFAULT_OPTIONS
+    existing: Policy,
+    new: Policy,
+    options: EngineOptions = DEFAULT_OPTIONS,
+    *,
+    diff: bool = False,
+    new_policy: bool = False,
 ) -> CheckResult:
     """FAIL iff some request is allowed by `new` and not by `existing`.
 
@@ -71,11 +78,39 @@ def check_no_new_access(
     relation says how the allowed requests compare (equivalent, narrower, wider, incomparable).
     For resource policies the principal is part of the request. An SCP, RCP or boundary is
     read as `policy.guardrails.engine_policy` says: "does the new version let through requests
-    the old one blocked?"
+    the old one blocked?" (and its access diff is the diff of those readings). With `diff`, the
+    result carries the access diff (`checks.access_diff`: the actions gained and lost);
+    `new_policy` says `existing` stands for no policy at all.
     """
     guardrail = new.policy_type.is_guardrail
     existing = engine_policy(existing, options.full_aws_access)
     new = engine_policy(new, options.full_aws_access)
+    result = _check(existing, new, options, guardrail)
+    return with_access_diff(result, existing, new, options, new_policy) if diff else result
+
+
+def with_access_diff(
+    result: CheckResult,
+    existing: Policy,
+    new: Policy,
+    options: EngineOptions,
+    new_policy: bool = False,
+) -> CheckResult:
+    """`result` (the check's answer on the pair) with the pair's access diff: none to compute
+    when the two allow the same requests. An SCP, RCP or boundary is diffed as the check reads
+    it (`engine_policy`, which leaves a policy it has read as it is)."""
+    from policy_guard.checks.access_diff import access_diff
+
+    if result.relation is Relation.EQUIVALENT:
+        changes = AccessDiff(new_policy=new_policy)
+    else:
+        existing = engine_policy(existing, options.full_aws_access)
+        new = engine_policy(new, options.full_aws_access)
+        changes = access_diff(existing, new, options, new_policy=new_policy)
+    return dataclasses.replace(result, access_diff=changes)
+
+
+def _check(existing: Policy, new: Policy, options: EngineOptions, guardrail: bool) -> CheckResult:
     if existing.statements == new.statements and existing.version == new.version:
         return CheckResult(
             NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), Relation.EQUIVALENT
@@ -237,8 +272,11 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
         if treatment is NewFiles.ACCEPT:
             return ()
         if treatment is NewFiles.FAIL:
-            return (Flag(NEW_POLICY),)
+            return decided(CHECK_ID, lambda: (_new_policy_flag(policy, options),))
         base = _empty_like(policy)
+        new_policy = True
+    else:
+        new_policy = False
     if base == policy:
         return ()  # the same statements: nothing new, no solver needed
     summary = "newly allows"
@@ -248,8 +286,30 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
         summary += f" ({target.base_note})"
     return decided(
         CHECK_ID,
-        lambda: flags_for(check_no_new_access(base, policy, options), summary),
+        lambda: flags_for(
+            _diffed(check_no_new_access(base, policy, options), base, policy, options, new_policy),
+            summary,
+        ),
     )
+
+
+def _diffed(
+    result: CheckResult, base: Policy, policy: Policy, options: EngineOptions, new_policy: bool
+) -> CheckResult:
+    """A FAIL with its access diff (the findings carry it); a PASS raises no finding, so the
+    workflow does not compute one for it."""
+    if result.outcome is Outcome.PASS:
+        return result
+    return with_access_diff(result, base, policy, options, new_policy)
+
+
+def _new_policy_flag(policy: Policy, options: EngineOptions) -> Flag:
+    """A new policy with nothing to compare with, with what it grants (its access diff
+    against no policy)."""
+    from policy_guard.checks.access_diff import access_diff
+
+    granted = access_diff(_empty_like(policy), policy, options, new_policy=True)
+    return Flag(NEW_POLICY, access_diff=granted)
 
 
 def _base_policy(document: Decoded | None, new: Policy) -> tuple[Policy | None, str | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from policy_guard.checks.access_diff import AccessDiff
 from policy_guard.checks.spec import Severity
 from policy_guard.document.values import Path
 from policy_guard.semantics.request import Request
@@ -56,6 +57,7 @@ class CheckResult:
     message: str
     reasons: tuple[Reason, ...] = ()
     relation: Relation | None = None  # no-new-access only
+    access_diff: AccessDiff | None = None  # no-new-access only: what NEW gains and loses
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Flag:
     undecided: bool = False
     subject: str | None = None  # what of the check it is about (a critical permission's id)
     elements: tuple[Path, ...] = ()
+    access_diff: AccessDiff | None = None  # no-new-access: the policy's gains and losses
 
     @property
     def located(self) -> Path:

@@ -58,5 +58,5 @@ def run(args: argparse.Namespace) -> int:
         args.existing_policy_document, args.new_policy_document, policy_type_from(args)
     )
     with time_limit(options.timeout):
-        result = check_no_new_access(existing, new, options)
+        result = check_no_new_access(existing, new, options, diff=True)
     return print_result(args, result, new)

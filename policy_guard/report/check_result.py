@@ -19,6 +19,7 @@ from typing import Any
 
 from policy_guard.checks.results import CheckResult, Reason, Relation
 from policy_guard.policy.model import Policy
+from policy_guard.report.access_diff import diff_json, text_lines
 from policy_guard.semantics.request import Request
 
 _RELATIONS = {
@@ -71,6 +72,8 @@ def format_text(result: CheckResult, policy: Policy | None = None) -> str:
         lines.append(f"  relation: {_RELATIONS[result.relation]}")
     for reason in result.reasons:
         lines.extend(_reason(reason, policy))
+    if result.access_diff is not None:
+        lines.extend(text_lines(result.access_diff))
     return "\n".join(lines) + "\n"
 
 
@@ -94,6 +97,8 @@ def result_json(result: CheckResult) -> dict[str, Any]:
     }
     if result.relation is not None:
         written["relation"] = result.relation.value
+    if result.access_diff is not None:
+        written["accessDiff"] = diff_json(result.access_diff)
     return written
 
 

@@ -5,7 +5,7 @@ shipped with the package; `run_report_schema()` loads it). A change that could b
 bumps `schemaVersion`'s major number; adding a field bumps the minor one. Every field is always
 present (`null` when it has no value), so readers need no defaults.
 
-    schemaVersion   "1.0"
+    schemaVersion   "1.1" (1.1 added accessDiff)
     tool            {name, version}
     base            the commit compared against, or null (`--all`, no base)
     reportOnly      true when findings do not fail the run
@@ -29,6 +29,8 @@ present (`null` when it has no value), so readers need no defaults.
                         {principal (or null), action, resource, context {key: value | [values]}}
         waived          true when a waiver covers the issue; waiverReason is then its reason
         fingerprint     sha256 hex that identifies the finding across commits (not its line)
+        accessDiff      no-new-access: {gained[], lost[], newPolicy, undecided?}, every action
+                        the policy gains and loses (`report.access_diff.diff_json`), or null
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ from importlib import resources
 from typing import Any
 
 from policy_guard import __version__
+from policy_guard.report.access_diff import diff_json
 from policy_guard.report.describe import fingerprint, ordered
 from policy_guard.workflow.results import FileReport, Issue, Location, RunReport
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def render_json(report: RunReport, color: bool = False) -> str:
@@ -103,6 +106,7 @@ def _issue(issue: Issue) -> dict[str, Any]:
         "waived": issue.waived_by is not None,
         "waiverReason": issue.waived_by,
         "fingerprint": fingerprint(issue),
+        "accessDiff": None if issue.access_diff is None else diff_json(issue.access_diff),
     }
 
 

@@ -487,6 +487,7 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
         flag.counterexample,
         flag.aws_message,
         finding_key=_finding_key(check, flag, target, found),
+        access_diff=flag.access_diff,
     )
 
 

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from policy_guard.checks.spec import Severity as Severity  # re-exported: reporters use it
 from policy_guard.semantics.request import Request
 from policy_guard.workflow.outcomes import UNDECIDED
+
+if TYPE_CHECKING:
+    from policy_guard.checks.access_diff import AccessDiff
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Issue:
     aws_message: str | None = None
     waived_by: str | None = None  # the waiver's reason, when a waiver covers this issue
     finding_key: str = ""  # its identity for the baseline and SARIF (`workflow.baseline`)
+    access_diff: AccessDiff | None = None  # no-new-access: what the policy gains and loses
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,9 @@ def test_json_output_is_the_check_result(solver: str, capsys: pytest.CaptureFixt
                        capsys)  # fmt: skip
     assert code == 1
     result = json.loads(out)
-    assert set(result) == {"result", "message", "reasons", "relation"}
+    assert set(result) == {"result", "message", "reasons", "relation", "accessDiff"}
+    gained = [c["action"] for c in result["accessDiff"]["gained"]]
+    assert gained == ["s3:DeleteBucket", "s3:PutObject"] and result["accessDiff"]["lost"] == []
     assert result["result"] == "FAIL" and result["relation"] == "wider"
     (reason,) = result["reasons"]
     assert reason["description"] == "New access in the statement with sid: PartnerWrites."
@@ -80,13 +82,19 @@ def test_json_output_is_the_check_result(solver: str, capsys: pytest.CaptureFixt
 def test_no_new_access_passes_with_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(no_new_access(NEW, OLD, "--output", "json"), capsys)
     assert code == 0
-    assert json.loads(out) == {
+    result = json.loads(out)
+    diff = result.pop("accessDiff")
+    assert result == {
         "result": "PASS",
         "message": "The modified permissions do not grant new access compared to your existing "
         "policy.",
         "reasons": [],
         "relation": "narrower",
     }
+    assert diff["gained"] == [] and [c["action"] for c in diff["lost"]] == [
+        "s3:DeleteBucket",
+        "s3:PutObject",
+    ]
 
 
 def document(*statements: dict[str, Any]) -> dict[str, Any]:
