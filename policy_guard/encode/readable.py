@@ -33,6 +33,7 @@ from policy_guard.policy.arn_formats import (
 )
 from policy_guard.policy.arns import ANONYMOUS
 from policy_guard.policy.globs import Glob, Token, Wild
+from policy_guard.policy.key_values import aws_typed, values_problem
 
 EXAMPLE_HEADS = (
     ("aws", "us-east-1"),
@@ -351,12 +352,25 @@ def readable_value(key: str, contains: Callable[[str], bool], witness: str) -> s
         candidates += EXAMPLE_VALUES.get(kind.removeprefix(catalogue.MULTIVALUED_PREFIX), ())
     if not kinds or all(k.removeprefix(catalogue.MULTIVALUED_PREFIX) == "String" for k in kinds):
         candidates += GENERIC_VALUES
+    if aws_typed(key) is not None and values_problem({key: (witness,)}) is not None:
+        # AWS sets the key to a value of its type: one of the class's, if it holds one
+        typed = (v for v in _typed_variants(key) if values_problem({key: (v,)}) is None)
+        return next((v for v in typed if contains(v)), witness)
     if witness and witness.isprintable() and len(witness) > 1 and not _looks_placeholder(witness):
         return witness
     for candidate in candidates:
         if contains(candidate):
             return candidate
     return witness
+
+
+def _typed_variants(key: str) -> Iterator[str]:
+    """Values of a typed global key's type, in other cases and with surrounding space too (a
+    class that `StringEquals` patterns cut may hold only those)."""
+    for value in EXAMPLE_VALUES.get(aws_typed(key) or "", ()):
+        yield from dict.fromkeys(
+            (value, value.upper(), value.title(), f" {value}", f"{value} ", f" {value} ")
+        )
 
 
 def _looks_placeholder(value: str) -> bool:
