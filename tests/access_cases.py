@@ -22,6 +22,8 @@ from policy_guard.document.read import decode_text
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.possible import impossible
+from policy_guard.semantics.principal_facts import consistent
 from policy_guard.semantics.request import Request
 
 V = "2012-10-17"
@@ -141,28 +143,181 @@ def _in_block(value: str, blocks: list[Any]) -> bool:
     return any(address.version == b.version and address in b for b in blocks)
 
 
+DYNAMODB_PINNING = {
+    key.lower()
+    for key in (
+        "aws:PrincipalAccount",
+        "aws:PrincipalArn",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceVpc",
+        "aws:SourceVpce",
+        "aws:UserId",
+        "aws:PrincipalServiceName",
+        "aws:PrincipalServiceNamesList",
+        "aws:PrincipalIsAWSService",
+        "aws:Ec2InstanceSourceVpc",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+    )
+}
+EFS_PINNING = PINNING - {
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+}
+# Public token issuers as a trust policy names them: host -> (subject claim, the start a
+# StringLike pattern must fix to pin it, else None), and the guest claim (Cognito).
+ISSUERS = {
+    "token.actions.githubusercontent.com": ("sub", r"repo:[^/:]+/[^:]+:"),
+    "gitlab.com": ("sub", r"project_path:[^:]+/[^:]+:"),
+    "accounts.google.com": ("sub", None),
+    "graph.facebook.com": ("id", None),
+    "www.amazon.com": ("user_id", None),
+    "cognito-identity.amazonaws.com": ("sub", None),
+}
+GUEST = {"cognito-identity.amazonaws.com": ("amr", "unauthenticated")}
+OTHER_GITHUB_CLAIMS = ("repository", "repository_id", "repository_owner", "repository_owner_id")
+
+
+def issuer_host(principal: str | None) -> str | None:
+    host = (principal or "").split("oidc-provider/", 1)[-1]
+    return host if host in ISSUERS else None
+
+
 class PublicReading:
-    """S3's meaning of public for one document (see policy_guard.semantics.exposure)."""
+    """S3's meaning of public for one document (see policy_guard.semantics.exposure), or the
+    service's own where it has one (`prefix` dynamodb, elasticfilesystem); a public issuer the
+    document names as Federated principal is public unless its subject claim is pinned."""
 
     def __init__(self, document: dict[str, Any], prefix: str) -> None:
         self.document = document
         self.prefix = prefix
         self.named = accounts_named(document)
-        self.blocks = _narrow_blocks(document)
+        self.pinning = {"dynamodb": DYNAMODB_PINNING, "elasticfilesystem": EFS_PINNING}.get(
+            prefix, PINNING
+        )
+        self.blocks = [] if prefix == "dynamodb" else _narrow_blocks(document)
+        self.federated = federated_named(document)
+        self.claims = {
+            f"{issuer_host(p)}:{n}".lower(): issuer_host(p)
+            for p in self.federated
+            for n in (
+                ISSUERS[issuer_host(p) or ""][0],
+                *(
+                    OTHER_GITHUB_CLAIMS
+                    if issuer_host(p) == "token.actions.githubusercontent.com"
+                    else ()
+                ),
+            )
+        }
+
+    def _federated_public(self, request: Request) -> bool:
+        host = issuer_host(request.principal)
+        if request.principal not in self.federated or host is None:
+            return False
+        guest = GUEST.get(host)
+        if guest is not None and any(
+            k.lower() == f"{host}:{guest[0]}"
+            for s in statements_of(self.document)
+            for b in s.get("Condition", {}).values()
+            for k in b
+        ):
+            values = request.context_values(f"{host}:{guest[0]}") or ()
+            if not values or any(v != guest[1] for v in values):
+                return False
+        return True
 
     def __call__(self, request: Request) -> bool:
         if not request.action.lower().startswith(self.prefix + ":"):
             return False
         account = account_of(request.principal)
-        if request.principal != "anonymous" and (account is None or account in self.named):
+        public = request.principal == "anonymous" or (
+            account is not None and account not in self.named
+        )
+        if not (public or self._federated_public(request)):
             return False
         for key, values in request.context.items():
-            if key.lower() in (*PINNING, "aws:sourceip") and not values:
+            lowered = key.lower()
+            if lowered in (*self.pinning, "aws:sourceip") and not values:
                 return False
-            if key.lower() in PINNING and any(_pinned_value(self.document, key, v) for v in values):
+            if lowered in self.claims and not values and _claim_pins(self.document, key):
+                return False
+            if lowered in self.pinning and any(
+                _pinned_value(self.document, key, v) for v in values
+            ):
+                return False
+            if lowered in self.claims and any(_claim_pinned(self.document, key, v) for v in values):
+                return False
+            true_key = {
+                "elasticfilesystem": "elasticfilesystem:accessedviamounttarget",
+                "dynamodb": "aws:principalisawsservice",
+            }.get(self.prefix)
+            if lowered == true_key and any(v.strip().lower() == "true" for v in values):
                 return False
         addresses = request.context_values("aws:SourceIp") or ()
         return not any(_in_block(a, self.blocks) for a in addresses)
+
+
+def federated_named(document: dict[str, Any]) -> set[str]:
+    """Federated principals of public issuers the document's Principal blocks name."""
+    found = set()
+    for statement in statements_of(document):
+        for element in ("Principal", "NotPrincipal"):
+            block = statement.get(element)
+            if isinstance(block, dict):
+                for value in listed(block.get("Federated", [])):
+                    if issuer_host(str(value)) is not None:
+                        found.add(str(value))
+    return found
+
+
+def _claim_pins(document: dict[str, Any], key: str) -> list[tuple[str, str]]:
+    """(operator, value) of the String conditions on a subject claim whose value pins it: one
+    without wildcard, or (StringLike) one whose start before the first wildcard fixes the
+    subject (`ISSUERS`)."""
+    host, name = key.lower().rsplit(":", 1)
+    subject, start = ISSUERS.get(host, ("", None))
+    found = []
+    for operator, fixed in conditions_on(document, key):
+        base = _base(operator)
+        if not base.startswith("string") or "${" in fixed:
+            continue
+        if base in NO_WILDCARDS or not ("*" in fixed or "?" in fixed):
+            found.append((base, fixed))
+        elif base.endswith("like") and name == subject and start is not None:
+            head = re.split(r"[*?]", fixed, maxsplit=1)[0]
+            if re.match(start, head):
+                found.append((base, fixed))
+    return found
+
+
+def _claim_pinned(document: dict[str, Any], key: str, value: str) -> bool:
+    for base, fixed in _claim_pins(document, key):
+        if base.endswith("like"):
+            pattern = "".join(
+                ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in fixed
+            )
+            if re.fullmatch(pattern, value, re.DOTALL):
+                return True
+        elif value == fixed or (base.endswith("ignorecase") and value.lower() == fixed.lower()):
+            return True
+    return False
+
+
+def federated_outsider(document: dict[str, Any], request: Request) -> bool:
+    """A public issuer the document names, with a token anyone can obtain: the guest claim
+    value (alone) where the issuer has one and the document reads it, and no subject claim
+    pinned."""
+    reading = PublicReading(document, "s3")
+    if not reading._federated_public(request):
+        return False
+    return not any(
+        key.lower() in reading.claims and any(_claim_pinned(document, key, v) for v in values)
+        for key, values in request.context.items()
+    )
 
 
 def _vouches(key: str, value: str, trusted: tuple[str, ...], organization: str | None) -> bool:
@@ -175,9 +330,21 @@ def _vouches(key: str, value: str, trusted: tuple[str, ...], organization: str |
     return key == "aws:principalorgid" and value == organization
 
 
-def is_external(request: Request, trusted: tuple[str, ...], organization: str | None) -> bool:
-    """Outside the trusted accounts and organization (see policy_guard.semantics.exposure)."""
-    if account_of(request.principal) in trusted:
+def is_external(
+    request: Request,
+    trusted: tuple[str, ...],
+    organization: str | None,
+    document: dict[str, Any] | None = None,
+) -> bool:
+    """Outside the trusted accounts and organization (see policy_guard.semantics.exposure); a
+    public issuer's token anyone can obtain is outside whichever account registered it."""
+    if document is not None:
+        for key, values in request.context.items():
+            claims = PublicReading(document, "s3").claims
+            if key.lower() in claims and not values and _claim_pins(document, key):
+                return False
+    federated = document is not None and federated_outsider(document, request)
+    if account_of(request.principal) in trusted and not federated:
         return False
     callers = (ACCOUNT_CALLER_KEYS if trusted else set()) | (
         {"aws:principalorgid"} if organization else set()
@@ -202,10 +369,13 @@ def assert_confirmed(policy: Policy, result: CheckResult, wanted: Any) -> None:
 
 # --- random resource policies and a finite request space --------------------------------------
 
+GITHUB = f"arn:aws:iam::{ME}:oidc-provider/token.actions.githubusercontent.com"
 PRINCIPALS: list[Any] = [
     "*",
     {"AWS": "*"},
     {"AWS": ME},
+    {"Federated": GITHUB},
+    {"Federated": "graph.facebook.com"},
     {"AWS": f"arn:aws:iam::{ME}:role/r"},
     {"AWS": f"arn:aws:iam::{PARTNER}:root"},
     {"Service": "s3.amazonaws.com"},
@@ -236,6 +406,19 @@ KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
     ),
     "aws:userid": (["StringLike", "StringEquals"], ["AROAEXAMPLE:*", "AIDAEXAMPLE"], ["AIDAX"]),
     "aws:PrincipalAccount": (["StringEquals", "StringNotEquals"], [ME, PARTNER], [STRANGER]),
+    # the claims of public token issuers: the subject pins, the audience does not
+    "token.actions.githubusercontent.com:sub": (
+        [*STRING, "ForAllValues:StringLike"],
+        ["repo:o/r:*", "repo:o/r:ref:refs/heads/main", "repo:*", "repo:o/*"],
+        ["repo:someone-else/any-repo:ref:refs/heads/main", "repo:o/x:pull_request"],
+    ),
+    "token.actions.githubusercontent.com:aud": (["StringEquals"], ["sts.amazonaws.com"], ["x"]),
+    "cognito-identity.amazonaws.com:amr": (
+        ["ForAnyValue:StringLike", "StringEquals", "StringNotEquals"],
+        ["authenticated", "unauthenticated"],
+        ["graph.facebook.com"],
+    ),
+    "graph.facebook.com:id": (STRING, ["1234", "12*"], ["999"]),
 }
 REQUEST_PRINCIPALS = [
     "anonymous",
@@ -245,9 +428,16 @@ REQUEST_PRINCIPALS = [
     f"arn:aws:sts::{PARTNER}:assumed-role/r/s",
     "s3.amazonaws.com",
     "cognito-identity.amazonaws.com",
+    GITHUB,
+    "graph.facebook.com",
 ]
 REQUEST_ACTIONS = ["s3:GetObject", "s3:PutObject", "sqs:SendMessage", "sts:AssumeRole"]
-REQUEST_RESOURCES = ["arn:aws:s3:::b/k", "arn:aws:s3:::b"]
+REQUEST_RESOURCES = [
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::b",
+    f"arn:aws:sqs:us-east-1:{ME}:q",  # (each action has a resource of its own type)
+    f"arn:aws:iam::{ME}:role/r",
+]
 
 
 def _one_or_two(draw: st.DrawFn, values: list[Any]) -> Any:
@@ -293,16 +483,21 @@ def resource_policies(draw: st.DrawFn) -> dict[str, Any]:
 
 def request_space(document: dict[str, Any]) -> Iterator[Request]:
     """Every combination of the listed principals, actions, resources and, for each key the
-    document uses, absent or one of its values (the policy's own and others)."""
+    document uses, absent or one of its values (the policy's own and others), that AWS can
+    make (`semantics.possible`) with keys that agree with the principal
+    (`semantics.principal_facts`: an anonymous caller has no organization)."""
     text = json.dumps(document)
     choices: list[list[tuple[str, str | None]]] = []
     for key, (_, values, others) in KEYS.items():
         if key in text:
             pool = sorted({*values, *others})
             choices.append([(key, None), *((key, v) for v in pool)])
+    keys = [key.lower() for key in KEYS if key in text]
     for combination in itertools.product(*choices):
         context = {k: (v,) for k, v in combination if v is not None}
         for principal in REQUEST_PRINCIPALS:
             for action in REQUEST_ACTIONS:
                 for resource in REQUEST_RESOURCES:
-                    yield Request(action, resource, principal, context)
+                    request = Request(action, resource, principal, context)
+                    if impossible(request) is None and consistent(request, keys):
+                        yield request

@@ -3,12 +3,18 @@
 Shared by tests/encode/test_engine_properties.py (SMT verdicts vs the evaluator) and
 tests/encode/test_encode.py (the encoding of each request vs the evaluator). The vocabulary is
 small but touches every feature: wildcards, case, NotAction/NotResource/NotPrincipal, principals
-and accounts, every operator family with negation, IfExists, Null, ForAllValues/ForAnyValue and
-multi-valued context, policy variables with and without defaults (in Resource and in condition
-values, re-cased keys, beside literals in one list), `${*}` escapes, Version 2008-10-17."""
+and accounts, roles and their sessions (requests under every reading when a policy has
+NotPrincipal), keys AWS fills from the principal (each request agrees with its principal:
+`semantics.principal_facts`), a public token issuer as Federated principal with its claims
+(`semantics.public_rules`), every operator family with negation, IfExists, Null,
+ForAllValues/ForAnyValue and multi-valued context, policy variables with and without defaults
+(in Resource and in condition values, re-cased keys, beside literals in one list), `${*}`
+escapes, Version 2008-10-17.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import random
@@ -22,6 +28,9 @@ from policy_guard.document.read import decode_text
 from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
+from policy_guard.semantics.possible import impossible
+from policy_guard.semantics.principal_facts import consistent, with_facts
+from policy_guard.semantics.reading import Reading, every_reading, fold_arn_prefix
 from policy_guard.semantics.request import Request
 
 SOLVERS = ["z3", "cvc5"]
@@ -45,6 +54,7 @@ RESOURCE_PATTERNS = [
     "arn:aws:ec2:*:*:instance/*",
     "arn:aws:s3:::B/x",
     "arn:aws:s3:::b/${*}",
+    "arn:AWS:s3:::b/*",
 ]
 VARIABLE_RESOURCES = [
     "arn:aws:s3:::b/${aws:username}",
@@ -53,6 +63,8 @@ VARIABLE_RESOURCES = [
     "arn:aws:s3:::b/${aws:username}/*",
     "arn:aws:s3:::b/${aws:username, 'guest'}/*",
 ]
+GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+"""A public token issuer (`semantics.public_rules`): its tokens' claims are condition keys."""
 PRINCIPALS: list[Any] = [
     "*",
     {"AWS": "*"},
@@ -61,14 +73,21 @@ PRINCIPALS: list[Any] = [
     {"AWS": ["arn:aws:iam::444455556666:root", "arn:aws:iam::111122223333:user/a"]},
     {"Service": "s3.amazonaws.com"},
     {"Federated": "cognito-identity.amazonaws.com"},
+    {"Federated": GITHUB},
+    {"AWS": "arn:aws:iam::111122223333:role/p/r"},
+    {"AWS": ["arn:aws:sts::111122223333:assumed-role/r/s", "111122223333"]},
+    {"AWS": ["arn:aws:iam::111122223333:role/r", "arn:aws:iam::111122223333:user/a"]},
 ]
 REQUEST_PRINCIPALS = [
     "arn:aws:iam::111122223333:user/a",
     "arn:aws:iam::111122223333:root",
     "arn:aws:sts::111122223333:assumed-role/r/s",
+    "arn:aws:sts::111122223333:assumed-role/q/s",
+    "arn:aws:sts::111122223333:federated-user/f",
     "arn:aws:iam::444455556666:user/b",
     "s3.amazonaws.com",
     "cognito-identity.amazonaws.com",
+    GITHUB,
     "anonymous",
 ]
 REQUEST_LIMIT = 20_000
@@ -135,10 +154,47 @@ KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
     ),
     "aws:SourceArn": (
         ["ArnLike", "ArnEquals", "ArnNotLike", "ArnNotEquals", "StringLike"],
-        ["arn:aws:s3:::b*", "arn:aws:s3:::b", "arn:*:s3:::b/*"],
+        ["arn:aws:s3:::b*", "arn:aws:s3:::b", "arn:*:s3:::b/*", "arn:aws:S3:::b/x"],
         ["arn:aws:s3:::bucket", "arn:aws:s3:::c", "arn:aws:s3:::b/k:x"],
     ),
     "s3:signature": (["BinaryEquals"], ["QUJD", "eHl6"], ["AAAA", "!!"]),
+    # keys AWS fills from the principal (principal facts): requests agree with their principal
+    "aws:PrincipalAccount": (
+        ["StringEquals", "StringNotEquals", "StringLike"],
+        ["111122223333", "4444*"],
+        ["999988887777"],
+    ),
+    "kms:CallerAccount": (
+        ["StringEquals", "StringNotEquals"],
+        ["111122223333"],
+        ["444455556666", "other"],
+    ),
+    "aws:PrincipalType": (
+        ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase"],
+        ["User", "AssumedRole", "Anonymous", "account"],
+        ["Service"],
+    ),
+    "aws:PrincipalArn": (
+        ["ArnLike", "ArnNotLike", "StringEquals"],
+        [
+            "arn:aws:iam::111122223333:*",
+            "arn:aws:iam::111122223333:user/a",
+            "arn:aws:iam::*:role/r",
+        ],
+        ["arn:aws:iam::111122223333:role/r"],
+    ),
+    "aws:PrincipalIsAWSService": (["Bool"], ["true", "false"], ["TRUE", "no"]),
+    # federated principals' claims: a subject pinned, by a repository or with a wildcard
+    "token.actions.githubusercontent.com:sub": (
+        STRING_OPERATORS,
+        ["repo:o/r:*", "repo:o/r:ref:refs/heads/main", "repo:*", "repo:O/r:?*"],
+        ["repo:someone-else/any-repo:ref:refs/heads/main", "repo:o/r:pull_request"],
+    ),
+    "cognito-identity.amazonaws.com:amr": (
+        ["StringEquals", "StringLike", "StringNotEquals"],
+        ["authenticated", "unauthenticated", "*authenticated"],
+        ["graph.facebook.com"],
+    ),
 }
 
 
@@ -276,7 +332,7 @@ def request_space(
     for key in keys:
         _, values, fresh = KEYS[key]
         pool = sorted({v for value in values for v in fill(value)} | set(fresh) | set(values))
-        choices: list[tuple[str, ...] | None] = [None, ()]
+        choices: list[tuple[str, ...] | None] = [None, ()]  # (impossible ones are dropped)
         choices += [(v,) for v in pool]
         choices += [(pool[0], pool[-1]), (pool[1], pool[2]), (pool[0], pool[0])]
         options.append([(key, c) for c in choices])
@@ -286,13 +342,61 @@ def request_space(
         chosen = max(1, REQUEST_LIMIT // others)
         combinations = random.Random(0).sample(combinations, min(chosen, len(combinations)))
     contexts = [{k: v for k, v in combination if v is not None} for combination in combinations]
-    return [
-        Request(action, resource, principal, context)
-        for action in actions
-        for resource in sorted(resources)
-        for principal in principals
-        for context in contexts
-    ]
+    not_principal = "NotPrincipal" in json.dumps(documents)
+    case = any(fold_arn_prefix(text) != text for text in strings)
+    requests: list[Request] = []
+    for principal in principals:
+        readings = relevant_readings(principal, not_principal, case)
+        agreeing: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = {}
+        for context in contexts:  # each context made to agree with the principal, once
+            made = with_facts(Request("", "", principal, context), keys)
+            if consistent(made, keys):
+                agreeing.setdefault(tuple(sorted(made.context.items())), dict(made.context))
+        requests += [
+            Request(action, resource, principal, context, reading)
+            for context in agreeing.values()
+            for reading in readings
+            for action in actions
+            for resource in sorted(resources)
+        ]
+    return [r for r in requests if impossible(r) is None]  # requests AWS can make
+
+
+SPACE_LIMIT = 10_000
+"""Past this many requests the properties look at a sample of them (fixed seed, so `ci` stays
+derandomized): what they find is still checked exactly, and the `ci` profile stays bounded now
+that principals, readings and principal facts multiply the space."""
+
+
+def bounded(space: list[Request]) -> list[Request]:
+    if len(space) <= SPACE_LIMIT:
+        return space
+    return random.Random(len(space)).sample(space, SPACE_LIMIT)
+
+
+def relevant_readings(
+    principal: str | None, not_principal: bool, case: bool
+) -> tuple[Reading, ...]:
+    """The readings that can change a decision for `principal` (the others repeat one of
+    these): with NotPrincipal, the account check for IAM/STS ARNs, a boundary for users and
+    sessions, the role choices for sessions; the ARN case when a pattern has upper case in its
+    partition, service or region."""
+    arn = principal is not None and not_principal and principal.startswith("arn:")
+    arn = arn and not (principal or "").endswith(":root")  # a root is its account
+    session = arn and ":assumed-role/" in (principal or "")
+    boundary = session or (arn and ":user/" in (principal or ""))
+    found = {
+        dataclasses.replace(
+            reading,
+            checks_account=reading.checks_account or not arn,
+            checks_role=reading.checks_role and session,
+            role_names_sessions=reading.role_names_sessions and session,
+            permissions_boundary=reading.permissions_boundary and boundary,
+            arn_prefix_case_folded=reading.arn_prefix_case_folded and case,
+        )
+        for reading in every_reading()
+    }
+    return tuple(sorted(found, key=every_reading().index))
 
 
 def load(document: dict[str, Any], kind: PolicyType, name: str) -> Policy:

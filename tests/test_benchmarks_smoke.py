@@ -166,3 +166,11 @@ def test_terraform_bench_prints_the_import_floor_and_the_hook() -> None:
     )
     assert widened.split()[-2] == "1"  # the widening is found (exit 1)
     assert "read_terraform, 20 policies" in out
+
+
+@needs_data
+def test_access_diff_bench_prints_check_diff_and_brute_force() -> None:
+    out = _quick("access_diff_bench.py")
+    assert "check+diff" in out and "brute/(check+diff)" in out
+    rows = [line for line in out.splitlines() if line.startswith("ReadOnlyAccess")]
+    assert len(rows) == 2 and all(line.rstrip().endswith("yes") for line in rows)

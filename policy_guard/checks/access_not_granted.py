@@ -26,6 +26,7 @@ from policy_guard.checks.settings import CriticalPermission, Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.errors import InputError
 from policy_guard.policy.globs import Kind, compile_pattern
+from policy_guard.policy.guardrails import engine_policy
 from policy_guard.policy.model import Effect, Policy
 from policy_guard.semantics.request import Request
 
@@ -64,10 +65,12 @@ def check_access_not_granted(
     """FAIL iff the policy allows a listed action (on any resource), any action on a listed
     resource, or — both listed — a listed action on a listed resource.
 
-    Reasons: each Allow statement that grants some of it, with a confirmed request.
+    Reasons: each Allow statement that grants some of it, with a confirmed request. An SCP,
+    RCP or boundary "grants" what it lets through (`policy.guardrails.engine_policy`).
     """
     if not access.actions and not access.resources:
         raise InputError("the access to check must list `actions`, `resources` or both")
+    policy = engine_policy(policy, options.full_aws_access)
     from policy_guard.encode.analysis import Holds
     from policy_guard.encode.concretize import granted_covers
     from policy_guard.encode.slicing import sliced_for_access

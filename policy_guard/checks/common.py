@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from policy_guard.checks.results import CheckResult, Flag, Outcome, Reason
+from policy_guard.document.values import Path
 from policy_guard.errors import InputError, PolicyGuardError, UndecidedError
-from policy_guard.policy.arns import principal_account, root_arn
+from policy_guard.policy.arns import ANONYMOUS, principal_account, root_arn
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Effect, Policy, PolicyType, PrincipalEntry, Statement
 from policy_guard.policy.operators import Family
+from policy_guard.semantics.principal_facts import with_facts
 from policy_guard.semantics.request import Request
 
 if TYPE_CHECKING:
@@ -28,11 +30,13 @@ class EngineOptions:
     """`solver`: z3 or cvc5; `timeout`: seconds for the whole check (None: no limit);
     `max_partition_states`: the exact partition's automaton budget per string variable, past
     which the variable gets the lazy domain (None: the engine's default; 0: always lazy, which
-    tests use to run every check on the lazy domain)."""
+    tests use to run every check on the lazy domain); `full_aws_access`: an SCP or RCP is
+    deployed beside the implicit FullAWSAccess / RCPFullAWSAccess (`policy.guardrails`)."""
 
     solver: str = "z3"
     timeout: float | None = None
     max_partition_states: int | None = None
+    full_aws_access: bool = True
 
     def analysis_options(self) -> dict[str, Any]:
         """The keyword arguments of `encode.analysis.Analysis` these options set."""
@@ -72,9 +76,30 @@ def reasons_for(
 ) -> tuple[Reason, ...]:
     by_index = {s.index: s for s in policy.statements}
     return tuple(
-        Reason(describe(by_index[i]), i, by_index[i].sid, request, by_index[i].path)
+        Reason(
+            describe(by_index[i]),
+            i,
+            by_index[i].sid,
+            request,
+            by_index[i].path,
+            element_paths(policy, by_index[i], request),
+        )
         for i, request in found.items()
     )
+
+
+def element_paths(policy: Policy, statement: Statement, request: Request) -> tuple[Path, ...]:
+    """The statement's entries that match `request` (`evaluate.matching_elements`), in
+    document order: where a finding about that request points."""
+    from policy_guard.semantics.evaluate import matching_elements
+
+    found = matching_elements(policy, statement, request)
+    return tuple(sorted(found, key=lambda path: _position(policy, path)))
+
+
+def _position(policy: Policy, path: Path) -> tuple[int, int]:
+    span = policy.span_of(path)
+    return span.line, span.column
 
 
 def analysis_for(
@@ -169,6 +194,9 @@ class Question:
     actions: tuple[str, ...] = ()
     principals: tuple[PrincipalEntry, ...] = ()
     values: Mapping[str, tuple[Glob, ...]] = dataclasses.field(default_factory=dict)
+    dress: Callable[[Request], Iterable[Request]] | None = None
+    """Plainer versions of a confirmed request to show instead, first that confirms too (the
+    outsider in an identity provider's terms: `checks.federated.outsider_requests`)."""
 
 
 def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, ...]:
@@ -198,15 +226,22 @@ def answer(question: Question, options: EngineOptions | None) -> tuple[Reason, .
             return ()
         found = analysis.localise(violation, allows, covers, known=[verdict.request])
     by_index = {s.index: s for s in policy.statements}
+    readable = {
+        i: _dressed(
+            _readable(r, i, covers, question.outsider, question.shown), i, covers, question.dress
+        )
+        for i, r in found.items()
+    }
     return tuple(
         Reason(
             question.describe(by_index[i]),
             i,
             by_index[i].sid,
-            _readable(request, i, covers, question.outsider, question.shown),
+            request,
             by_index[i].path,
+            element_paths(policy, by_index[i], request),
         )
-        for i, request in found.items()
+        for i, request in readable.items()
     )
 
 
@@ -215,10 +250,25 @@ def _readable(request: Request, index: int, covers: Covers, outsider: str, shown
     (anonymous, or its root), another account's as its root (`arn:aws:iam::ID:root`)."""
     account = principal_account(request.principal) if request.principal is not None else None
     if account is None:
-        return request
-    plain = shown if account == outsider else root_arn(account)
-    candidate = dataclasses.replace(request, principal=plain)
+        if request.principal != ANONYMOUS or shown == ANONYMOUS:
+            return request
+        plain = shown  # an anonymous caller stands for the outsider too: shown as it is shown
+    else:
+        plain = shown if account == outsider else root_arn(account)
+    candidate = with_facts(dataclasses.replace(request, principal=plain), request.context)
     return candidate if index in covers(candidate) else request
+
+
+def _dressed(
+    request: Request,
+    index: int,
+    covers: Covers,
+    dress: Callable[[Request], Iterable[Request]] | None,
+) -> Request:
+    for candidate in dress(request) if dress is not None else ():
+        if index in covers(candidate):
+            return candidate
+    return request
 
 
 def valued(analysis: Analysis, keys: tuple[str, ...]) -> FNode:
@@ -237,12 +287,13 @@ def valued(analysis: Analysis, keys: tuple[str, ...]) -> FNode:
 
 
 def flags_for(result: CheckResult, lead: str) -> tuple[Flag, ...]:
-    """A FAIL as flags: one per reason (`lead`, then the counterexample), at the statement; a
-    FAIL without reasons as one flag at the policy. A PASS flags nothing."""
+    """A FAIL as flags: one per reason (`lead`, then the counterexample), at the statement
+    with the entries that match the counterexample; a FAIL without reasons as one flag at the
+    policy. A PASS flags nothing."""
     if result.outcome is Outcome.PASS:
         return ()
     if not result.reasons:
-        return (Flag(result.message, aws_message=result.message),)
+        return (Flag(result.message, aws_message=result.message, access_diff=result.access_diff),)
     return tuple(
         Flag(
             f"{lead} {_request_text(reason.counterexample)}",
@@ -251,6 +302,8 @@ def flags_for(result: CheckResult, lead: str) -> tuple[Flag, ...]:
             reason.statement_id,
             reason.counterexample,
             f"{result.message} {reason.description}".strip(),
+            elements=reason.elements,
+            access_diff=result.access_diff,
         )
         for reason in result.reasons
     )

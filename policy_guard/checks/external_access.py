@@ -85,15 +85,20 @@ def _trusted_values(policy: Policy, external: ExternalAccess) -> dict[str, tuple
 
 
 def _external_violation(analysis: Analysis, policy: Policy, external: ExternalAccess) -> FNode:
+    from policy_guard.checks.federated import exposed_formula
     from policy_guard.semantics.exposure import account_entry, principal_entries
 
     m = analysis.session.manager
     keys = analysis.vocabulary.keys
     named = [e for e in principal_entries(policy) if not e.is_everyone]
+    exposed = exposed_formula(analysis, external.federated, external.guests, external.claim_pins)
     parts = [
         analysis.allows(policy),
-        analysis.principal_in([*named, account_entry(external.outsider)]),
-        m.Not(analysis.principal_in([account_entry(a) for a in external.trusted])),
+        m.Or(
+            analysis.principal_in([*named, account_entry(external.outsider)]),
+            analysis.principal_anonymous(),
+        ),
+        m.Or(m.Not(analysis.principal_in([account_entry(a) for a in external.trusted])), exposed),
     ]
     for key, globs in external.vouching.items():
         space = keys.get(key)
@@ -105,7 +110,7 @@ def _external_violation(analysis: Analysis, policy: Policy, external: ExternalAc
                 "policy-guard cannot decide external access exactly"
             )
         parts.append(m.Not(analysis.key_some(key, known_globs(space.strings, globs))))
-    parts.append(valued(analysis, tuple(external.vouching)))
+    parts.append(valued(analysis, (*external.vouching, *external.claim_pins)))
     return m.And(parts)
 
 
@@ -134,6 +139,7 @@ def check_no_external_access(
     policy does not name is shown as `arn:aws:iam::ACCOUNT:root` of an untrusted account).
     InputError: malformed or no trusted ids, or an identity policy.
     """
+    from policy_guard.checks.federated import guest_values, outsider_requests
     from policy_guard.semantics.exposure import account_entry, check_trusted, external_access
 
     trusted = check_trusted(trusted_accounts, trusted_organization)
@@ -147,7 +153,8 @@ def check_no_external_access(
         root_arn(external.outsider),
         _external_reason,
         principals=tuple(account_entry(a) for a in (*trusted, external.outsider)),
-        values=_trusted_values(policy, external),
+        values={**_trusted_values(policy, external), **guest_values(external.guests)},
+        dress=lambda request: outsider_requests(request, external.federated),
     )
     reasons = answer(question, options)
     zone = _zone(external)

@@ -9,9 +9,12 @@ rule); reasons and counterexamples still refer to the original policies."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from policy_guard.checks.access_diff import AccessDiff
 from policy_guard.checks.common import (
     DEFAULT_OPTIONS,
     EngineOptions,
@@ -22,11 +25,12 @@ from policy_guard.checks.common import (
     reasons_for,
     statement_reference,
 )
-from policy_guard.checks.results import CheckResult, Flag, Outcome, Relation
+from policy_guard.checks.results import CheckResult, Flag, Outcome, Reason, Relation
 from policy_guard.checks.settings import NewFiles, Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.values import Decoded
-from policy_guard.policy.model import Effect, Policy, PolicyType
+from policy_guard.policy.guardrails import engine_policy, is_synthetic
+from policy_guard.policy.model import Effect, Policy, PolicyType, Statement
 from policy_guard.policy.parse import parse_policy
 from policy_guard.semantics.request import Request
 
@@ -60,15 +64,53 @@ NEW_POLICY = (
 
 
 def check_no_new_access(
-    existing: Policy, new: Policy, options: EngineOptions = DEFAULT_OPTIONS
+    existing: Policy,
+    new: Policy,
+    options: EngineOptions = DEFAULT_OPTIONS,
+    *,
+    diff: bool = False,
+    new_policy: bool = False,
 ) -> CheckResult:
     """FAIL iff some request is allowed by `new` and not by `existing`.
 
     Reasons: each Allow statement of `new` that takes part in new access, with a request the
     evaluator confirms (allowed by new, not by existing, that statement matching). The
     relation says how the allowed requests compare (equivalent, narrower, wider, incomparable).
-    For resource policies the principal is part of the request.
+    For resource policies the principal is part of the request. An SCP, RCP or boundary is
+    read as `policy.guardrails.engine_policy` says: "does the new version let through requests
+    the old one blocked?" (and its access diff is the diff of those readings). With `diff`, the
+    result carries the access diff (`checks.access_diff`: the actions gained and lost);
+    `new_policy` says `existing` stands for no policy at all.
     """
+    guardrail = new.policy_type.is_guardrail
+    existing = engine_policy(existing, options.full_aws_access)
+    new = engine_policy(new, options.full_aws_access)
+    result = _check(existing, new, options, guardrail)
+    return with_access_diff(result, existing, new, options, new_policy) if diff else result
+
+
+def with_access_diff(
+    result: CheckResult,
+    existing: Policy,
+    new: Policy,
+    options: EngineOptions,
+    new_policy: bool = False,
+) -> CheckResult:
+    """`result` (the check's answer on the pair) with the pair's access diff: none to compute
+    when the two allow the same requests. An SCP, RCP or boundary is diffed as the check reads
+    it (`engine_policy`, which leaves a policy it has read as it is)."""
+    from policy_guard.checks.access_diff import access_diff
+
+    if result.relation is Relation.EQUIVALENT:
+        changes = AccessDiff(new_policy=new_policy)
+    else:
+        existing = engine_policy(existing, options.full_aws_access)
+        new = engine_policy(new, options.full_aws_access)
+        changes = access_diff(existing, new, options, new_policy=new_policy)
+    return dataclasses.replace(result, access_diff=changes)
+
+
+def _check(existing: Policy, new: Policy, options: EngineOptions, guardrail: bool) -> CheckResult:
     if existing.statements == new.statements and existing.version == new.version:
         return CheckResult(
             NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), Relation.EQUIVALENT
@@ -112,10 +154,41 @@ def check_no_new_access(
     }[(isinstance(wider, Holds), isinstance(narrower, Holds))]
     if isinstance(wider, Holds):
         return CheckResult(NO_NEW_ACCESS, Outcome.PASS, NO_NEW_ACCESS_MESSAGE, (), relation)
-    reasons = reasons_for(
-        new, found, lambda s: f"New access in the statement with {statement_reference(s)}."
-    )
+    reasons = reasons_for(new, found, _new_access_in)
+    if guardrail:
+        reasons = tuple(_blocked_before(existing, reason) for reason in reasons)
     return CheckResult(NO_NEW_ACCESS, Outcome.FAIL, NEW_ACCESS, reasons, relation)
+
+
+def _new_access_in(statement: Statement) -> str:
+    if is_synthetic(statement):  # an SCP's or RCP's implicit full access: a Deny is gone
+        return (
+            f"New access through the implicit `{statement.sid}`: no Deny statement of the new "
+            "version blocks the request, and one of the existing version did."
+        )
+    return f"New access in the statement with {statement_reference(statement)}."
+
+
+def _blocked_before(existing: Policy, reason: Reason) -> Reason:
+    """An SCP's, RCP's or boundary's new access is often a Deny narrowed or removed: name the
+    existing version's Deny statements that blocked the request."""
+    from policy_guard.semantics.evaluate import evaluate
+
+    by_index = {s.index: s for s in existing.statements if not is_synthetic(s)}
+    blockers = [
+        by_index[m.statement_index].label
+        for m in evaluate(existing, reason.counterexample).matched_statements
+        if m.effect is Effect.DENY and m.statement_index in by_index
+    ]
+    if not blockers:
+        return reason
+    which = ", ".join(blockers)
+    plural = "s" if len(blockers) > 1 else ""
+    return replace(
+        reason,
+        description=f"{reason.description} The existing version blocked it by statement{plural} "
+        f"{which}.",
+    )
 
 
 def _settled(
@@ -199,8 +272,11 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
         if treatment is NewFiles.ACCEPT:
             return ()
         if treatment is NewFiles.FAIL:
-            return (Flag(NEW_POLICY),)
+            return decided(CHECK_ID, lambda: (_new_policy_flag(policy, options),))
         base = _empty_like(policy)
+        new_policy = True
+    else:
+        new_policy = False
     if base == policy:
         return ()  # the same statements: nothing new, no solver needed
     summary = "newly allows"
@@ -210,8 +286,30 @@ def run(target: Target, settings: Settings, options: EngineOptions) -> tuple[Fla
         summary += " (compared with nothing: the change removes a policy file; this may be it)"
     return decided(
         CHECK_ID,
-        lambda: flags_for(check_no_new_access(base, policy, options), summary),
+        lambda: flags_for(
+            _diffed(check_no_new_access(base, policy, options), base, policy, options, new_policy),
+            summary,
+        ),
     )
+
+
+def _diffed(
+    result: CheckResult, base: Policy, policy: Policy, options: EngineOptions, new_policy: bool
+) -> CheckResult:
+    """A FAIL with its access diff (the findings carry it); a PASS raises no finding, so the
+    workflow does not compute one for it."""
+    if result.outcome is Outcome.PASS:
+        return result
+    return with_access_diff(result, base, policy, options, new_policy)
+
+
+def _new_policy_flag(policy: Policy, options: EngineOptions) -> Flag:
+    """A new policy with nothing to compare with, with what it grants (its access diff
+    against no policy)."""
+    from policy_guard.checks.access_diff import access_diff
+
+    granted = access_diff(_empty_like(policy), policy, options, new_policy=True)
+    return Flag(NEW_POLICY, access_diff=granted)
 
 
 def _base_policy(document: Decoded | None, new: Policy) -> tuple[Policy | None, str | None]:

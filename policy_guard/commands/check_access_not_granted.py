@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='what must not be granted: \'{"actions": [...], "resources": [...]}\' '
         "(either or both; patterns as in a policy), or file://path",
     )
-    add_policy_type_argument(parser)
+    add_policy_type_argument(parser, checks=True)
     add_common_arguments(parser, "check-access-not-granted")
 
 

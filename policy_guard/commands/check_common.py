@@ -48,7 +48,8 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
     timeout: float | None = args.timeout
     if timeout is not None and not timeout > 0:
         raise InputError(f"`--timeout` must be a positive number of seconds, not `{timeout:g}`")
-    return EngineOptions(solver=args.solver, timeout=timeout)
+    full_access = not getattr(args, "without_full_aws_access", False)
+    return EngineOptions(solver=args.solver, timeout=timeout, full_aws_access=full_access)
 
 
 def time_limit(seconds: float | None) -> AbstractContextManager[None]:

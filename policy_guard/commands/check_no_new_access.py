@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the policy as it would become (a path, file://path, or -)",
     )
-    add_policy_type_argument(parser)
+    add_policy_type_argument(parser, checks=True)
     add_common_arguments(parser, "check-no-new-access")
 
 
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         assert existing is not None
         old, updated = load_pair(existing, new, policy_type, validate)
         with time_limit(options.timeout):
-            return check_no_new_access(old, updated, options), updated
+            return check_no_new_access(old, updated, options, diff=True), updated
 
     result, new = decided_over_readings(
         args.new_policy_document, check, existing=args.existing_policy_document

@@ -168,13 +168,21 @@ def checkable_policy(document: Decoded, policy_type: PolicyType | None = None) -
     return load_policy(document, policy_type)
 
 
-def add_policy_type_argument(parser: argparse.ArgumentParser) -> None:
+def add_policy_type_argument(parser: argparse.ArgumentParser, checks: bool = False) -> None:
+    """`--policy-type`; for the checks also `--without-full-aws-access` (`policy.guardrails`)."""
     parser.add_argument(
         "--policy-type",
         choices=[t.value for t in PolicyType],
         help="default: RESOURCE_POLICY when any statement has Principal or "
         "NotPrincipal, else IDENTITY_POLICY",
     )
+    if checks:
+        parser.add_argument(
+            "--without-full-aws-access",
+            action="store_true",
+            help="an SCP or RCP is deployed without the implicit FullAWSAccess / "
+            "RCPFullAWSAccess beside it (default: with it, as AWS attaches it)",
+        )
 
 
 def policy_type_from(args: argparse.Namespace) -> PolicyType | None:

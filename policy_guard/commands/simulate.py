@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 from policy_guard.commands.documents import (
@@ -14,9 +16,12 @@ from policy_guard.commands.documents import (
     read_policy_argument,
 )
 from policy_guard.errors import InputError
+from policy_guard.policy.guardrails import with_full_access
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.report.simulation import FORMATTERS
-from policy_guard.semantics.evaluate import Decision, evaluate, evaluate_policies
+from policy_guard.semantics.evaluate import Decision, Evaluation, evaluate, evaluate_policies
+from policy_guard.semantics.organization import AccountPolicies, evaluate_account
+from policy_guard.semantics.reading import Reading, every_reading
 from policy_guard.semantics.request import Request, parse_context_arguments
 
 EXIT_ALLOW, EXIT_DENY = 0, 1
@@ -26,11 +31,17 @@ exit status: 0 when the request is allowed, 1 when it is denied (implicitly or e
 2 when an input cannot be used (missing file, invalid document, bad argument) or the request
 cannot be decided (an unknown condition operator).
 
-With one policy, the decision is that policy's alone: an identity policy decides for the identity
-it is attached to (--principal is optional); a resource policy decides for --principal (required
-when the policy names principals); a grant to an account counts for every principal of that
-account. With --resource-policy, both decide together: a Deny in either denies, otherwise an Allow
-in either allows (same account).
+With one policy, the decision is that policy's alone: an identity policy decides for the identity it
+is attached to (--principal is optional); an SCP or RCP (--policy-type) allows what it lets through,
+beside the implicit FullAWSAccess / RCPFullAWSAccess; a resource policy decides for --principal
+(required when the policy names principals); a grant to an account counts for every principal of
+that account. With --resource-policy, both decide together: a Deny in either denies, otherwise an
+Allow in either allows (same account). With --scp, --rcp or --permissions-boundary, every policy
+given decides together in AWS's evaluation order: a Deny anywhere denies; an SCP or RCP that applies
+must let the request through (beside the implicit FullAWSAccess / RCPFullAWSAccess unless
+--without-full-aws-access); a resource policy's grant to the caller's own ARN is not limited by the
+boundary; otherwise an identity or resource grant allows if the boundary lets it through. The caller
+and the resource are taken to be in member accounts of the organization.
 """
 
 
@@ -69,9 +80,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="request context; may be repeated; a key given more than once is multi-valued",
     )
+    for flag, what in (
+        ("--scp", "a service control policy that applies to the caller's account"),
+        ("--rcp", "a resource control policy that applies to the resource's account"),
+        ("--permissions-boundary", "the caller's permissions boundary"),
+    ):
+        parser.add_argument(flag, metavar="PATH", help=f"{what} (decides with the others)")
+    parser.add_argument(
+        "--without-full-aws-access",
+        action="store_true",
+        help="the SCP or RCP is deployed without the implicit FullAWSAccess / RCPFullAWSAccess",
+    )
     add_policy_type_argument(parser)
     add_output_argument(parser)
     add_timeout_argument(parser)
+
+
+def _account_policies(
+    args: argparse.Namespace, first: Policy, resource: Policy | None
+) -> AccountPolicies | None:
+    """The policies of `--scp`, `--rcp` and `--permissions-boundary` with the others (None when
+    none of the three is given)."""
+    if args.scp is None and args.rcp is None and args.permissions_boundary is None:
+        return None
+
+    def read(argument: str | None, kind: PolicyType) -> Policy | None:
+        return None if argument is None else read_policy_argument(argument, kind)
+
+    identity = first if first.policy_type is not PolicyType.RESOURCE else None
+    if first.policy_type is PolicyType.RESOURCE:
+        resource = first
+    return AccountPolicies(
+        identity,
+        resource,
+        read(args.scp, PolicyType.SERVICE_CONTROL),
+        read(args.rcp, PolicyType.RESOURCE_CONTROL),
+        read(args.permissions_boundary, PolicyType.PERMISSIONS_BOUNDARY),
+        not args.without_full_aws_access,
+    )
 
 
 def _load(args: argparse.Namespace) -> tuple[Policy, Policy | None]:
@@ -117,9 +163,31 @@ def run(args: argparse.Namespace) -> int:
         if policy is not None:
             _require_principal(policy, args.principal)
     request = Request(args.action, args.resource, args.principal, context)
-    if resource is None:
-        evaluation = evaluate(first, request)
-    else:
-        evaluation = evaluate_policies(request, identity=first, resource=resource)
-    sys.stdout.write(FORMATTERS[args.output](evaluation, request))
+    together = _account_policies(args, first, resource)
+
+    def decide(request: Request) -> Evaluation:
+        if together is not None:
+            return evaluate_account(request, together)
+        if resource is None:  # an SCP or RCP alone: does it let the request through?
+            return evaluate(with_full_access(first, not args.without_full_aws_access), request)
+        return evaluate_policies(request, identity=first, resource=resource)
+
+    evaluation = decide(request)
+    others = other_decisions(decide, request, evaluation)
+    sys.stdout.write(FORMATTERS[args.output](evaluation, request, others))
     return EXIT_ALLOW if evaluation.decision is Decision.ALLOW else EXIT_DENY
+
+
+def other_decisions(
+    decide: Callable[[Request], Evaluation], request: Request, usual: Evaluation
+) -> list[tuple[Reading, Evaluation]]:
+    """The decisions other readings give when they differ from the usual one's: one reading
+    per other decision (AWS documents these choices as depending on the service)."""
+    found: dict[Decision, tuple[Reading, Evaluation]] = {}
+    for reading in every_reading():
+        if reading.usual:
+            continue
+        evaluation = decide(dataclasses.replace(request, reading=reading))
+        if evaluation.decision is not usual.decision:
+            found.setdefault(evaluation.decision, (reading, evaluation))
+    return list(found.values())

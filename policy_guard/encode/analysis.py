@@ -42,6 +42,7 @@ from policy_guard.encode.vocabulary import (
     build_vocabulary,
 )
 from policy_guard.errors import UndecidedError
+from policy_guard.policy.arns import ANONYMOUS, exact_glob
 from policy_guard.policy.globs import Glob, Kind, compile_pattern
 from policy_guard.policy.model import Policy, PrincipalEntry, Statement
 from policy_guard.semantics.request import Request
@@ -146,6 +147,10 @@ class Analysis:
     def principal_in(self, entries: Sequence[PrincipalEntry]) -> FNode:
         """The principal is named by one of `entries` (Principal-element rules)."""
         return self.statements.principal_matches(tuple(entries))
+
+    def principal_anonymous(self) -> FNode:
+        """The principal is `anonymous` (every principal space has that literal)."""
+        return self.request.principal_matches([exact_glob(ANONYMOUS)])
 
     def key_some(self, key: str, globs: Sequence[Glob]) -> FNode:
         """Some value of the (string) condition key `key` (lower case) matches one of `globs`

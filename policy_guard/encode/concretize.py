@@ -18,11 +18,25 @@ from collections.abc import Callable, Iterable, Iterator
 from policy_guard.encode.decoded import RequestModel
 from policy_guard.encode.instantiate import contexts_and_resources, value_classes, variable_values
 from policy_guard.encode.lazy import shortest_instance
+from policy_guard.encode.model_readings import caller_keys, candidate_readings
+from policy_guard.encode.readable import (
+    Target,
+    catalogued_actions,
+    other_classes_for,
+    pattern_pair,
+    readable_pairs,
+    readable_principal,
+    readable_value,
+)
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, CompiledStatement, StringSpace, Vocabulary
+from policy_guard.policy.arn_formats import resource_fits, resource_shapes
+from policy_guard.policy.arns import PROVIDERS, is_shape, principal_account, root_arn
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Effect, Policy, Statement
 from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.possible import impossible
+from policy_guard.semantics.principal_facts import condition_keys, consistent, with_facts
 from policy_guard.semantics.request import Request
 
 # --- choosing readable, exact values ---------------------------------------------------------
@@ -52,11 +66,29 @@ def _base_context(model: RequestModel, vocabulary: Vocabulary) -> dict[str, tupl
         if not key_model.present:
             continue
         space = vocabulary.keys[key]
-        values = tuple(c.witness for c in value_classes(space, key_model))
+        values = tuple(
+            readable_value(space.name, c.contains, c.witness)
+            for c in value_classes(space, key_model)
+        )
         if key_model.one is False and len(values) == 1:
             values = values * 2  # two values: the key gives a policy variable no value
         context[space.name] = values
     return context
+
+
+def _filled_sets(
+    model: RequestModel, vocabulary: Vocabulary, base: dict[str, tuple[str, ...]]
+) -> list[dict[str, tuple[str, ...]]]:
+    """`base` with a value given to each multi-valued key that the model left present with
+    none (a request with tags reads better than one with an empty tag list; the evaluator
+    decides whether it still is a counterexample); none when no key is empty."""
+    filled = dict(base)
+    for key, key_model in model.keys.items():
+        space = vocabulary.keys[key]
+        if key_model.present and not base.get(space.name) and len(space.domain):
+            witness = space.domain.witnesses[0]
+            filled[space.name] = (readable_value(space.name, lambda _v: True, witness),)
+    return [filled] if filled != base else []
 
 
 def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
@@ -65,34 +97,105 @@ def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
     if model.principal is None or space is None:
         return None
     witness = model.principal.witness
-    readable = witness.replace("arn::", "arn:aws:", 1)
+    shaped = readable_principal(space, model.principal)
+    if shaped is not None:
+        return shaped
+    partition = witness.split(":", 2)[1] if witness.startswith("arn:") else None
+    readable = (
+        witness.replace(f"arn:{partition}:", "arn:aws:", 1) if partition in ("", "x") else witness
+    )
     if readable != witness and space.vector_of(readable) == model.principal.vector:
         return readable
     return witness
 
 
+def _principals(model: RequestModel, vocabulary: Vocabulary) -> tuple[str | None, ...]:
+    """The model's principal (`_principal`) and, when it is an identity provider's ARN, its
+    account's root, tried before it: a provider's cell holds no root, but a policy that lets
+    an account's provider in mostly names the account, and its root is the caller a user
+    recognises (the evaluator decides whether it is still a counterexample)."""
+    principal = _principal(model, vocabulary)
+    account = principal_account(principal) if principal is not None else None
+    if principal is None or account is None or not any(is_shape(p, principal) for p in PROVIDERS):
+        return (principal,)
+    return (principal, root_arn(account, principal.split(":", 2)[1]))
+
+
 def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> Iterator[Request]:
     """Candidate concrete requests for a model, best first (at most `limit`), each made only
     when asked for: the first usually confirms, and the later ones cost a search each."""
-    action = choose_action(vocabulary.action, model.action)
-    principal = _principal(model, vocabulary)
-    base = _base_context(model, vocabulary)
-    pairs: Iterable[tuple[dict[str, tuple[str, ...]], str]]
+    principal, *plainer = _principals(model, vocabulary)
+    callers = caller_keys(vocabulary)
+    modelled = Request("", "", principal, _base_context(model, vocabulary))
+    base = dict(with_facts(modelled, callers).context)  # keys the principal decides, from it
+    readable = readable_pairs(vocabulary.action, model.action, resource_target(model, vocabulary))
+    action, resource = next(readable)  # the rest only if the first candidates do not confirm
+    contexts = [*_filled_sets(model, vocabulary, base), base]
+    triples: Iterable[tuple[str, dict[str, tuple[str, ...]], str]] = [
+        (action, context, resource) for context in contexts
+    ]
     if model.resource_atoms or model.condition_atoms:
-        pairs = itertools.chain(
-            contexts_and_resources(model, vocabulary, base),
-            [(base, model.resource.witness)],
+        triples = itertools.chain(
+            triples,
+            (
+                (fitting, context, found)
+                for context, found in contexts_and_resources(model, vocabulary, base)
+                for fitting in _fitting_actions(vocabulary, model, found, action)
+            ),
         )
-    else:
-        pairs = [(base, model.resource.witness)]
+    triples = itertools.chain(
+        triples,
+        ((a, base, r) for a, r in readable),
+        [(model.action.witness, base, model.resource.witness)],
+    )
     seen: list[Request] = []
-    for context, resource in pairs:
-        request = Request(action, resource, principal, context)
-        if request not in seen:
-            seen.append(request)
-            yield request
-            if len(seen) >= limit:
-                return
+    readings = candidate_readings(model)
+    for action, context, resource in triples:
+        for reading in readings:
+            for who in (*plainer, principal):
+                request = with_facts(Request(action, resource, who, context, reading), callers)
+                if request not in seen:
+                    seen.append(request)
+                    yield request
+                    if len(seen) >= limit:
+                        return
+
+
+def resource_target(model: RequestModel, vocabulary: Vocabulary) -> Target:
+    """The model's resource cell, up to the shapes no policy writes."""
+    space = vocabulary.resource
+    return Target(space, model.resource, space.positions(vocabulary.shape_globs))
+
+
+def _fitting_actions(
+    vocabulary: Vocabulary, model: RequestModel, resource: str, first: str
+) -> Iterator[str]:
+    """Actions to request `resource` with, best first: one of the cell that `resource` is a
+    real resource of (an ARN of its types, or `*` for an action that takes only `*`), `first`
+    if it is, else another catalogued one, else one that can be requested on it at all (any,
+    when it takes no resource type); when the cell has none, catalogued actions of other
+    classes that `resource` is real for (the model's choice of class may have been no better
+    than another: the evaluator decides); last, the witness."""
+    candidates = [first, *itertools.islice(catalogued_actions(vocabulary.action, model.action), 24)]
+    fitting = next(
+        (
+            action
+            for action in candidates
+            if resource_fits(action, resource)
+            and (resource == "*" or resource_shapes(action) is not None)
+        ),
+        None,
+    ) or next((action for action in candidates if resource_fits(action, resource)), None)
+    if fitting is not None:
+        yield fitting
+        own = model.action.witness
+        if vocabulary.action.vector_of(fitting) != model.action.vector and resource_fits(
+            own, resource
+        ):
+            yield own  # `first` lies outside the cell: the cell's own action may be the one
+        return
+    yield from other_classes_for(vocabulary.action, model.action, resource)
+    yield model.action.witness
 
 
 NEIGHBOUR_PATTERNS = 2
@@ -109,35 +212,34 @@ def neighbours(
     if statement.actions is None or statement.resources is None:
         return
     actions = [
-        _named_action(glob, value.text)
+        _named_actions(glob, value.text)
         for glob, value in zip(compiled.actions, statement.actions, strict=True)
     ][:NEIGHBOUR_PATTERNS]
     values = variable_values(near.context)
-    resources: list[str] = []
+    resources: list[Glob] = []
     for pattern in compiled.resources[:NEIGHBOUR_PATTERNS]:
         glob = pattern.instantiate(values) if isinstance(pattern, Template) else pattern
         if glob is not None:
-            resources.append(shortest_instance(glob))
-    for action in actions:
+            resources.append(glob)
+    for named in actions:
         for resource in resources:
-            yield Request(action, resource, near.principal, near.context)
+            action, text = pattern_pair(named, resource)
+            yield Request(action, text, near.principal, near.context, near.reading)
 
 
-def _named_action(glob: Glob, text: str) -> str:
-    """The action as written when it has no wildcard, else a catalogued action it matches
+def _named_actions(glob: Glob, text: str) -> list[str]:
+    """The action as written when it has no wildcard, else catalogued actions it matches
     (else its shortest instance)."""
     if glob.is_literal:
-        return text
+        return [text]
     prefix = text.split(":", 1)[0]
     if "*" not in prefix and "?" not in prefix:
-        try:
-            from policy_guard.policy.catalogue import actions_for_service
-        except ImportError:  # the catalogue is optional for the engine
-            return shortest_instance(glob)
-        for action in actions_for_service(prefix):
-            if glob.matches(action):
-                return action
-    return shortest_instance(glob)
+        from policy_guard.policy.catalogue import actions_for_service
+
+        found = [a for a in actions_for_service(prefix) if glob.matches(a)]
+        if found:
+            return found
+    return [shortest_instance(glob)]
 
 
 # --- verifiers: the reference evaluator decides -----------------------------------------------
@@ -146,7 +248,11 @@ def _named_action(glob: Glob, text: str) -> str:
 def new_access_covers(existing: Policy, new: Policy) -> Callable[[Request], frozenset[int]]:
     """Allowed by `new`, not by `existing`: the indices of `new`'s matching Allow statements."""
 
+    keys = condition_keys([existing, new])
+
     def covers(request: Request) -> frozenset[int]:
+        if impossible(request) is not None or not consistent(request, keys):
+            return frozenset()  # no request AWS makes (resource shapes, principal facts, ...)
         after = evaluate(new, request)
         if not after.allowed or evaluate(existing, request).allowed:
             return frozenset()
@@ -162,8 +268,13 @@ def granted_covers(
 ) -> Callable[[Request], frozenset[int]]:
     """Allowed by `policy` and `wanted`: the indices of the matching Allow statements."""
 
+    keys = condition_keys([policy])
+
     def covers(request: Request) -> frozenset[int]:
-        if not wanted(request):
+        if not wanted(request) or impossible(request) is not None:
+            return frozenset()
+        if not consistent(request, keys):
+            return frozenset()
             return frozenset()
         evaluation = evaluate(policy, request)
         if not evaluation.allowed:

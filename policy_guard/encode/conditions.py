@@ -25,6 +25,7 @@ from typing import Any
 
 from pysmt.fnode import FNode
 
+from policy_guard.encode.arn_case import folded_condition
 from policy_guard.encode.lazy import LazyValue
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.template_relations import relate_lists
@@ -120,6 +121,9 @@ class ConditionEncoder:
                     ),
                 )
             )
+        if space.single:  # one value (`real_requests`): it matches, or it does not
+            present = request.keys[key].present
+            request.axioms.append(m.Implies(present, m.Iff(some_atom, every_atom)))
         request.condition_atoms[(key, values)] = (some_atom, every_atom)
         relate_lists(request, key, values, (some_atom, every_atom))
         return some_atom, every_atom
@@ -195,6 +199,15 @@ class ConditionEncoder:
                 yield tuple(states.items()), [i.glob for i in combination]
 
     def formula(self, policy: Policy, condition: Condition) -> FNode:
+        """The condition; an Arn condition the ARN-case reading changes, by the reading."""
+        folded = folded_condition(condition)
+        if folded is None:
+            return self._formula(policy, condition)
+        case = self.request.reading["arn_prefix_case_folded"]
+        m = self.request.manager
+        return m.Ite(case, self._formula(policy, folded), self._formula(policy, condition))
+
+    def _formula(self, policy: Policy, condition: Condition) -> FNode:
         m = self.request.manager
         spec = condition_spec(policy, condition)
         operator = condition.operator

@@ -20,6 +20,7 @@ from policy_guard.encode.request_terms import StringTerm, SymbolicRequest
 from policy_guard.encode.solver import Session
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, ConditionValues
+from policy_guard.semantics.reading import USUAL, Reading
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class RequestModel:
     keys: Mapping[str, KeyModel]
     resource_atoms: Mapping[Template, bool]
     condition_atoms: Mapping[tuple[str, ConditionValues], tuple[bool, bool]]
+    reading: Reading = USUAL
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def read_model(
         flags += [terms.present, *(slot.used for slot in terms.slots), *terms.has]
         flags += [terms.one] if terms.one is not None else []
     flags += request.resource_atoms.values()
+    flags += request.reading.symbols.values()
     for some, every in request.condition_atoms.values():
         flags += [some, every]
     value = dict(zip(flags, session.bool_values(flags), strict=True))
@@ -120,4 +123,5 @@ def read_model(
         condition_atoms={
             k: (value[some], value[every]) for k, (some, every) in request.condition_atoms.items()
         },
+        reading=request.reading.read(value),
     )

@@ -228,7 +228,9 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
             continue
         (value_class,) = classes
         witness = value_class.witness
-        choices = [v for v in exact.get(key, []) if value_class.contains(v)]
+        given = base.get(space.name, ())  # a value the principal decides comes first
+        choices = [v for v in given[:1] if len(given) == 1 and value_class.contains(v)]
+        choices += [v for v in exact.get(key, []) if value_class.contains(v)]
         choices.append(witness)
         if key in folded:
             # a value with a cased letter: under an IgnoreCase template its case variants
@@ -320,7 +322,8 @@ def _key_values(
         groups.append((indices, some, every))
     # per value of the model: candidate strings of its class, each with its refined vector
     options = _refined_options(strings, value_classes(space, key_model), extra)
-    choices = [_subsets(range(len(o)), bool(key_model.one)) for o in options]
+    one = bool(key_model.one) or space.single  # a single-valued key: one value, one string
+    choices = [_subsets(range(len(o)), one) for o in options]
     if leave_out:
         choices = [[(), *c] for c in choices]
     for combination in itertools.islice(itertools.product(*choices), SEARCH_LIMIT):

@@ -28,6 +28,9 @@ from pysmt.formula import FormulaManager
 from pysmt.typing import INT
 
 from policy_guard.encode.lazy import LazyValue, lazy_value
+from policy_guard.encode.principal_facts import principal_fact_axioms
+from policy_guard.encode.readings import ReadingTerms
+from policy_guard.encode.real_requests import real_request_axioms
 from policy_guard.encode.template_relations import disjoint_lengths, implication, one_value
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import (
@@ -113,6 +116,7 @@ class SymbolicRequest:
         """Every lazy value (single variables and key slots), for refinement."""
         self.check_observations: dict[str, int] = {}
         self._fresh = 0
+        self.reading = ReadingTerms(m)
         self.action = self._string("action", vocabulary.action)
         self.resource = self._string("resource", vocabulary.resource)
         self.principal = (
@@ -133,6 +137,8 @@ class SymbolicRequest:
         """`some`/`every` terms of every string value list encoded so far, by key (to relate
         lists where one lies within another: `template_relations`)."""
         self._define()
+        self.axioms.extend(principal_fact_axioms(self))
+        self.axioms.extend(real_request_axioms(self))
 
     def fresh(self, prefix: str) -> FNode:
         """A new Boolean symbol (for atoms created while encoding)."""
@@ -381,6 +387,7 @@ class SymbolicRequest:
         ]
         if self.principal is not None and model.principal is not None:
             terms.append(self._describe_term(self.principal, model.principal))
+        terms += self.reading.describes(model.reading)
         for key in self.keys:
             terms += self._key_facts(key, model.keys[key])
         return m.And(terms + self._template_facts(model, resource=False))
@@ -420,6 +427,7 @@ class SymbolicRequest:
             if request.principal is None:
                 raise ValueError("this analysis decides for a principal; the request has none")
             self._assign_string(self.principal, request.principal, values)
+        values.update(self.reading.assignment(request.reading))
         variables: dict[str, str | None] = {}
         for key, terms in self.keys.items():
             found = request.context_values(key)

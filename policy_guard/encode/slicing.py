@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
+from policy_guard.encode.arn_case import folded_resources
 from policy_guard.encode.lazy import provably_disjoint
 from policy_guard.encode.partition import PartitionTooLarge, realize
 from policy_guard.encode.templates import Template
@@ -181,10 +182,11 @@ def slice_access(
 
     Dropped: a statement whose acts(S) is disjoint from the listed actions (`ActionSets.meets`),
     or whose Resource patterns all provably miss every listed resource (`may_meet`; a template
-    by its shape).
+    by its shape) under every reading: the ARN-case reading matches a pattern's folded form
+    (`arn_case.folded_resources`), so that form must miss them too.
     Proof: the query's formula itself requires a listed action and a listed resource, and a
-    dropped statement matches no such request, so on every request the query considers the
-    sliced policy allows exactly what the policy allows.
+    dropped statement matches no such request under any reading, so on every request the query
+    considers the sliced policy allows exactly what the policy allows.
     """
     wanted = [compile_pattern(a, Kind.ACTION) for a in actions]
     listed = [compile_pattern(r, Kind.RESOURCE) for r in resources]
@@ -194,7 +196,8 @@ def slice_access(
             return False
         if not listed or statement.resources is None:
             return True  # NotResource, or no Resource element: not decided here
-        patterns = resource_patterns(policy, statement)
+        folded = folded_resources(policy, statement) or ()
+        patterns = (*resource_patterns(policy, statement), *folded)
         globs = [p.shape() if isinstance(p, Template) else p for p in patterns]
         return any(may_meet(g, r) for g in globs for r in listed)
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from pysmt.fnode import FNode
 
+from policy_guard.encode.arn_case import folded_resources
 from policy_guard.encode.conditions import ConditionEncoder
+from policy_guard.encode.readings import not_principal_excepts
 from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.templates import Template
-from policy_guard.encode.vocabulary import not_principal_globs, principal_globs
+from policy_guard.encode.vocabulary import principal_globs
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Effect, Policy, PrincipalEntry, Statement
+from policy_guard.semantics.principals import NotPrincipalParts
 
 
 class StatementEncoder:
@@ -60,15 +63,25 @@ class StatementEncoder:
         if statement.principal is not None:
             parts.append(self.principal_matches(entries))
         elif statement.not_principal is not None:
-            excluded = not_principal_globs(statement.not_principal)
-            if excluded is None or self.request.principal is None:
+            if self.request.principal is None:
                 parts.append(m.FALSE())
             else:
-                parts.append(m.Not(self.request.principal_matches(excluded)))
+                request = self.request
+                excepted = not_principal_excepts(
+                    request.reading,
+                    NotPrincipalParts(statement.not_principal),
+                    request.principal_matches,
+                    statement.effect is Effect.DENY,
+                )
+                parts.append(m.Not(excepted))
         actions = self.action_matches(compiled.actions)
         parts.append(actions if statement.actions is not None else m.Not(actions))
         if statement.resources is not None or statement.not_resources is not None:
             resources = self.resource_matches(compiled.resources)
+            folded = folded_resources(policy, statement)
+            if folded is not None:  # the ARN-case reading decides which form applies
+                case = self.request.reading["arn_prefix_case_folded"]
+                resources = m.Ite(case, self.resource_matches(folded), resources)
             parts.append(resources if statement.resources is not None else m.Not(resources))
         parts.extend(self.conditions.formula(policy, c) for c in statement.conditions)
         return m.And(parts)

@@ -31,6 +31,7 @@ from policy_guard.encode.cores import REALIZE_STATES
 from policy_guard.encode.decoded import KeyModel, RequestModel
 from policy_guard.encode.partition import PartitionTooLarge, realize
 from policy_guard.encode.request_terms import SymbolicRequest
+from policy_guard.encode.template_relations import State, state_terms, within
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, ConditionValues, StringSpace
 from policy_guard.policy.globs import Glob, Kind
@@ -175,7 +176,101 @@ def template_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]
         fact = _condition_fact(request, model, key, values, some, every)
         if fact is not None:
             facts.append(fact)
+    return facts or _list_facts(request, model)
+
+
+def _list_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]:
+    """Facts between two value lists of one key that hold given the key's cells: a pattern of
+    the first list that no value of the cells matches drops out, and what is left of it may lie
+    within the second list (`template_relations.within`) where the whole list does not (so no
+    axiom of `relate_lists` relates them). Then a value that matches the first matches the
+    second: its `some` implies the other's, its `every` too. The fact names the key's cells
+    and the state of each variable's key, as the model has them.
+
+    Examples: `StringEquals owner ["zz", "${aws:username, 'guest'}"]` for every value, and
+    `StringNotEqualsIgnoreCase owner ["${AWS:UserName}", "${aws:username, 'guest'}"]` with
+    no value matching the list, on a value in the class of `guest` (not `zz`): the value equals
+    the user name (or `guest` without one), so it matches the second list; the classes of
+    `aws:username` (no pattern names one) are not enumerable, so `_condition_fact` cannot tell.
+    `StringEquals s3:prefix ["home/${aws:username}/*", "home/${aws:username}/docs/*"]` and
+    `StringNotEqualsIgnoreCase s3:prefix "home/${aws:username}/*"` on a value outside the
+    shape `home/*/docs/*`: the second template drops out, the first lies within the other list.
+    """
+    m = request.manager
+    facts: list[FNode] = []
+    atoms = model.condition_atoms
+    for (key, first), first_atoms in atoms.items():
+        space = request.vocabulary.keys.get(key)
+        key_model = model.keys.get(key)
+        if space is None or space.strings is None or key_model is None or not key_model.present:
+            continue
+        strings = space.strings
+        cells = (
+            list(key_model.cells)
+            if request.keys[key].slots
+            else [strings.cell(r) for r in key_model.regions]
+        )
+        left = [p for p in first.patterns if _may_match(strings, cells, p)]
+        if len(left) == len(first.patterns):
+            continue  # the whole list: `relate_lists` already relates it
+        for (other_key, second), second_atoms in atoms.items():
+            if other_key != key or second == first:
+                continue
+            broken = [
+                (
+                    request.condition_atoms[(key, first)][i],
+                    request.condition_atoms[(key, second)][i],
+                )
+                for i in (0, 1)
+                if first_atoms[i] and not second_atoms[i]
+            ]
+            if not broken:
+                continue
+            states = _states(request, model, [*left, *second.patterns])
+            if states is None or states not in within(left, second.patterns):
+                continue
+            for held, failed in broken:
+                stated = [
+                    *request.key_facts(key, key_model),
+                    state_terms(request, states),
+                    held,
+                    m.Not(failed),
+                ]
+                facts.append(m.Not(m.And(stated)))
     return facts
+
+
+def _may_match(strings: StringSpace, cells: Sequence[Cell], pattern: Glob | Template) -> bool:
+    """Can a value of `cells` match `pattern`? A glob of the key's space by the cells' vectors;
+    a template by its shape's (every string it matches under any values matches its shape);
+    a pattern the space does not hold may."""
+    glob = pattern.shape() if isinstance(pattern, Template) else pattern
+    if glob not in strings.globs:
+        return True
+    index = strings.globs.index(glob)
+    return any(index in cell.vector for cell in cells)
+
+
+def _states(
+    request: SymbolicRequest, model: RequestModel, patterns: Sequence[Glob | Template]
+) -> tuple[tuple[str, State], ...] | None:
+    """The state (`template_relations.State`) the model gives each variable key of
+    `patterns`, in `within`'s order; None when one is not tracked."""
+    found: list[tuple[str, State]] = []
+    for pattern in patterns:
+        if not isinstance(pattern, Template):
+            continue
+        for key in dict.fromkeys(v.key_lower for v in pattern.variables):
+            if any(k == key for k, _ in found):
+                continue
+            terms, key_model = request.keys.get(key), model.keys.get(key)
+            if terms is None or terms.one is None or key_model is None:
+                return None
+            if not key_model.present:
+                found.append((key, State.ABSENT))
+            else:
+                found.append((key, State.ONE if key_model.one else State.MANY))
+    return tuple(found)
 
 
 def _condition_fact(

@@ -21,6 +21,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from policy_guard.encode.arn_case import folded_condition, folded_resources
 from policy_guard.encode.domains import (
     Domain,
     binary_domain,
@@ -31,10 +32,13 @@ from policy_guard.encode.domains import (
     presence_domain,
 )
 from policy_guard.encode.partition import Partition, PartitionTooLarge, glob_key, partition
+from policy_guard.encode.principal_facts import principal_globs as fact_principal_globs
 from policy_guard.encode.templates import Pattern, Template, compile_value
 from policy_guard.errors import InputError, UndecidedError
-from policy_guard.policy.arns import principal_account, principal_kind, root_arn
+from policy_guard.policy.arn_formats import action_resource_shapes
+from policy_guard.policy.arns import ANONYMOUS, exact_glob
 from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern
+from policy_guard.policy.key_values import single_valued
 from policy_guard.policy.model import Condition, Policy, PrincipalBlock, PrincipalEntry, Statement
 from policy_guard.policy.operators import (
     Family,
@@ -44,6 +48,7 @@ from policy_guard.policy.operators import (
     parse_binary,
     parse_cidr,
 )
+from policy_guard.semantics.principals import NotPrincipalParts, entry_globs
 
 INSTANCE_LIMIT = 32
 _FAMILY_GROUP = {
@@ -233,6 +238,9 @@ class KeySpace:
     strings: StringSpace | None = None
     variable: bool = False  # used as a policy variable: the encoder tracks "exactly one value"
     conditions: int = 0  # distinct value lists the policies compare the key with
+    single: bool = False
+    """The catalogue (or the global key list) says the key is single-valued: when present it
+    has exactly one value (`policy.key_values`)."""
 
     @property
     def lazy(self) -> bool:
@@ -301,23 +309,8 @@ class ConditionValues:
 
 
 def principal_globs(entry: PrincipalEntry) -> tuple[Glob, ...] | None:
-    """The principals an entry names, as globs (None: everyone).
-
-    An account names every IAM and STS principal ARN of that account (any partition); any
-    other entry names exactly its text, and only if the text is of the entry's kind.
-    """
-    if entry.is_everyone:
-        return None
-    if entry.account is not None:
-        return tuple(
-            Glob(
-                (*"arn:", Wild.STAR_IN_SEGMENT, *f":{service}::{entry.account}:", Wild.STAR), False
-            )
-            for service in ("iam", "sts")
-        )
-    if principal_kind(entry.text) is entry.kind:
-        return (Glob(tuple(entry.text), False),)
-    return ()
+    """The principals an entry names, as globs (None: everyone): `semantics.principals`."""
+    return entry_globs(entry)
 
 
 def _where(policy: Policy, condition: Condition) -> str:
@@ -391,25 +384,9 @@ def action_glob(text: str) -> Glob:
     return Glob(tuple(c.lower() for c in text), True)
 
 
-def not_principal_globs(block: PrincipalBlock) -> tuple[Glob, ...] | None:
-    """The principals a NotPrincipal block excludes, as globs (None: everyone).
-
-    NotPrincipal names identities, not whole accounts (docs/semantics.md): an account entry
-    names only the account's root principal (any partition); any other entry names exactly its
-    text, and an IAM or STS principal only when its account is named in the block too.
-    """
-    if block.has_everyone:
-        return None
-    accounts = {entry.account for entry in block.entries if entry.account is not None}
-    globs: list[Glob] = []
-    for entry in block.entries:
-        if entry.account is not None:
-            globs.append(compile_pattern(root_arn(entry.account, "*"), Kind.ARN_LIKE))
-        elif principal_kind(entry.text) is entry.kind:
-            account = principal_account(entry.text)
-            if account is None or account in accounts:
-                globs.append(Glob(tuple(entry.text), False))
-    return tuple(globs)
+def not_principal_globs(block: PrincipalBlock) -> tuple[Glob, ...]:
+    """Every glob the NotPrincipal rule tests the principal with (`semantics.principals`)."""
+    return NotPrincipalParts(block).globs()
 
 
 def statement_principal_entries(statement: Statement) -> tuple[PrincipalEntry, ...]:
@@ -429,10 +406,15 @@ class _KeyUsage:
 
 
 def _conditions(policies: Sequence[Policy]) -> Iterator[tuple[Policy, Condition, OperatorSpec]]:
+    """Every condition, and the folded form of an Arn condition the ARN-case reading changes."""
     for policy in policies:
         for statement in policy.statements:
             for condition in statement.conditions:
-                yield policy, condition, condition_spec(policy, condition)
+                spec = condition_spec(policy, condition)
+                yield policy, condition, spec
+                folded = folded_condition(condition)
+                if folded is not None:
+                    yield policy, folded, spec
 
 
 def check_conditions(policies: Sequence[Policy]) -> None:
@@ -456,6 +438,12 @@ class Vocabulary:
     Resource/NotResource."""
     statements: Mapping[tuple[int, int], CompiledStatement]
     """By `(id(policy), statement.index)`: see `compiled`."""
+    resource_shapes: Mapping[Glob, tuple[Glob, ...]] = field(default_factory=dict)
+    """For each catalogued literal action of the action space, the shapes its resource takes
+    (`policy.arn_formats`; in the resource space): `encode.real_requests`."""
+    shape_globs: tuple[Glob, ...] = ()
+    """The shapes no policy pattern repeats: facts about requests, not patterns, so a readable
+    resource may lie on either side of them (`encode.readable`)."""
 
     def compiled(self, policy: Policy, statement: Statement) -> CompiledStatement:
         """The statement's patterns as compiled when the vocabulary was built."""
@@ -486,7 +474,8 @@ def _key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
         else:
             domain = Domain(part.witnesses, (None,) * len(part.witnesses), part.region_of)
         count = len(usage.conditions)
-        return KeySpace(key, usage.name, group, domain, strings, usage.variable, count)
+        single = single_valued(usage.name)
+        return KeySpace(key, usage.name, group, domain, strings, usage.variable, count, single)
     domain = {
         "bool": lambda: bool_domain(),
         "number": lambda: number_domain(usage.texts),
@@ -495,7 +484,8 @@ def _key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
         "binary": lambda: binary_domain(parse_binary(t) for t in usage.texts),
         "presence": presence_domain,
     }[group]()
-    return KeySpace(key, usage.name, group, domain, None, usage.variable)
+    single = single_valued(usage.name)
+    return KeySpace(key, usage.name, group, domain, None, usage.variable, single=single)
 
 
 def _bool_string_key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySpace:
@@ -508,9 +498,9 @@ def _bool_string_key_space(key: str, usage: _KeyUsage, max_states: int) -> KeySp
     part = bool_string_partition(globs, budget)
     strings = StringSpace(globs, part)
     count = len(usage.conditions)
-    return KeySpace(
-        key, usage.name, "string", bool_string_domain(part), strings, usage.variable, count
-    )
+    single = single_valued(usage.name)
+    domain = bool_string_domain(part)
+    return KeySpace(key, usage.name, "string", domain, strings, usage.variable, count, single)
 
 
 def build_vocabulary(
@@ -553,7 +543,7 @@ def build_vocabulary(
             parts = compile_statement(policy, statement)
             compiled[(id(policy), statement.index)] = parts
             actions.extend(parts.actions)
-            for pattern in parts.resources:
+            for pattern in (*parts.resources, *(folded_resources(policy, statement) or ())):
                 if isinstance(pattern, Template):
                     templates[pattern] = None
                     note_variables(pattern)
@@ -563,7 +553,7 @@ def build_vocabulary(
             for entry in parts.principals:
                 principals.extend(principal_globs(entry) or ())
             if statement.not_principal is not None:
-                principals.extend(not_principal_globs(statement.not_principal) or ())
+                principals.extend(not_principal_globs(statement.not_principal))
     for policy, condition, spec in _conditions(policies):
         usage = usages.setdefault(condition.key_lower, _KeyUsage(condition.key))
         group = _FAMILY_GROUP.get(spec.family)
@@ -587,22 +577,34 @@ def build_vocabulary(
         usage.families.setdefault("string", "StringLike")
         usage.globs.extend(globs)
     keys, instances = _key_spaces(usages, max_states)
+    if principal_in_request:  # the caller's keys agree with the principal (principal facts)
+        principals.append(exact_glob(ANONYMOUS))
+        principals.extend(fact_principal_globs(keys))
     for template in templates:
         found = template_instances(template, keys)
         instances[(None, template)] = found
         resources.extend(i.glob for i in found)
+    action = (
+        action_space
+        if action_space is not None
+        else string_space(actions, max_states * ACTION_STATES_FACTOR)
+    )
+    shapes = action_resource_shapes(action.globs)
+    written = {glob_key(glob) for glob in resources}
+    shape_only = {
+        glob_key(g): g for found in shapes.values() for g in found if glob_key(g) not in written
+    }
+    resources.extend(shape_only.values())
     return Vocabulary(
-        action=(
-            action_space
-            if action_space is not None
-            else string_space(actions, max_states * ACTION_STATES_FACTOR)
-        ),
+        action=action,
         resource=string_space(resources, max_states),
         principal=string_space(principals, max_states) if principal_in_request else None,
         keys=keys,
         resource_templates=tuple(templates),
         instances=instances,
         statements=compiled,
+        resource_shapes=shapes,
+        shape_globs=tuple(shape_only.values()),
     )
 
 

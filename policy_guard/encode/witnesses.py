@@ -14,6 +14,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 
+from policy_guard.encode.readable import example_resource
+from policy_guard.policy.arn_formats import resource_fits
 from policy_guard.policy.catalogue import actions_for_service
 from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import Effect, Policy, PolicyType, Statement, Value
@@ -37,8 +39,8 @@ def quick_witnesses(
         resource = _plain_resource(statement)
         if statement.index in found or resource is None or statement.actions is None:
             continue
-        for action in _candidate_actions(statement.actions):
-            request = Request(action, resource)
+        for action in _candidate_actions(statement.actions, resource):
+            request = Request(action, _real_resource(action, resource))
             involved = covers(request)
             if statement.index in involved:
                 for index in sorted(involved):
@@ -65,9 +67,16 @@ def _plain_resource(statement: Statement) -> str | None:
     return None
 
 
-def _candidate_actions(values: Sequence[Value]) -> Iterator[str]:
+def _real_resource(action: str, resource: str) -> str:
+    """`resource` itself, or for `*` (which names every resource) an example ARN of one of the
+    action's resource types (a request's resource is one: `policy.arn_formats`)."""
+    return example_resource(action, resource) if resource == "*" else resource
+
+
+def _candidate_actions(values: Sequence[Value], resource: str) -> Iterator[str]:
     """A few actions per pattern: the pattern itself when it has no wildcard, else catalogued
-    actions it matches (when its service has no wildcard)."""
+    actions it matches (when its service has no wildcard) that can be requested on
+    `resource`."""
     for value in values[:PATTERNS_PER_STATEMENT]:
         text = value.text
         if "*" not in text and "?" not in text:
@@ -77,5 +86,9 @@ def _candidate_actions(values: Sequence[Value]) -> Iterator[str]:
         if not sep or "*" in service or "?" in service:
             continue
         glob = compile_pattern(text, Kind.ACTION)
-        matching = (a for a in actions_for_service(service) if glob.matches(a))
+        matching = (
+            a
+            for a in actions_for_service(service)
+            if glob.matches(a) and (resource == "*" or resource_fits(a, resource))
+        )
         yield from itertools.islice(matching, ACTIONS_PER_PATTERN)

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
+
+from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -83,3 +86,63 @@ def principal_kind(principal: str) -> PrincipalKind | None:
     if principal.endswith((".amazonaws.com", ".amazonaws.com.cn")):
         return PrincipalKind.SERVICE
     return PrincipalKind.FEDERATED
+
+
+# --- the shapes of principal ARNs, as ArnLike patterns ------------------------------------------
+# Each of the first five segments is free of `:` and the partition is never empty (`arn:?*:`), so
+# the reference evaluator and the encoder read a principal's shape from the same Globs
+# (`semantics.principals`: the evaluator matches against them, the encoder adds them to the
+# principal's space).
+
+ROOT = "arn:?*:iam::*:root"
+USER = "arn:?*:iam::*:user/*"
+SESSION = "arn:?*:sts::*:assumed-role/*"
+"""A role session: `arn:aws:sts::ID:assumed-role/ROLE/SESSION` (the role's path is dropped)."""
+FEDERATED_USER = "arn:?*:sts::*:federated-user/*"
+PROVIDERS = ("arn:?*:iam::*:saml-provider/*", "arn:?*:iam::*:oidc-provider/*")
+ACCOUNT_IAM = "arn:?*:iam::*:*"
+ACCOUNT_STS = "arn:?*:sts::*:*"
+"""Any IAM or STS ARN: its account is its fifth segment."""
+ANY_ARN = "arn:*"
+
+_ROLE = re.compile(rf"^arn:({_PARTITION}):iam::([^:]*):role/(?:.*/)?([^/]+)$")
+_SOME_PARTITION = (*"arn:", Wild.ANY_IN_SEGMENT, Wild.STAR_IN_SEGMENT)
+
+
+@lru_cache(maxsize=64)
+def shape(pattern: str) -> Glob:
+    """One of the shapes above, compiled (ARN_LIKE: wildcards stay within a segment)."""
+    return compile_pattern(pattern, Kind.ARN_LIKE)
+
+
+def is_shape(pattern: str, principal: str) -> bool:
+    return shape(pattern).matches(principal)
+
+
+def account_globs(account: str) -> tuple[Glob, ...]:
+    """Every IAM and STS principal ARN of `account` (any partition)."""
+    return tuple(
+        Glob((*_SOME_PARTITION, *f":{service}::{account}:", Wild.STAR), False)
+        for service in ("iam", "sts")
+    )
+
+
+def root_glob(account: str) -> Glob:
+    """The root ARN of `account` in any partition."""
+    return Glob((*_SOME_PARTITION, *f":iam::{account}:root"), False)
+
+
+def exact_glob(text: str) -> Glob:
+    """Exactly `text` (a `*` inside a principal is a literal character)."""
+    return Glob(tuple(text), False)
+
+
+def session_glob(role_arn: str) -> Glob | None:
+    """Every session of the role `role_arn` names (`assumed-role/NAME/SESSION`, SESSION not
+    empty; the role's path is not part of a session's ARN), or None when it is no role ARN."""
+    match = _ROLE.match(role_arn)
+    if match is None:
+        return None
+    partition, account, name = match.groups()
+    prefix = f"arn:{partition}:sts::{account}:assumed-role/{name}/"
+    return Glob((*prefix, Wild.ANY, Wild.STAR), False)

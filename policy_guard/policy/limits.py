@@ -1,9 +1,14 @@
 """AWS's size limits per policy type: one small table, read by validation.
 
-IAM counts the characters of an identity policy without whitespace (IAM and AWS STS quotas);
-the services that hold resource policies count their own way (bytes of the document).
-A document over its limit is flagged (a warning: IAM refuses to store it, but what it would
-grant is still checked when that is feasible).
+IAM counts the characters of an identity policy without whitespace (IAM and AWS STS quotas,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html); AWS Organizations
+counts every character of an SCP or RCP ("Maximum size of a policy document",
+https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html); the
+services that hold resource policies count their own way (bytes of the document). A document
+is measured as compact JSON (what `jsonencode` or the CLI submits after minifying). Over its
+limit, an identity or resource policy is a warning (IAM refuses to store it, but what it would
+grant is still checked when that is feasible); an SCP's or RCP's is an error, as Access
+Analyzer reports it (`checks.validation_types`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class SizeLimit:
-    """At most `size` of `unit` in `kind` (as AWS names the kind of policy)."""
+    """At most `size` of `unit` in `kind` (as AWS names the kind of policy): `characters
+    without whitespace`, `characters` (all count) or `bytes`."""
 
     kind: str
     size: int
@@ -40,6 +46,10 @@ LIMITS: Mapping[str, SizeLimit] = MappingProxyType(
         ),
         "AWS::ECR::Repository": SizeLimit("an ECR repository policy", 10_240, "bytes"),
         "AWS::Lambda::Function": SizeLimit("a Lambda function policy", 20_480, "bytes"),
+        "SERVICE_CONTROL_POLICY": SizeLimit("a service control policy", 5_120, "characters"),
+        "RESOURCE_CONTROL_POLICY": SizeLimit("a resource control policy", 5_120, "characters"),
+        # A boundary is a managed policy (IAM quotas).
+        "PERMISSIONS_BOUNDARY": SizeLimit("a managed policy (a boundary)", 6_144),
     }
 )
 IDENTITY = "managed"  # the limit an identity policy of unknown attachment is held to
@@ -70,6 +80,8 @@ def _size(value: Any, limit: SizeLimit) -> int:
     text = json.dumps(value, ensure_ascii=False)
     if limit.unit == "bytes":
         return len(text.encode())
+    if limit.unit == "characters":
+        return len(text)
     return len(text) - sum(1 for character in text if character.isspace())
 
 

@@ -26,10 +26,28 @@ class Effect(str, Enum):
 
 
 class PolicyType(str, Enum):
-    """Named as AWS Access Analyzer names them (`--policy-type`)."""
+    """Named as AWS Access Analyzer names them (`--policy-type`). `PERMISSIONS_BOUNDARY` is
+    policy-guard's own: AWS validates a boundary as an identity policy (docs/semantics.md)."""
 
     IDENTITY = "IDENTITY_POLICY"
     RESOURCE = "RESOURCE_POLICY"
+    SERVICE_CONTROL = "SERVICE_CONTROL_POLICY"
+    RESOURCE_CONTROL = "RESOURCE_CONTROL_POLICY"
+    PERMISSIONS_BOUNDARY = "PERMISSIONS_BOUNDARY"
+
+    @property
+    def is_guardrail(self) -> bool:
+        """SCPs, RCPs and boundaries grant nothing: they say what a request may pass."""
+        return self not in (PolicyType.IDENTITY, PolicyType.RESOURCE)
+
+    @property
+    def evaluated_as(self) -> PolicyType:
+        """The type whose statements read the same way: an RCP names its principal (`*`) as a
+        resource policy does; an SCP and a boundary speak for the caller as an identity
+        policy does (`policy.guardrails`)."""
+        if self in (PolicyType.RESOURCE, PolicyType.RESOURCE_CONTROL):
+            return PolicyType.RESOURCE
+        return PolicyType.IDENTITY
 
 
 @dataclass(frozen=True)

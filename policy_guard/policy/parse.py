@@ -210,7 +210,10 @@ class _PolicyBuilder:
 
         actions, not_actions = pair("Action", "NotAction", True)
         has_principal = "Principal" in value or "NotPrincipal" in value
-        resources_required = not (policy_type is PolicyType.RESOURCE or has_principal)
+        resources_required = not (
+            (policy_type is not None and policy_type.evaluated_as is PolicyType.RESOURCE)
+            or has_principal
+        )
         resources, not_resources = pair("Resource", "NotResource", resources_required)
         principal = not_principal = None
         if "Principal" in value and "NotPrincipal" in value:

@@ -19,6 +19,7 @@ from typing import Any
 
 from policy_guard.checks.results import CheckResult, Reason, Relation
 from policy_guard.policy.model import Policy
+from policy_guard.report.access_diff import diff_json, text_lines
 from policy_guard.semantics.request import Request
 
 _RELATIONS = {
@@ -38,7 +39,10 @@ def _request(request: Request) -> str:
     for key, values in request.context.items():
         shown = ", ".join(f"`{v}`" for v in values) if values else "no values"
         parts.append(f"context `{key}` = {shown}")
-    return ", ".join(parts)
+    text = ", ".join(parts)
+    if not request.reading.usual:
+        text += f" (if {request.reading.describe()})"
+    return text
 
 
 def _reason(reason: Reason, policy: Policy | None) -> list[str]:
@@ -46,11 +50,18 @@ def _reason(reason: Reason, policy: Policy | None) -> list[str]:
     if reason.statement_id is not None:
         statement += f" (`{reason.statement_id}`)"
     where = ""
+    also: list[str] = []
     if policy is not None:
-        where = f"{policy.filename}:{policy.span_of(reason.path).line}: "
+        span = policy.span_of(reason.located)
+        where = f"{policy.filename}:{span.line}:{span.column + 1}: "
+        others = [policy.span_of(path) for path in reason.elements[1:]]
+        if others:
+            listed = ", ".join(f"{s.line}:{s.column + 1}" for s in others)
+            also.append(f"    also matching: {listed}")
     return [
         f"  {where}{statement}: {reason.description}",
         f"    for example: {_request(reason.counterexample)}",
+        *also,
     ]
 
 
@@ -61,6 +72,8 @@ def format_text(result: CheckResult, policy: Policy | None = None) -> str:
         lines.append(f"  relation: {_RELATIONS[result.relation]}")
     for reason in result.reasons:
         lines.extend(_reason(reason, policy))
+    if result.access_diff is not None:
+        lines.extend(text_lines(result.access_diff))
     return "\n".join(lines) + "\n"
 
 
@@ -84,6 +97,8 @@ def result_json(result: CheckResult) -> dict[str, Any]:
     }
     if result.relation is not None:
         written["relation"] = result.relation.value
+    if result.access_diff is not None:
+        written["accessDiff"] = diff_json(result.access_diff)
     return written
 
 

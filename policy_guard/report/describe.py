@@ -78,6 +78,8 @@ def request_fields(request: Request) -> list[tuple[str, str]]:
     if request.context:
         entries = (_context_entry(k, v) for k, v in request.context.items())
         fields.append(("context", "; ".join(entries)))
+    if not request.reading.usual:
+        fields.append(("reading", f"if {request.reading.describe()}"))
     return fields
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from policy_guard.report.access_diff import summary
 from policy_guard.report.describe import (
     headline,
     label,
@@ -92,6 +93,8 @@ def _annotation_text(issue: Issue) -> str:
     if issue.counterexample is not None:
         lines.append("request:")
         lines += [f"  {name}: {value}" for name, value in request_fields(issue.counterexample)]
+    if issue.access_diff is not None:
+        lines.append(f"access: {summary(issue.access_diff, statement=issue.statement_index)}")
     return "\n".join(one_line(line) for line in lines)
 
 
@@ -134,6 +137,10 @@ def _file_section(file: FileReport) -> list[str]:
     if file.old_path is not None and file.old_path != file.path:
         status += f" from {code(file.old_path)}"
     lines = [f"### {code(file.path)} ({status})", ""]
+    diffs = {i.policy_id: i.access_diff for i in file.issues if i.access_diff is not None}
+    for policy_id, diff in diffs.items():
+        where = f" ({code(policy_id)})" if policy_id else ""
+        lines += [f"**Access**{where}: {markdown_text(summary(diff))}", ""]
     for issue in ordered(file.issues):
         kind = label(issue)
         head = f"- {_MARKS[kind]} **{kind}** {code(issue.check)} line {issue.location.line}"

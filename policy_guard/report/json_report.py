@@ -5,7 +5,8 @@ shipped with the package; `run_report_schema()` loads it). A change that could b
 bumps `schemaVersion`'s major number; adding a field bumps the minor one. Every field is always
 present (`null` when it has no value), so readers need no defaults.
 
-    schemaVersion   "1.1" (1.1 added `baseline`, `summary.baselined`, `issues[].baselined`)
+    schemaVersion   "1.1" (1.1 added `baseline`, `summary.baselined`, `issues[].baselined`,
+                    `issues[].accessDiff`)
     tool            {name, version}
     base            the commit compared against, or null (`--all`, no base)
     reportOnly      true when findings do not fail the run
@@ -32,6 +33,8 @@ present (`null` when it has no value), so readers need no defaults.
         waived          true when a waiver covers the issue; waiverReason is then its reason
         baselined       true when the baseline holds the finding (1.1): it fails nothing
         fingerprint     sha256 hex that identifies the finding across commits (not its line)
+        accessDiff      no-new-access: {gained[], lost[], newPolicy, undecided?}, every action
+                        the policy gains and loses (`report.access_diff.diff_json`), or null
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from importlib import resources
 from typing import Any
 
 from policy_guard import __version__
+from policy_guard.report.access_diff import diff_json
 from policy_guard.report.describe import fingerprint, ordered
 from policy_guard.workflow.results import FileReport, Issue, Location, RunReport
 
@@ -109,6 +113,7 @@ def _issue(issue: Issue) -> dict[str, Any]:
         "waiverReason": issue.waived_by,
         "baselined": issue.baselined_in is not None,
         "fingerprint": fingerprint(issue),
+        "accessDiff": None if issue.access_diff is None else diff_json(issue.access_diff),
     }
 
 

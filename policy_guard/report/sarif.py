@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from policy_guard import __version__
 from policy_guard.checks.spec import PROJECT_URL, Rule
+from policy_guard.report.access_diff import summary
 from policy_guard.report.describe import fingerprint, headline, ordered, request_sentence
 from policy_guard.workflow.results import Issue, Location, RunReport, Severity
 from policy_guard.workflow.rules import RULES, rule_index
@@ -124,6 +125,8 @@ def _message(issue: Issue) -> str:
         sentences.append(f"AWS: {issue.aws_message}")
     if issue.counterexample is not None:
         sentences.append(f"Request: {request_sentence(issue.counterexample)}")
+    if issue.access_diff is not None:
+        sentences.append(f"Access: {summary(issue.access_diff, statement=issue.statement_index)}")
     return " ".join(s if s.endswith((".", "!", "?")) else s + "." for s in sentences)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TextIO
 
+from policy_guard.report.access_diff import summary
 from policy_guard.report.describe import (
     label,
     one_line,
@@ -103,4 +104,8 @@ def _issue_lines(issue: Issue, color: bool) -> list[str]:
             f"        {name:<10}{one_line(value)}"
             for name, value in request_fields(issue.counterexample)
         ]
+    if issue.access_diff is not None:
+        lines.append(
+            f"      access: {one_line(summary(issue.access_diff, statement=issue.statement_index))}"
+        )
     return lines

@@ -16,14 +16,14 @@ answer never depends on which statements happened to be looked at.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+from policy_guard.document.values import Path
 from policy_guard.errors import InputError
-from policy_guard.policy.arns import principal_account, principal_kind, root_account
 from policy_guard.policy.globs import Chunk, Glob, Kind, compile_chunks
 from policy_guard.policy.model import (
     Condition,
@@ -31,7 +31,6 @@ from policy_guard.policy.model import (
     Policy,
     PolicyType,
     PrincipalBlock,
-    PrincipalEntry,
     Statement,
     Value,
 )
@@ -45,6 +44,8 @@ from policy_guard.policy.operators import (
 )
 from policy_guard.policy.variables import Part, Text, Variable, fill, split_variables
 from policy_guard.semantics.candidates import INDEX_FROM, StatementIndex, index_statements
+from policy_guard.semantics.principals import NotPrincipalParts, entry_names
+from policy_guard.semantics.reading import Reading, fold_arn_prefix
 from policy_guard.semantics.request import Request
 
 SOURCE_IDENTITY = "identity"
@@ -172,12 +173,15 @@ class _Condition:
     spec: OperatorSpec
     templates: tuple[_Template, ...]
     parsed: tuple[Any, ...]
+    folded: tuple[_Template, ...] = ()  # Arn operators: ARN prefixes lower-cased
 
     def matches_some(self, request: Request, value: str) -> bool:
         """Does one request value match some policy value (the positive per-value test)?
 
         A request value that does not parse for the family matches none.
         """
+        if self.spec.family is Family.ARN and request.reading.arn_prefix_case_folded:
+            return any(t.matches(request, value) for t in self.folded)
         if self.spec.is_string:
             return any(t.matches(request, value) for t in self.templates)
         try:
@@ -215,7 +219,11 @@ def _compile_condition(policy: Policy, condition: Condition) -> _Condition:
         templates = tuple(
             _Template.of(v.text, spec.string_kind, variables) for v in condition.values
         )
-        return _Condition(condition, spec, templates, ())
+        folded = tuple(
+            _Template.of(fold_arn_prefix(v.text), spec.string_kind, variables)
+            for v in condition.values
+        )
+        return _Condition(condition, spec, templates, (), folded)
     parsed = []
     for value in condition.values:
         try:
@@ -237,37 +245,10 @@ def _where(policy: Policy, condition: Condition) -> str:
 # --- statements -------------------------------------------------------------------------------
 
 
-def _entry_matches(entry: PrincipalEntry, principal: str) -> bool:
-    """`*`: everyone; an account: its IAM/STS principals; else same kind and exactly equal."""
-    if entry.is_everyone:
-        return True
-    if entry.account is not None:
-        return principal_account(principal) == entry.account
-    return principal_kind(principal) is entry.kind and principal == entry.text
-
-
 def _block_matches(block: PrincipalBlock, principal: str) -> bool:
-    return any(_entry_matches(entry, principal) for entry in block.entries)
-
-
-def _not_principal_excludes(block: PrincipalBlock, principal: str) -> bool:
-    """NotPrincipal names identities, not whole accounts (IAM User Guide, NotPrincipal: "all
-    principals except the user named Bob in account 444455556666"): an account entry names only
-    the account's root principal, and an IAM or STS principal is excluded only when it is named
-    itself and its account is named too."""
-    named_accounts = {entry.account for entry in block.entries if entry.account is not None}
-    for entry in block.entries:
-        if entry.is_everyone:
-            return True
-        if entry.account is not None:
-            if root_account(principal) == entry.account:
-                return True
-            continue
-        if principal_kind(principal) is entry.kind and principal == entry.text:
-            account = principal_account(principal)
-            if account is None or account in named_accounts:
-                return True
-    return False
+    """`*`: everyone; an account: its IAM/STS principals; a role: itself and its sessions;
+    else same kind and exactly equal (`semantics.principals`)."""
+    return any(entry_names(entry, principal) for entry in block.entries)
 
 
 @dataclass(frozen=True)
@@ -278,15 +259,18 @@ class _Statement:
     resources: tuple[_Template, ...] | None
     not_resources: tuple[_Template, ...] | None
     conditions: tuple[_Condition, ...]
+    not_principal: NotPrincipalParts | None
+    folded: tuple[_Template, ...] | None  # Resource/NotResource, ARN prefixes lower-cased
 
-    def principal_matches(self, principal: str | None) -> bool:
+    def principal_matches(self, principal: str | None, reading: Reading) -> bool:
         """With no principal in the request, a statement that names principals never matches."""
         statement = self.source
         if statement.principal is not None:
             return principal is not None and _block_matches(statement.principal, principal)
-        if statement.not_principal is not None:
-            return principal is not None and not _not_principal_excludes(
-                statement.not_principal, principal
+        if self.not_principal is not None:
+            deny = statement.effect is Effect.DENY
+            return principal is not None and not self.not_principal.excepts(
+                principal, reading, deny
             )
         return True
 
@@ -296,15 +280,17 @@ class _Statement:
         return self.not_actions is None or not self.not_actions.matches(action)
 
     def resource_matches(self, request: Request) -> bool:
-        if self.resources is not None:
-            return any(t.matches(request, request.resource) for t in self.resources)
-        if self.not_resources is not None:
-            return not any(t.matches(request, request.resource) for t in self.not_resources)
-        return True  # neither element: every resource
+        patterns = self.resources if self.resources is not None else self.not_resources
+        if patterns is None:
+            return True  # neither element: every resource
+        if request.reading.arn_prefix_case_folded and self.folded is not None:
+            patterns = self.folded
+        found = any(t.matches(request, request.resource) for t in patterns)
+        return found if self.resources is not None else not found
 
     def matches(self, request: Request) -> bool:
         return (
-            self.principal_matches(request.principal)
+            self.principal_matches(request.principal, request.reading)
             and self.action_matches(request.action)
             and self.resource_matches(request)
             and all(c.holds(request) for c in self.conditions)
@@ -317,10 +303,12 @@ def _compile_statement(policy: Policy, statement: Statement) -> _Statement:
     def names(values: tuple[Value, ...] | None) -> _Names | None:
         return None if values is None else _Names.of(values)
 
-    def templates(values: tuple[Value, ...] | None) -> tuple[_Template, ...] | None:
+    def templates(
+        values: tuple[Value, ...] | None, text: Callable[[str], str] = str
+    ) -> tuple[_Template, ...] | None:
         if values is None:
             return None
-        return tuple(_Template.of(v.text, Kind.RESOURCE, variables) for v in values)
+        return tuple(_Template.of(text(v.text), Kind.RESOURCE, variables) for v in values)
 
     return _Statement(
         statement,
@@ -329,6 +317,8 @@ def _compile_statement(policy: Policy, statement: Statement) -> _Statement:
         templates(statement.resources),
         templates(statement.not_resources),
         tuple(_compile_condition(policy, c) for c in statement.conditions),
+        None if statement.not_principal is None else NotPrincipalParts(statement.not_principal),
+        templates(statement.resources or statement.not_resources, fold_arn_prefix),
     )
 
 
@@ -425,3 +415,37 @@ def evaluate_policies(
     if resource is not None:
         matched += _matched(resource, request, SOURCE_RESOURCE)
     return Evaluation(_decide(matched), matched)
+
+
+def matching_elements(policy: Policy, statement: Statement, request: Request) -> tuple[Path, ...]:
+    """The parts of `statement` that match `request` (for a finding to point at): each Action
+    entry the action matches, or the NotAction element; each Resource entry the resource
+    matches, or the NotResource element; each condition that holds. In element order; the
+    caller orders them by position."""
+    compiled = next((c for c in _compiled(policy) if c.source is statement), None)
+    if compiled is None:
+        compiled = _compile_statement(policy, statement)
+    element = len(statement.path) + 1
+    found: list[Path] = []
+    if statement.actions is not None:
+        action = request.action
+        found += [
+            v.path
+            for v in statement.actions
+            if _glob(((v.text, True),), Kind.ACTION).matches(action)
+        ]
+    elif statement.not_actions:
+        found.append(statement.not_actions[0].path[:element])
+    if statement.resources is not None and compiled.resources is not None:
+        patterns = compiled.resources
+        if request.reading.arn_prefix_case_folded and compiled.folded is not None:
+            patterns = compiled.folded  # the ARN-case reading: the folded forms are matched
+        found += [
+            v.path
+            for v, template in zip(statement.resources, patterns, strict=True)
+            if template.matches(request, request.resource)
+        ]
+    elif statement.not_resources:
+        found.append(statement.not_resources[0].path[:element])
+    found += [c.source.path for c in compiled.conditions if c.holds(request)]
+    return tuple(found)

@@ -12,16 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policy_guard.errors import InputError
+from policy_guard.semantics.reading import USUAL, Reading
 
 
 @dataclass(frozen=True)
 class Request:
-    """One request. Context keys keep the case they were given in; lookups ignore case."""
+    """One request. Context keys keep the case they were given in; lookups ignore case.
+    `reading`: the choices AWS leaves to the service (`semantics.reading`)."""
 
     action: str
     resource: str
     principal: str | None = None
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    reading: Reading = USUAL
 
     def context_values(self, key: str) -> tuple[str, ...] | None:
         """The values of `key` (case-insensitive), or None when the key is absent."""
@@ -32,12 +35,17 @@ class Request:
         return None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The request; `reading` (and its words, `readingNote`) only when it is not the usual."""
+        result: dict[str, Any] = {
             "principal": self.principal,
             "action": self.action,
             "resource": self.resource,
             "context": {k: (v[0] if len(v) == 1 else list(v)) for k, v in self.context.items()},
         }
+        if not self.reading.usual:
+            result["reading"] = self.reading.to_json()
+            result["readingNote"] = f"if {self.reading.describe()}"
+        return result
 
     @staticmethod
     def from_json(value: Mapping[str, Any]) -> Request:
@@ -45,7 +53,11 @@ class Request:
         for key, raw in dict(value.get("context") or {}).items():
             context[key] = tuple(str(v) for v in raw) if isinstance(raw, list) else (str(raw),)
         return Request(
-            str(value["action"]), str(value["resource"]), value.get("principal"), context
+            str(value["action"]),
+            str(value["resource"]),
+            value.get("principal"),
+            context,
+            Reading.from_json(value.get("reading")),
         )
 
 

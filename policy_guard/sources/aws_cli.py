@@ -2,7 +2,8 @@
 (`PolicyVersion.Document`, URL-encoded as the IAM API returns it, or decoded as the CLI prints
 it), `get-role` (the trust policy), `get-role-policy` / `get-user-policy` / `get-group-policy`
 (`PolicyDocument`), `get-account-authorization-details` (every inline policy, trust policy and
-the default version of every managed policy), and a policy given as a JSON string.
+the default version of every managed policy), `aws organizations describe-policy` (an SCP's or
+RCP's `Content`, typed by its `PolicySummary.Type`), and a policy given as a JSON string.
 
 Identities name the IAM entities, not list positions (`RoleDetailList[app].RolePolicyList[s3].
 PolicyDocument`, `Policies[ReadOnly].Document`), so a reordered listing pairs each policy with
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from policy_guard.document.values import Decoded, Path
+from policy_guard.policy.guardrails import organizations_policy_type
 from policy_guard.policy.model import PolicyType
 from policy_guard.policy.parse import is_policy_document
 from policy_guard.sources.base import FoundPolicy
@@ -61,7 +63,22 @@ def _find(document: Decoded, value: dict[str, Any]) -> Iterator[FoundPolicy]:
         found = _policy(document, ("PolicyDocument",), "PolicyDocument", identity)
         if found is not None:
             yield found
+    yield from _organizations_policy(document, value)
     yield from _authorization_details(document, value)
+
+
+def _organizations_policy(document: Decoded, value: dict[str, Any]) -> Iterator[FoundPolicy]:
+    """`describe-policy`: `{"Policy": {"PolicySummary": {"Type": ...}, "Content": "..."}}`
+    (other Organizations policy types, tag or backup policies, are not IAM policies)."""
+    policy = value.get("Policy")
+    if not isinstance(policy, dict) or "Content" not in policy:
+        return
+    summary = policy.get("PolicySummary")
+    kind = organizations_policy_type(summary.get("Type") if isinstance(summary, dict) else None)
+    if kind is not None:
+        found = _policy(document, ("Policy", "Content"), "Policy.Content", (kind, None))
+        if found is not None:
+            yield found
 
 
 def _authorization_details(document: Decoded, value: dict[str, Any]) -> Iterator[FoundPolicy]:

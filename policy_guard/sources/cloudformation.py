@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from policy_guard.document.values import Decoded, Path
+from policy_guard.policy.guardrails import organizations_policy_type
 from policy_guard.policy.model import PolicyType
 from policy_guard.sources.base import FoundPolicy, Unknown, label_of
 from policy_guard.sources.cloudformation_intrinsics import (
@@ -179,22 +180,14 @@ class _Template:
         elif kind == "AWS::Events::EventBusPolicy":
             yield self.built(logical_id, base, properties, outer, _event_bus_policy, None)
         elif kind == "AWS::Organizations::Policy":
-            policy_type = properties.get("Type")
-            if (
-                policy_type in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
-                and "Content" in properties
-            ):
-                kind_of = (
-                    PolicyType.IDENTITY
-                    if policy_type == "SERVICE_CONTROL_POLICY"
-                    else PolicyType.RESOURCE
-                )
-                yield self.policy_at((*base, "Content"), outer, kind_of, None)
+            policy_type = organizations_policy_type(properties.get("Type"))
+            if policy_type is not None and "Content" in properties:
+                yield self.policy_at((*base, "Content"), outer, policy_type, None)
         elif kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine") and self.sam:
             yield from self.sam_policies(base, properties, outer)
         for name in _ATTACHING.get(kind, ()):
             if name in properties:
-                yield from self.attachments((*base, name), outer)
+                yield from self.attachments((*base, name), outer, name == "PermissionsBoundary")
 
     def locate(
         self, value: Any, path: Path, steps: list[str], choices: dict[str, bool]
@@ -303,21 +296,27 @@ class _Template:
 
     # --- attachments -------------------------------------------------------------------------
 
-    def attachments(self, path: Path, choices: dict[str, bool]) -> Iterator[FoundPolicy]:
+    def attachments(
+        self, path: Path, choices: dict[str, bool], boundary: bool = False
+    ) -> Iterator[FoundPolicy]:
         value = _value_at(self.document.value, path)
         items = value if isinstance(value, list) else [value]
         for index, item in enumerate(items):
             item_path = (*path, index) if isinstance(value, list) else path
-            yield from self.attachment(item, item_path, choices)
+            yield from self.attachment(item, item_path, choices, boundary)
 
-    def attachment(self, item: Any, path: Path, choices: dict[str, bool]) -> Iterator[FoundPolicy]:
-        """An attached managed policy: its document when the template defines it, else a
-        policy whose access is unknown (undecided when it is newly attached)."""
+    def attachment(
+        self, item: Any, path: Path, choices: dict[str, bool], boundary: bool = False
+    ) -> Iterator[FoundPolicy]:
+        """An attached managed policy: its document when the template defines it (read as a
+        PERMISSIONS_BOUNDARY when it is attached as one), else a policy whose access is
+        unknown (undecided when it is newly attached)."""
         if isinstance(item, dict) and isinstance(item.get("Ref"), str):
             target = self.evaluator.resources.get(item["Ref"])
             if isinstance(target, dict) and target.get("Type") == "AWS::IAM::ManagedPolicy":
                 document_path: Path = ("Resources", item["Ref"], "Properties", "PolicyDocument")
-                found = self.policy_at(document_path, choices, PolicyType.IDENTITY, None)
+                kind = PolicyType.PERMISSIONS_BOUNDARY if boundary else PolicyType.IDENTITY
+                found = self.policy_at(document_path, choices, kind, None)
                 container = _logical(path[:-1] if isinstance(path[-1], int) else path)
                 yield _renamed(found, f"{_dotted(container)}[{item['Ref']}]")
                 return

@@ -19,6 +19,7 @@ from policy_guard.document.read import decode_text
 from policy_guard.document.values import Decoded, Path
 from policy_guard.errors import InputError
 from policy_guard.policy.arns import ACCOUNT_ID, ORGANIZATION_ID
+from policy_guard.policy.model import PolicyType
 from policy_guard.policy.resource_types import RESOURCE_TYPES
 from policy_guard.workflow.outcomes import PARSE_ERROR
 from policy_guard.workflow.results import Severity
@@ -54,6 +55,8 @@ class Config:
     trusted_accounts: tuple[str, ...] = ()
     trusted_organization: str | None = None
     public_access: tuple[tuple[str, str], ...] = ()  # (path glob, resource type), first wins
+    policy_types: tuple[tuple[str, PolicyType], ...] = ()  # (path glob, type), first wins
+    full_aws_access: bool = True  # SCPs/RCPs deployed beside FullAWSAccess/RCPFullAWSAccess
     solver: str = "z3"
     timeout: float = 60.0
     file_timeout: float = DEFAULT_FILE_TIMEOUT
@@ -82,6 +85,10 @@ class Config:
     def resource_type(self, path: str) -> str | None:
         """The resource type for public-access checks of resource policies in `path`."""
         return next((t for pattern, t in self.public_access if path_matches(pattern, path)), None)
+
+    def policy_type(self, path: str) -> PolicyType | None:
+        """The policy type `policy_types` gives the policy files matching `path`."""
+        return next((t for pattern, t in self.policy_types if path_matches(pattern, path)), None)
 
 
 def path_matches(pattern: str, path: str) -> bool:
@@ -271,6 +278,27 @@ def _public_access(r: _ConfigReader, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(result)
 
 
+def _policy_types(r: _ConfigReader, value: Any) -> tuple[tuple[str, PolicyType], ...]:
+    """Path globs to the type of the policy files they match (SCPs, RCPs and boundaries are
+    plain policy documents: nothing in the file says which it is)."""
+    path: Path = ("policy_types",)
+    if not isinstance(value, dict):
+        raise r.fail(
+            path, 'must map path globs to policy types (e.g. `"scps/**": SERVICE_CONTROL_POLICY`)'
+        )
+    names = tuple(t.value for t in PolicyType)
+    return tuple(
+        (glob, PolicyType(r.choice(written, (*path, glob), names)))
+        for glob, written in value.items()
+    )
+
+
+def _full_aws_access(r: _ConfigReader, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise r.fail(("full_aws_access",), "must be true or false")
+    return value
+
+
 def _expires(r: _ConfigReader, value: Any, path: Path) -> date:
     try:
         return date.fromisoformat(str(value))
@@ -333,6 +361,8 @@ _FIELDS: dict[str, Callable[[_ConfigReader, Any], Any]] = {
         v, ("trusted_organization",), ORGANIZATION_ID, " (an organization id like `o-a1b2c3d4e5`)"
     ),
     "public_access": _public_access,
+    "policy_types": _policy_types,
+    "full_aws_access": _full_aws_access,
     "solver": lambda r, v: r.choice(v, ("solver",), SOLVERS),
     "timeout": _seconds("timeout"),
     "file_timeout": _seconds("file_timeout"),

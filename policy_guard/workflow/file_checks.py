@@ -118,7 +118,10 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
     earlier = _earlier_policies(task)
     pairs = pair_policies(old_found, new_found)
     policies, issues = [], []
+    configured = context.config.policy_type(task.path)
     for found in map(pairs.new_policy, new_found):
+        if configured is not None and found.policy_type is None:  # a plain policy file
+            found = replace(found, policy_type=configured)
         old_id = found.renamed_from or found.policy_id
         policy_task = task
         if found.policy_id in pairs.from_nothing:  # beside removed policies: may be one of them
@@ -382,7 +385,9 @@ def _run_checks(stage: Stage, target: Target, config: Config) -> list[tuple[str,
     from policy_guard.checks.common import EngineOptions, decided
     from policy_guard.checks.registry import CHECKS
 
-    options = EngineOptions(solver=config.solver, timeout=config.timeout)
+    options = EngineOptions(
+        solver=config.solver, timeout=config.timeout, full_aws_access=config.full_aws_access
+    )
     flagged = []
     for check in CHECKS:
         severity = config.severity(check.id)
@@ -469,8 +474,9 @@ def _mentions_unknown(value: object, path: tuple[str | int, ...]) -> bool:
 
 
 def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: FoundPolicy) -> Issue:
-    """A check's flag as an issue at its line of the file."""
-    span = target.document.span_of(flag.path)
+    """A check's flag as an issue at its line of the file: at the first entry that matches the
+    counterexample (naming the others), identified in a baseline by its statement."""
+    span = target.document.span_of(flag.located)
     location = Location(target.path, span.line, span.column, span.end_line, span.end_column)
     if flag.undecided:
         return Issue(UNDECIDED, Severity.ERROR, flag.message, location, found.policy_id)
@@ -481,7 +487,7 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
     return Issue(
         check,
         severity if flag.level is None else flag.level,
-        flag.message,
+        flag.message + _also_matching(flag, target),
         location,
         found.policy_id,
         flag.statement_index,
@@ -489,6 +495,7 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
         flag.counterexample,
         flag.aws_message,
         finding_key=_finding_key(check, flag, target, found),
+        access_diff=flag.access_diff,
     )
 
 
@@ -657,6 +664,15 @@ def _about_unknown(value: object, path: tuple[str | int, ...]) -> bool:
             return False
         value = value[element]
     return isinstance(value, str) and "${" + KEY_PREFIX in value
+
+
+def _also_matching(flag: Flag, target: Target) -> str:
+    """The other entries that match the counterexample, as `; also matching lines 7:5, 9:9`."""
+    spans = [target.document.span_of(path) for path in flag.elements[1:]]
+    if not spans:
+        return ""
+    listed = ", ".join(f"{s.line}:{s.column + 1}" for s in spans)
+    return f"; also matching {'line' if len(spans) == 1 else 'lines'} {listed}"
 
 
 def _finding_key(check: str, flag: Flag, target: Target, found: FoundPolicy) -> str:

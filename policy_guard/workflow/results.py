@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from policy_guard.checks.spec import Severity as Severity  # re-exported: reporters use it
 from policy_guard.semantics.request import Request
 from policy_guard.workflow.outcomes import UNDECIDED
+
+if TYPE_CHECKING:
+    from policy_guard.checks.access_diff import AccessDiff
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Issue:
     def accepted(self) -> bool:
         """Waived or held by the baseline: shown, but it fails nothing and annotates nothing."""
         return self.waived_by is not None or self.baselined_in is not None
+
+    access_diff: AccessDiff | None = None  # no-new-access: what the policy gains and loses
 
 
 @dataclass(frozen=True)

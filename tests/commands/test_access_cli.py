@@ -92,7 +92,8 @@ def test_text_output_locates_the_statement(capsys: pytest.CaptureFixture[str]) -
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("FAIL no-public-access: The resource policy grants public access")
-    assert f"{BUCKET_POLICY}:4: statement 0 (`PublicRead`)" in lines[1]
+    # the finding points at the Action entry that matches (line 8, column 17), not the statement
+    assert f"{BUCKET_POLICY}:8:17: statement 0 (`PublicRead`)" in lines[1]
     assert "principal `anonymous`" in lines[2]
 
 

@@ -33,7 +33,7 @@ def template(actions: str, deny_resource: str | None = None) -> str:
     statements = f"""\
               - Effect: Allow
                 Action: [{actions}]
-                Resource: !Sub "arn:aws:s3:::${{Bucket}}"
+                Resource: !Sub "arn:aws:s3:::${{Bucket}}/*"
 {deny}"""
     bucket_policy = """\
   DataPolicy:
@@ -94,11 +94,11 @@ def test_a_narrowing_passes_under_every_reading(
 def test_a_pass_only_for_values_without_wildcards_is_undecided(
     tmp_path: Path, solver: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Old: Deny `${Bucket}a`; new: Deny `a`. No literal bucket name gives the new policy more
-    (a name never equals itself plus `a`), but `Bucket` = `*` makes the old Deny cover every
-    name ending in `a`: the workflow's rule, undecided (exit 2), never a PASS."""
-    old = write(tmp_path, "old.yaml", template("s3:GetObject", "arn:aws:s3:::${Bucket}a"))
-    new = write(tmp_path, "new.yaml", template("s3:GetObject", "arn:aws:s3:::a"))
+    """Old: Deny `${Bucket}a/*`; new: Deny `a/*`. No literal bucket name gives the new policy
+    more (an object of `B/` is never one of `Ba/`), but `Bucket` = `*` makes the old Deny cover
+    every bucket name ending in `a`: the workflow's rule, undecided (exit 2), never a PASS."""
+    old = write(tmp_path, "old.yaml", template("s3:GetObject", "arn:aws:s3:::${Bucket}a/*"))
+    new = write(tmp_path, "new.yaml", template("s3:GetObject", "arn:aws:s3:::a/*"))
     code, out, err = run(no_new_access(old, new, solver), capsys)
     assert code == 2 and out == ""
     assert "holds for every value of `Bucket` without wildcards" in err
@@ -109,7 +109,7 @@ def test_single_policy_checks_decide_a_template_parameter(
 ) -> None:
     path = write(tmp_path, "app.yaml", template("s3:GetObject"))
     inline, bucket = f"{path}#{POLICY}", f"{path}#{BUCKET_POLICY}"
-    secret = json.dumps({"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::secret"]})
+    secret = json.dumps({"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::secret/*"]})
     put = '{"actions": ["s3:PutObject"]}'
     for argv, expected in (
         (["check-access-not-granted", "--policy-document", inline, "--access", secret], 1),

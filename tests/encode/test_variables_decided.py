@@ -25,6 +25,7 @@ from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.possible import impossible
 from policy_guard.semantics.request import Request
 
 OPTIONS = [
@@ -95,20 +96,20 @@ def _secure(operator: str) -> dict[str, Any]:
     )
 
 
-def _secure_and_denied(operator: str) -> dict[str, Any]:
+def _secure_and_denied(operator: str, key: str = "aws:SecureTransport") -> dict[str, Any]:
     """Allowed over TLS (Bool), denied when the same key is `false` by a String operator."""
     return _policy(
         {
             "Effect": "Allow",
             "Action": "s3:GetObject",
             "Resource": "*",
-            "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+            "Condition": {"Bool": {key: "true"}},
         },
         {
             "Effect": "Deny",
             "Action": "s3:GetObject",
             "Resource": "*",
-            "Condition": {operator: {"aws:SecureTransport": ["false", "FALSE"]}},
+            "Condition": {operator: {key: ["false", "FALSE"]}},
         },
     )
 
@@ -137,9 +138,17 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], Relation]] = {
         Relation.WIDER,
     ),
     "bool-and-string": (_secure("Bool"), _secure("StringEquals"), Relation.NARROWER),
+    # aws:SecureTransport is single-valued (docs/semantics.md, "A request"): its one value is
+    # Bool-true to be allowed, and then neither Deny applies. A key the catalogue does not know
+    # may hold `true` and `False` together: the IgnoreCase Deny then takes that request away.
     "bool-and-string-deny": (
         _secure_and_denied("StringEquals"),
         _secure_and_denied("StringEqualsIgnoreCase"),
+        Relation.EQUIVALENT,
+    ),
+    "bool-and-string-deny-multi-valued": (
+        _secure_and_denied("StringEquals", "example:Flag"),
+        _secure_and_denied("StringEqualsIgnoreCase", "example:Flag"),
         Relation.NARROWER,
     ),
 }
@@ -182,12 +191,14 @@ CONTEXT_VALUES: dict[str, list[str]] = {
     "aws:SourceIdentity": ["alice", "Alice"],
     "aws:ResourceTag/AmazonDataZoneSessionOwner": ["alice", "ALICE", "bob"],
     "aws:SecureTransport": ["true", "TRUE", " true", "false", "FALSE", "False", "False ", "yes"],
+    "example:Flag": ["true", "TRUE", "false", "FALSE", "False", "yes"],
 }
 
 
 def _requests(old: dict[str, Any], new: dict[str, Any]) -> list[Request]:
     """A request space covering each case: its action, resources in and out of its patterns,
-    and every combination of the keys the pair mentions (absent, one value, two values)."""
+    and every combination of the keys the pair mentions (absent, one value, two values), as
+    far as AWS can make it (`semantics.possible`: a single-valued key has one value, ...)."""
     text = json.dumps([old, new])
     keys = [k for k in CONTEXT_VALUES if k.lower() in text.lower()]
     options = []
@@ -197,13 +208,14 @@ def _requests(old: dict[str, Any], new: dict[str, Any]) -> list[Request]:
         choices += list(itertools.combinations(values, 2))
         options.append(choices)
     actions = ["s3:ListBucket", "s3:GetObject", "glue:GetSession"]
-    resources = [BUCKET, "arn:aws:glue:us-east-1:111122223333:session/s"]
-    return [
+    resources = [BUCKET, f"{BUCKET}/home/x", "arn:aws:glue:us-east-1:111122223333:session/s"]
+    requests = (
         Request(action, resource, None, {k: v for k, v in zip(keys, c, strict=True) if v})
         for action in actions
         for resource in resources
         for c in itertools.product(*options)
-    ]
+    )
+    return [r for r in requests if impossible(r) is None]
 
 
 def _relation(old: Policy, new: Policy, space: list[Request]) -> Relation:

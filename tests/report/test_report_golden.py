@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from policy_guard.checks.access_diff import AccessDiff, ActionChange, ActionChanges, StatementRef
 from policy_guard.report import github, json_report, sarif, text
 from policy_guard.semantics.request import Request
 from policy_guard.workflow.results import (
@@ -45,6 +46,42 @@ PUBLIC_REQUEST = Request(
     principal="anonymous",
 )
 
+WRITE = StatementRef(1, "AllowWrite")
+S3_WRITES = [
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutBucketCORS",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketTagging",
+    "s3:PutBucketVersioning",
+    "s3:PutBucketWebsite",
+    "s3:PutObject",
+    "s3:PutObjectAcl",
+    "s3:PutObjectTagging",
+]
+ACCESS_DIFF = AccessDiff(
+    gained=ActionChanges(
+        (
+            *(ActionChange(a, (WRITE,), WRITE_REQUEST) for a in S3_WRITES),
+            ActionChange(
+                "sqs:SendMessage",
+                (WRITE,),
+                WRITE_REQUEST,
+                resources=("arn:aws:sqs:*:111122223333:queue-*",),
+                conditions=("IpAddress aws:SourceIp: 203.0.113.0/24",),
+            ),
+            ActionChange("s3:futurex", (WRITE,), WRITE_REQUEST, False, ("s3:Future*",)),
+        )
+    ),
+    lost=ActionChanges(
+        (ActionChange("s3:GetObject", (StatementRef(0, None),), WRITE_REQUEST),),
+        undecided="the solver timed out",
+    ),
+)
+"""11 S3 actions (past the annotation cap), one limited by resource and condition, access outside
+the catalogue, and an undecided loss."""
+
 
 def sample_report() -> RunReport:
     """Several files: an error with a counterexample, a warning, a note, a waived issue, an
@@ -64,6 +101,7 @@ def sample_report() -> RunReport:
                 statement_id="AllowWrite",
                 counterexample=WRITE_REQUEST,
                 aws_message="New access in the statement with index: 1.",
+                access_diff=ACCESS_DIFF,
             ),
             Issue(
                 "validation",

@@ -79,7 +79,7 @@ def repo(tmp_path: Path) -> Path:
 def test_an_action_added_to_an_inline_role_policy_fails_at_the_template_line(repo: Path) -> None:
     write(repo, "stacks/app.yaml", template("s3:GetObject, s3:PutObject"))
     report = check(repo)
-    assert issues(report) == [("no-new-access", 23)]  # the statement's line in the template
+    assert issues(report) == [("no-new-access", 24)]  # the added Action entry's line
     issue = report.issues[0]
     assert issue.policy_id == "Resources.AppRole.Properties.Policies[0].PolicyDocument"
     assert "s3:PutObject" in issue.message
@@ -107,7 +107,7 @@ def test_a_parameter_whose_default_changes_is_a_value_unrelated_to_the_old_one(
 ) -> None:
     write(repo, "stacks/app.yaml", template(default="other"))
     report = check(repo)
-    assert issues(report) == [("no-new-access", 23)]
+    assert issues(report) == [("no-new-access", 24)]
     assert "unknown/Bucket" in counterexample_text(report)
 
 
@@ -133,7 +133,7 @@ def test_a_statement_under_if_is_considered(repo: Path) -> None:
     )
     write(repo, "stacks/app.yaml", template(extra=extra))
     report = check(repo)
-    assert issues(report) == [("no-new-access", 28)]  # the statement inside `!If`
+    assert issues(report) == [("no-new-access", 29)]  # its Action, inside `!If`
     assert "`Condition/IsProd` = `true`" in report.issues[0].message  # the branch it holds in
 
 
@@ -162,7 +162,7 @@ def test_the_cvc5_solver_gives_the_same_answer(repo: Path) -> None:
     write(repo, ".policy-guard.yaml", "solver: cvc5\n")
     commit(repo, "cvc5")
     write(repo, "stacks/app.yaml", template("s3:GetObject, s3:PutObject"))
-    assert issues(check(repo)) == [("no-new-access", 23)]
+    assert issues(check(repo)) == [("no-new-access", 24)]
 
 
 def test_a_sweep_counts_template_policies_and_reports_problems(repo: Path) -> None:
@@ -273,4 +273,4 @@ def test_a_resource_under_a_condition_is_read_in_both_deployments(repo: Path) ->
         "stacks/app.yaml",
         conditional.replace("[s3:GetObject]", "[s3:GetObject, s3:PutObject]"),
     )
-    assert issues(check(repo)) == [("no-new-access", 24)]
+    assert issues(check(repo)) == [("no-new-access", 25)]

@@ -1,0 +1,38 @@
+"""Which reading a candidate request is tried under (the usual one first), and which of its
+keys describe the caller (written from the principal: `semantics.principal_facts`).
+
+A counterexample should need no unusual reading when it does not depend on one: the usual
+reading is tried first, then the reading of the model (which the solver chose freely), so a
+counterexample states a reading only when the usual one does not confirm it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import fields
+
+from policy_guard.encode.decoded import RequestModel
+from policy_guard.encode.vocabulary import Vocabulary
+from policy_guard.semantics.principal_facts import facts_of
+from policy_guard.semantics.reading import USUAL, Reading
+
+
+def candidate_readings(model: RequestModel) -> tuple[Reading, ...]:
+    """The usual reading, each single choice of the model's that differs from it, then the
+    model's whole reading (the solver sets choices that do not matter freely too)."""
+    if model.reading.usual:
+        return (USUAL,)
+    changed = [
+        f.name for f in fields(Reading) if getattr(model.reading, f.name) != getattr(USUAL, f.name)
+    ]
+    singles = [
+        dataclasses.replace(USUAL, **{name: getattr(model.reading, name)}) for name in changed
+    ]
+    return tuple(dict.fromkeys([USUAL, *singles, model.reading]))
+
+
+def caller_keys(vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The question's keys that principal facts describe, as first written."""
+    if vocabulary.principal is None:
+        return ()
+    return tuple(space.name for key, space in vocabulary.keys.items() if facts_of(key))
