@@ -12,6 +12,7 @@ candidate, if any, is a counterexample, and which statements it involves.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 
@@ -30,7 +31,7 @@ from policy_guard.encode.readable import (
 )
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, CompiledStatement, StringSpace, Vocabulary
-from policy_guard.policy.arn_formats import resource_fits, resource_shapes
+from policy_guard.policy.arn_formats import PARTITION, resource_fits, resource_shapes
 from policy_guard.policy.arns import PROVIDERS, is_shape, principal_account, root_arn
 from policy_guard.policy.globs import Glob
 from policy_guard.policy.model import Effect, Policy, Statement
@@ -121,9 +122,25 @@ def _principals(model: RequestModel, vocabulary: Vocabulary) -> tuple[str | None
     return (principal, root_arn(account, principal.split(":", 2)[1]))
 
 
+def _resource_partition(model: RequestModel, vocabulary: Vocabulary) -> RequestModel:
+    """The model with its resource witness written with the `aws` partition when its own is
+    no partition (`arn:aws/:...`: a shape's partition is any colon-free text, a request's is
+    well-formed, `arn_formats.PARTITION`) and that stays in the cell: the values of variables
+    read off the witness then give a real ARN."""
+    cell = model.resource
+    parts = cell.witness.split(":", 2)
+    if len(parts) < 3 or parts[0] != "arn" or PARTITION.fullmatch(parts[1]):
+        return model
+    witness = f"arn:aws:{parts[2]}"
+    if vocabulary.resource.vector_of(witness) != cell.vector:
+        return model
+    return dataclasses.replace(model, resource=Cell(cell.vector, witness))
+
+
 def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> Iterator[Request]:
     """Candidate concrete requests for a model, best first (at most `limit`), each made only
     when asked for: the first usually confirms, and the later ones cost a search each."""
+    model = _resource_partition(model, vocabulary)
     principal, *plainer = _principals(model, vocabulary)
     callers = caller_keys(vocabulary)
     modelled = Request("", "", principal, _base_context(model, vocabulary))

@@ -76,7 +76,7 @@ def test_a_widening_inside_a_policy_document_fails_at_its_line(repo: Path) -> No
     assert report.exit_code == 1
     (found,) = report.issues
     assert found.check == "no-new-access" and found.location.path == "main.tf"
-    assert found.location.line == 13  # the `Logs` statement
+    assert found.location.line == 15  # the `Logs` statement's matching `actions` entry
     assert found.policy_id == "data.aws_iam_policy_document.app"
     assert "logs:DeleteLogGroup" in found.message
 
@@ -94,7 +94,7 @@ def test_an_unknown_in_a_resource_is_compared_as_one_value(repo: Path) -> None:
     write(repo, "main.tf", MAIN.replace('"s3:ListBucket"]', '"s3:ListBucket", "s3:PutObject"]'))
     report = check(repo)
     (found,) = report.issues
-    assert found.check == "no-new-access" and found.location.line == 7
+    assert found.check == "no-new-access" and found.location.line == 9  # `Read`'s actions
     assert found.counterexample is not None
     assert "terraform:var.bucket" in found.counterexample.context
 
@@ -105,7 +105,7 @@ def test_a_variable_whose_default_changes_is_a_new_value(repo: Path) -> None:
     report = check(repo)
     assert report.exit_code == 1
     assert {i.check for i in report.issues} == {"no-new-access"}
-    assert all(i.location.line == 7 for i in report.issues)
+    assert all(i.location.line == 9 for i in report.issues)  # `Read`'s matching actions
 
 
 def test_an_unchanged_variable_with_an_unrelated_change_passes(repo: Path) -> None:

@@ -267,5 +267,5 @@ def test_a_widening_in_a_tf_file_reaches_the_hook_and_is_refused(project: Path) 
     git(project, "add", "main.tf")
     done = git_commit(project)
     assert done.returncode != 0
-    assert "main.tf:2:" in done.output and "s3:PutObject" in done.output
+    assert "main.tf:4:" in done.output and "s3:PutObject" in done.output  # the `actions` entry
     assert head(project) == before
