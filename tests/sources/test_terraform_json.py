@@ -166,7 +166,8 @@ def test_a_widened_cdktf_statement_fails_at_its_json_line(repo: Path) -> None:
     (issue,) = report.issues
     assert (issue.check, issue.policy_id, issue.statement_id) == ("no-new-access", DOCUMENT, "Logs")
     assert issue.location.path == STACK
-    assert issue.location.line == line_of(text, '"actions": [\n              "logs') - 1
+    # at the Action entry that adds the access (issue 9: findings point at the element)
+    assert issue.location.line == line_of(text, '"logs:DeleteLogGroup"')
     assert "logs:DeleteLogGroup" in issue.message and report.exit_code == 1
 
 
