@@ -7,14 +7,14 @@ Run: `python benchmarks/differential_campaign.py [--quick] [--pairs N] [--seed S
 every operator family, set operators, policy variables, missing keys, single- and multi-valued
 keys; whatever strategies it gains, the campaign draws from), with a fixed seed. Each pair is
 checked with `check-no-new-access` on z3 and on cvc5 within `--budget` seconds each (the whole
-check, `policy_guard.budget`), and decided by the evaluator over the strategies' enumerated
+check, `policy_guard.encode.budget`), and decided by the evaluator over the strategies' enumerated
 request space.
 
 Printed: pairs, per solver PASS/FAIL/undecided; false PASS (PASS while the evaluator finds new
 access: must be 0), unconfirmed counterexamples (a FAIL's request the evaluator does not
 confirm: must be 0), z3/cvc5 disagreements on decided answers (must be 0), the undecided rate
 (target under 0.5%), and the slowest pairs. `campaign()` returns the figures (the CI slice in
-`tests/test_differential_campaign.py` asserts on them).
+`tests/encode/test_differential_campaign.py` asserts on them).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ sys.path.insert(0, str(REPO / "tests"))
 from engine_strategies import load, policy_pairs, request_space
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from policy_guard import budget
 from policy_guard.checks.common import EngineOptions
 from policy_guard.checks.no_new_access import check_no_new_access
 from policy_guard.checks.results import Outcome
+from policy_guard.encode import budget
 from policy_guard.errors import PolicyGuardError
 from policy_guard.policy.model import PolicyType
 from policy_guard.semantics.evaluate import evaluate

@@ -74,7 +74,7 @@ def isolation_cost(repeat: int) -> list[list[str]]:
     import multiprocessing
     import statistics
 
-    from policy_guard import budget
+    from policy_guard.encode import budget
 
     _one_check()  # imports, caches
 

@@ -198,7 +198,7 @@ def _command_budget(args: argparse.Namespace) -> Iterator[None]:
     if seconds is None:
         yield
         return
-    from policy_guard import budget
+    from policy_guard.encode import budget
     from policy_guard.errors import InputError, UndecidedError
 
     if not seconds > 0:

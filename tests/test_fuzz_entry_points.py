@@ -21,9 +21,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_guard import budget
 from policy_guard.cli import main
 from policy_guard.document.read import decode_file
+from policy_guard.encode import budget
 from policy_guard.errors import InputError, PolicyGuardError
 from policy_guard.policy.parse import parse_policy
 from policy_guard.sources import read_policies

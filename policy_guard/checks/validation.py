@@ -26,12 +26,12 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
-from policy_guard import budget
 from policy_guard.checks import validation_principals, validation_resources, validation_types
 from policy_guard.checks.results import Flag
 from policy_guard.checks.settings import Settings
 from policy_guard.checks.spec import Check, Rule, Severity, Stage, Target
 from policy_guard.document.values import Decoded, Path
+from policy_guard.encode import budget
 from policy_guard.policy import catalogue, limits
 from policy_guard.policy.arns import ACCOUNT_ID, PrincipalKind
 from policy_guard.policy.findings import Finding, FindingType

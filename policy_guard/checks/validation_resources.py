@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from policy_guard import budget
 from policy_guard.document.values import Path
+from policy_guard.encode import budget
 from policy_guard.policy import catalogue
 from policy_guard.policy.arn_formats import resource_shapes
 from policy_guard.policy.globs import Glob, Kind, Wild, compile_pattern, overlap

@@ -10,10 +10,10 @@ import sys
 from contextlib import AbstractContextManager
 from typing import NoReturn
 
-from policy_guard import budget
 from policy_guard.checks.common import EngineOptions
 from policy_guard.checks.results import CheckResult, Outcome
 from policy_guard.commands.documents import add_output_argument, add_timeout_argument
+from policy_guard.encode import budget
 from policy_guard.errors import InputError
 from policy_guard.policy.model import Policy
 from policy_guard.report.check_result import FORMATTERS
@@ -53,7 +53,7 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
 
 
 def time_limit(seconds: float | None) -> AbstractContextManager[None]:
-    """The check's own part of the budget (`policy_guard.budget`): within the command's
+    """The check's own part of the budget (`policy_guard.encode.budget`): within the command's
     `--timeout`, which the CLI applies to all of it, reading included, this adds nothing
     unless called outside the CLI."""
     return budget.limit(seconds, f"the {seconds:g} s budget (`--timeout`)" if seconds else "")

@@ -7,9 +7,9 @@ import os
 import sys
 from dataclasses import replace
 
-from policy_guard.budget import DEFAULT_TIMEOUT
 from policy_guard.document.read import decode_text, read_document
 from policy_guard.document.values import Decoded
+from policy_guard.encode.budget import DEFAULT_TIMEOUT
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import is_policy_document, load_policy
@@ -191,7 +191,7 @@ def policy_type_from(args: argparse.Namespace) -> PolicyType | None:
 
 
 def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
-    """--timeout: the command's whole budget (`policy_guard.budget`; the CLI applies it)."""
+    """--timeout: the command's whole budget (`policy_guard.encode.budget`; the CLI applies it)."""
     parser.add_argument(
         "--timeout",
         type=float,

@@ -8,7 +8,9 @@ the answer; `vocabulary` collects what the query talks about and builds the fini
 through `solver`, refining lazy domains with `cores` (CEGAR), and hands models (`decoded`) to
 `concretize`, which decodes them into concrete requests (`instantiate` for policy variables) that
 the reference evaluator must confirm; `witnesses` finds confirmed requests without solving, and
-`partition`/`automata` split string spaces into regions.
+`partition`/`automata` split string spaces into regions; `access_diff` lists the actions a change
+gains and loses; `budget` is the time budget every check runs within (deadlines checked in the
+loops, the solvers' own limits, a timer as backstop).
 
 Nothing here is imported by the CLI until a check needs solving.
 """

@@ -27,7 +27,7 @@ from pysmt.fnode import FNode
 from pysmt.formula import FormulaManager
 from pysmt.logics import QF_LIA, get_closer_logic
 
-from policy_guard import budget
+from policy_guard.encode import budget
 from policy_guard.errors import UndecidedError
 
 SOLVERS = ("z3", "cvc5")
@@ -116,7 +116,7 @@ class Session:
 
     def check_time(self) -> None:
         """Raise UndecidedError once the analysis has used up its budget, or the budget in
-        force (`policy_guard.budget`) is spent (also between queries)."""
+        force (`policy_guard.encode.budget`) is spent (also between queries)."""
         budget.check("solving")
         if self.timeout is not None and time.monotonic() - self._started >= self.timeout:
             raise self._timed_out()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from policy_guard import budget
+from policy_guard.encode import budget
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
 from policy_guard.workflow.outcomes import UNDECIDED
 from policy_guard.workflow.results import FileReport, Issue, Location, Severity

@@ -281,7 +281,7 @@ def test_principal_forms(principal: Any, code: str) -> None:
     ],
 )
 def test_valid_principals_give_no_finding(principal: Any) -> None:
-    # (who gets in is judged apart: tests/test_public_rules.py)
+    # (who gets in is judged apart: tests/semantics/test_public_rules.py)
     who = {"MISSING_SOURCE_CONDITION", "MISSING_SUBJECT_CLAIM"}
     assert codes(statement(Principal=principal)) - who == set()
 

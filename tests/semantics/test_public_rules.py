@@ -37,7 +37,7 @@ from policy_guard.semantics.principal_facts import with_facts
 from policy_guard.semantics.public_rules import PUBLIC_ISSUERS, TYPE_RULES
 from policy_guard.semantics.request import Request
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRUST = "AWS::IAM::AssumeRolePolicyDocument"
 ME = "111122223333"
 GITHUB = f"arn:aws:iam::{ME}:oidc-provider/token.actions.githubusercontent.com"

@@ -33,8 +33,8 @@ from policy_guard.semantics.evaluate import evaluate
 from policy_guard.semantics.possible import impossible
 
 SOLVERS = ("z3", "cvc5")
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "managed-policies"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "managed-policies"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "managed-policies"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "managed-policies"
 everything = pytest.mark.skipif(
     os.environ.get("POLICY_GUARD_SLOW_TESTS") != "1", reason="set POLICY_GUARD_SLOW_TESTS=1"
 )

@@ -1,4 +1,4 @@
-"""The time budget (`policy_guard.budget`): cooperative checks, the solvers' limits and the
+"""The time budget (`policy_guard.encode.budget`): cooperative checks, the solvers' limits and the
 main-thread backstop, nested budgets, and the messages that name what ran out."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 import pytest
 from pysmt.typing import INT
 
-from policy_guard import budget
+from policy_guard.encode import budget
 from policy_guard.encode.solver import Session
 
 
