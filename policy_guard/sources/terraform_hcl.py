@@ -28,6 +28,7 @@ from lark import Token, Tree
 from policy_guard.document.json_decode import decode_json
 from policy_guard.document.values import Decoded, LineIndex, OffsetSpans, Path
 from policy_guard.errors import InputError
+from policy_guard.policy.guardrails import organizations_policy_type
 from policy_guard.policy.model import VARIABLES_VERSION, PolicyType
 from policy_guard.sources.base import FoundPolicy
 from policy_guard.sources.hcl_values import (
@@ -47,6 +48,7 @@ from policy_guard.sources.terraform_resources import (
     BOUNDARY_ARGUMENT,
     BOUNDARY_PREFIX,
     LAMBDA_PERMISSIONS,
+    ORGANIZATIONS_POLICY,
     POLICY_ARGUMENTS,
     PolicyArgument,
 )
@@ -304,6 +306,8 @@ class _File:
                         argument.resource_type,
                     )
                 )
+        if kind == ORGANIZATIONS_POLICY:
+            found = self._organizations_typed(body, found)
         if kind in LAMBDA_PERMISSIONS:
             found.append(self._lambda_permission(address, node, body))
         for argument_name in ATTACHMENTS.get(kind, ()):
@@ -666,6 +670,27 @@ class _File:
         value = {"Version": VARIABLES_VERSION, "Statement": [statement]}
         document = _Document(value, evaluator.offsets, found)
         return self.found(address, document, node, PolicyType.RESOURCE, "AWS::Lambda::Function")
+
+    def _organizations_typed(
+        self, body: Tree[Token], found: list[FoundPolicy]
+    ) -> list[FoundPolicy]:
+        """An `aws_organizations_policy`'s content as its `type` says (an SCP when it has
+        none, as Terraform reads it); a tag, backup or other policy holds no IAM policy; a
+        `type` this file does not fix leaves the content unreadable (never guessed)."""
+        written: object = PolicyType.SERVICE_CONTROL.value
+        for name, _, expression in attributes(body):
+            if name == "type":
+                try:
+                    written = Evaluator(self.text).evaluate(expression, ())
+                except Unreadable:
+                    written = None
+                if not isinstance(written, str) or "${" in written:
+                    problem = "its `type` is not fixed in this file: an SCP or an RCP?"
+                    return [replace(f, problem=problem) for f in found]
+        kind = organizations_policy_type(written)
+        if kind is None:
+            return []  # not an IAM policy (TAG_POLICY, BACKUP_POLICY, ...)
+        return [replace(f, policy_type=kind) for f in found]
 
     def _boundary(self, address: str, node: Tree[Token], body: Tree[Token]) -> FoundPolicy:
         """The role's or user's permissions boundary as written ("" when it has none), to be

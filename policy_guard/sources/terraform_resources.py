@@ -110,10 +110,16 @@ POLICY_ARGUMENTS: Mapping[str, tuple[PolicyArgument, ...]] = {
     "aws_media_store_container_policy": (_resource("policy", None),),
     "aws_networkfirewall_resource_policy": (_resource("policy", None),),
     "aws_organizations_resource_policy": (_resource("content", None),),
+    # an SCP by default; `type` may make it an RCP, or no IAM policy at all (`ORGANIZATIONS`)
+    "aws_organizations_policy": (PolicyArgument("content", PolicyType.SERVICE_CONTROL),),
     "aws_schemas_registry_policy": (_resource("policy", None),),
     "aws_vpc_endpoint": (_resource("policy", None),),
     "aws_vpc_endpoint_policy": (_resource("policy", None),),
 }
+
+ORGANIZATIONS_POLICY = "aws_organizations_policy"
+"""Its `type` says what `content` is (`policy.guardrails.organizations_policy_type`); Terraform's
+default is `SERVICE_CONTROL_POLICY`."""
 
 # Permission resources with plain arguments, read as a one-statement resource policy.
 LAMBDA_PERMISSIONS = frozenset({"aws_lambda_permission"})

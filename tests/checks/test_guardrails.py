@@ -440,3 +440,41 @@ def test_the_hook_checks_an_scp_in_a_template(
     assert "blocked it by statement 1" in json.dumps(issue)  # the Deny that is gone
     write(repo, "org.template.json", template(REGIONS, LEAVE, ROOT))
     assert main([]) == 0
+
+
+@pytest.mark.usefixtures("isolated_git")
+def test_the_hook_checks_terraform_organizations_policies_by_their_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`aws_organizations_policy`: an SCP without `type` (Terraform's default), an RCP by its
+    `type`, a tag policy no IAM policy at all; the SCP's lost Deny is found at its line."""
+
+    def terraform(*statements: dict[str, Any]) -> str:
+        scp = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+        rcp = json.dumps({"Version": "2012-10-17", "Statement": [SECURE_TRANSPORT]})
+        return (
+            f'resource "aws_organizations_policy" "guard" {{\n  name = "guard"\n'
+            f"  content = <<EOT\n{scp}\nEOT\n}}\n"
+            f'resource "aws_organizations_policy" "perimeter" {{\n  name = "perimeter"\n'
+            f'  type = "RESOURCE_CONTROL_POLICY"\n  content = <<EOT\n{rcp}\nEOT\n}}\n'
+            'resource "aws_organizations_policy" "tags" {\n  name = "tags"\n'
+            '  type = "TAG_POLICY"\n  content = "{\\"tags\\": {}}"\n}\n'
+        )
+
+    repo = make_repo(tmp_path / "repo")
+    write(repo, "org.tf", terraform(REGIONS, LEAVE))
+    commit(repo, "first")
+    monkeypatch.chdir(repo)
+    assert main(["--all", "--format", "json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)["files"]
+    kinds = {p["policyId"]: p["policyType"] for p in entry["policies"]}
+    assert kinds == {
+        "aws_organizations_policy.guard.content": "SERVICE_CONTROL_POLICY",
+        "aws_organizations_policy.perimeter.content": "RESOURCE_CONTROL_POLICY",
+    }
+    write(repo, "org.tf", terraform(REGIONS))
+    assert main(["--format", "json"]) == 1
+    (entry,) = json.loads(capsys.readouterr().out)["files"]
+    (issue,) = [i for i in entry["issues"] if i["check"] == "no-new-access"]
+    assert "organizations:LeaveOrganization" in json.dumps(issue)
+    assert issue["policyId"] == "aws_organizations_policy.guard.content"
