@@ -165,17 +165,38 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
         ((a, base, r) for a, r in readable),
         [(model.action.witness, base, model.resource.witness)],
     )
-    seen: list[Request] = []
     readings = candidate_readings(model)
-    for action, context, resource in triples:
-        for reading in readings:
-            for who in (*plainer, principal):
-                request = with_facts(Request(action, resource, who, context, reading), callers)
-                if request not in seen:
-                    seen.append(request)
-                    yield request
-                    if len(seen) >= limit:
-                        return
+    ranked = (
+        with_facts(Request(action, resource, who, context, reading), callers)
+        for action, context, resource in triples
+        for reading in readings
+        for who in (*plainer, principal)
+    )
+    # The model's own action and resource come last, and are tried even when the readable
+    # candidates spent the limit (where a domain is lazy, a readable pair may leave the
+    # model's cell).
+    own = (
+        with_facts(
+            Request(model.action.witness, model.resource.witness, principal, base, r), callers
+        )
+        for r in readings
+    )
+    seen: list[Request] = []
+    for request in itertools.chain(_first_distinct(ranked, limit), own):
+        if request not in seen:
+            seen.append(request)
+            yield request
+
+
+def _first_distinct(requests: Iterable[Request], limit: int) -> Iterator[Request]:
+    """The first `limit` distinct requests of `requests`."""
+    seen: list[Request] = []
+    for request in requests:
+        if request not in seen:
+            seen.append(request)
+            yield request
+            if len(seen) >= limit:
+                return
 
 
 def resource_target(model: RequestModel, vocabulary: Vocabulary) -> Target:

@@ -108,3 +108,37 @@ def test_a_templated_resource_takes_a_catalogued_action_of_its_service(solver: s
     assert catalogue.action_exists(request.action), request
     assert evaluate(new, request).allowed and not evaluate(old, request).allowed
     assert impossible(request) is None
+
+
+@pytest.mark.parametrize("solver", ["z3", "cvc5"])
+@pytest.mark.parametrize("lazy", [False, True])
+def test_the_models_own_request_is_tried_when_readable_ones_leave_its_cell(
+    solver: str, lazy: bool
+) -> None:
+    """The derandomized property found it on cvc5, lazy: every readable candidate of `ec2:*`
+    took an EC2 example ARN, outside the listed resources, and used up the candidates before
+    the model's own request; the answer was undecided instead of FAIL."""
+    from policy_guard.checks.access_not_granted import check_access_not_granted
+    from policy_guard.checks.common import Access
+    from policy_guard.checks.results import Outcome
+
+    provider = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+    statements = [
+        {"Effect": "Allow", "NotAction": ["s3:GetObject"]},
+        {"Effect": "Allow", "Sid": "A", "Action": ["ec2:*"]},
+        {
+            "Effect": "Allow",
+            "Sid": "A",
+            "NotPrincipal": {"Federated": provider},
+            "NotAction": ["s3:GetObject"],
+        },
+    ]
+    document = {"Version": "2012-10-17", "Statement": statements}
+    policy = load(document, PolicyType.RESOURCE, "p.json")
+    options = EngineOptions(solver, max_partition_states=0) if lazy else EngineOptions(solver)
+    access = Access(actions=(), resources=("arn:aws:s3:::b/*",))
+    result = check_access_not_granted(policy, access, options)
+    assert result.outcome is Outcome.FAIL
+    for reason in result.reasons:
+        assert reason.counterexample is not None
+        assert reason.counterexample.resource.startswith("arn:aws:s3:::b/")
