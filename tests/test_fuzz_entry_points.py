@@ -25,7 +25,7 @@ from policy_guard.cli import main
 from policy_guard.document.read import decode_file
 from policy_guard.encode import budget
 from policy_guard.errors import InputError, PolicyGuardError
-from policy_guard.policy.parse import parse_policy
+from policy_guard.policy.parse import POLICY_KEYS, STATEMENT_KEYS, parse_policy
 from policy_guard.sources import read_policies
 from policy_guard.workflow.config import parse_config
 
@@ -159,22 +159,7 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=20,
 )
-ELEMENTS = [
-    "Version",
-    "Id",
-    "Statement",
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-    "AWS",
-    "Service",
-]
+ELEMENTS = [*POLICY_KEYS, *STATEMENT_KEYS, "AWS", "Service"]
 
 
 @given(
