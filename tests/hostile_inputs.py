@@ -142,7 +142,9 @@ def _sizes() -> Iterator[Hostile]:
         "statements-5000.json",
         "size",
         _json(policy([_statement(i) for i in range(5_000)])),
-        decided=True,
+        # Decided in 11-22 s before the request rules (real ARNs, principal facts) were merged;
+        # now about 2 minutes, so undecided at the 30 s budget: the open item of issue 13.
+        decided=False,
         slow=True,
     )
     yield Hostile(

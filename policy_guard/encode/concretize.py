@@ -21,6 +21,7 @@ from policy_guard.encode.instantiate import contexts_and_resources, value_classe
 from policy_guard.encode.lazy import shortest_instance
 from policy_guard.encode.model_readings import caller_keys, candidate_readings
 from policy_guard.encode.readable import (
+    EXAMPLE_ACCOUNTS,
     Target,
     catalogued_actions,
     other_classes_for,
@@ -106,7 +107,13 @@ def _principal(model: RequestModel, vocabulary: Vocabulary) -> str | None:
         witness.replace(f"arn:{partition}:", "arn:aws:", 1) if partition in ("", "x") else witness
     )
     if readable != witness and space.vector_of(readable) == model.principal.vector:
-        return readable
+        witness = readable
+    fields = witness.split(":", 5)
+    if len(fields) == 6 and fields[2] in ("iam", "sts") and not fields[4]:  # no account
+        for account in (*EXAMPLE_ACCOUNTS, "999988887777"):
+            filled = ":".join([*fields[:4], account, fields[5]])
+            if space.vector_of(filled) == model.principal.vector:
+                return filled
     return witness
 
 
@@ -172,14 +179,14 @@ def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> 
         for reading in readings
         for who in (*plainer, principal)
     )
-    # The model's own action and resource come last, and are tried even when the readable
-    # candidates spent the limit (where a domain is lazy, a readable pair may leave the
-    # model's cell).
+    # The model's own action and resource come last; where a domain is lazy they are tried
+    # even when the readable candidates spent the limit (a readable pair may leave the model's
+    # cell there, which an exact partition's cells do not allow).
+    lazy = vocabulary.action.lazy or vocabulary.resource.lazy
     own = (
-        with_facts(
-            Request(model.action.witness, model.resource.witness, principal, base, r), callers
-        )
-        for r in readings
+        with_facts(Request(model.action.witness, model.resource.witness, who, base, r), callers)
+        for r in (readings if lazy else ())
+        for who in (*plainer, principal)
     )
     seen: list[Request] = []
     for request in itertools.chain(_first_distinct(ranked, limit), own):

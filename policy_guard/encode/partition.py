@@ -45,7 +45,7 @@ import bisect
 from collections import deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from policy_guard.encode.automata import Alphabet, Dfa, Nfa, PartitionTooLarge
 from policy_guard.errors import UndecidedError
@@ -159,6 +159,27 @@ def partition(
     )
 
 
+@lru_cache(maxsize=65536)
+def _literal_prefix(glob: Glob) -> str:
+    """The text every match of `glob` starts with (case-folded)."""
+    prefix = []
+    for token in glob.tokens:
+        if isinstance(token, Wild):
+            break
+        prefix.append(token)
+    return "".join(prefix).lower()
+
+
+def _may_meet(glob: Glob, required: Sequence[str]) -> bool:
+    """Can `glob` match a string that starts with each of `required` (the literal beginnings
+    of the globs it must match)? False only when its literal beginning and one of them differ
+    before either ends (a string would have to start with
+    both): such a glob cannot accept a wanted string, so leaving it out of the automaton
+    changes no answer, and a policy of a thousand ARNs keeps a few instead of all."""
+    mine = _literal_prefix(glob)
+    return all(mine.startswith(theirs) or theirs.startswith(mine) for theirs in required)
+
+
 def realize(
     globs: Sequence[Glob],
     inside: Iterable[int],
@@ -176,6 +197,8 @@ def realize(
     excluded one accepts every extension. Raises PartitionTooLarge past `max_states` states.
     """
     wanted, unwanted = set(inside), set(outside)
+    prefixes = sorted({_literal_prefix(globs[w]) for w in wanted}, key=len, reverse=True)[:1]
+    unwanted = {i for i in unwanted if _may_meet(globs[i], prefixes)}
     named = sorted(wanted | unwanted)
     ids: dict[Hashable, int] = {}
     distinct: list[Glob] = []

@@ -61,7 +61,8 @@ def test_the_finding_points_at_the_action_entry_in_every_format(
     )
     assert f"also matching line {resource_line}:{resource_column}" in issue["message"]
     sarif = json.loads((repo / "r.sarif").read_text(encoding="utf-8"))
-    region = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "no-new-access"]
+    region = result["locations"][0]["physicalLocation"]["region"]
     assert (region["startLine"], region["startColumn"]) == (line, column)
     assert region["endLine"] == line
     assert main(["--format", "github"]) == 1
