@@ -548,21 +548,26 @@ def _check_resource_arns(policy: Policy) -> Iterator[Finding]:
                 yield _finding(code, details, path)
 
 
-def _check_resource_types(policy: Policy) -> Iterator[Finding]:
-    for statement in policy.statements:
-        for code, details, path in validation_resources.resource_mismatches(statement):
-            yield _finding(code, details, path)
+def _each_statement(
+    find: Callable[[Statement], Iterator[validation_resources.Found]],
+) -> Callable[[Policy], Iterator[Finding]]:
+    """An element check of `find`'s findings over every statement of the policy."""
+
+    def check(policy: Policy) -> Iterator[Finding]:
+        for statement in policy.statements:
+            for code, details, path in find(statement):
+                yield _finding(code, details, path)
+
+    return check
+
+
+_check_resource_types = _each_statement(validation_resources.resource_mismatches)
+_check_redundancy = _each_statement(validation_resources.redundancies)
 
 
 def _check_placeholders(policy: Policy) -> Iterator[Finding]:
     for code, details, path in validation_resources.placeholders(policy):
         yield _finding(code, details, path)
-
-
-def _check_redundancy(policy: Policy) -> Iterator[Finding]:
-    for statement in policy.statements:
-        for code, details, path in validation_resources.redundancies(statement):
-            yield _finding(code, details, path)
 
 
 def _resource(value: Value) -> Iterator[Finding]:
