@@ -55,6 +55,7 @@ class Figures:
     disagreements: list[str] = field(default_factory=list)
     undecided: list[str] = field(default_factory=list)
     slowest: list[tuple[float, str, str]] = field(default_factory=list)
+    reported: int = 0
 
     def undecided_rate(self) -> float:
         checks = self.pairs * len(self.outcomes)
@@ -73,9 +74,14 @@ def _check(old: Any, new: Any, solver: str, seconds: float) -> tuple[str, Any, f
 
 
 def campaign(
-    pairs: int, random_seed: int, seconds: float, solvers: tuple[str, ...] = SOLVERS
+    pairs: int,
+    random_seed: int,
+    seconds: float,
+    solvers: tuple[str, ...] = SOLVERS,
+    progress: int = 0,
 ) -> Figures:
-    """Run the campaign; the figures (nothing printed)."""
+    """Run the campaign; the figures. With `progress`, a line every `progress` pairs and each
+    finding as it comes (a long run stopped early still says what it saw)."""
     figures = Figures(outcomes={s: Counter() for s in solvers})
 
     @settings(
@@ -114,10 +120,27 @@ def campaign(
                     figures.unconfirmed.append(f"{solver}: {label}")
         if len(set(decided.values())) > 1:
             figures.disagreements.append(f"{decided}: {label}")
+        if progress:
+            _report_progress(figures, progress)
 
     one()
     figures.slowest = sorted(figures.slowest, reverse=True)[:20]
     return figures
+
+
+def _report_progress(figures: Figures, every: int) -> None:
+    """Print each new finding at once, and the running counts every `every` pairs."""
+    findings = figures.false_pass + figures.unconfirmed + figures.disagreements + figures.undecided
+    for line in findings[figures.reported :]:
+        print(f"  pair {figures.pairs}: {line[:300]}", flush=True)
+    figures.reported = len(findings)
+    if figures.pairs % every == 0:
+        print(
+            f"{figures.pairs} pairs: false PASS {len(figures.false_pass)}, unconfirmed "
+            f"{len(figures.unconfirmed)}, disagreements {len(figures.disagreements)}, "
+            f"undecided {len(figures.undecided)} ({figures.undecided_rate():.2%})",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -126,10 +149,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--budget", type=float, default=BUDGET, help="seconds per check")
     parser.add_argument("--show", type=int, default=5, help="slowest pairs shown")
+    parser.add_argument(
+        "--progress", type=int, default=0, help="print the running counts every N pairs"
+    )
     args = parser.parse_args()
     pairs = 30 if args.quick else args.pairs
     started = time.monotonic()
-    figures = campaign(pairs, args.seed, args.budget)
+    figures = campaign(pairs, args.seed, args.budget, progress=args.progress)
     elapsed = time.monotonic() - started
     print(f"differential campaign: {figures.pairs} pairs (seed {args.seed}), {elapsed:.0f} s")
     rows = [
