@@ -912,15 +912,9 @@ def _check_size(policy: Policy) -> Iterator[Finding]:
     if policy.policy_type.is_guardrail:
         return  # an SCP's, RCP's or boundary's size is `validation_types`' (AWS's codes)
     key = limits.RESOURCE if policy.policy_type is PolicyType.RESOURCE else limits.IDENTITY
-    over = limits.over_limit(policy.document.value, key)
-    if over is not None:
-        size, limit = over
-        yield _finding(
-            "POLICY_SIZE_EXCEEDS_LIMIT",
-            f"the policy is over {limit.size:,} {limit.unit} (at least {size:,}), the most "
-            f"AWS allows in {limit.kind}; split it",
-            (),
-        )
+    details = limits.too_large(policy.document.value, key)
+    if details is not None:
+        yield _finding("POLICY_SIZE_EXCEEDS_LIMIT", details, ())
 
 
 def _check_policy_type(policy: Policy) -> Iterator[Finding]:

@@ -97,15 +97,9 @@ def _size(policy: Policy) -> Iterator[Found]:
     code = SIZE_CODES.get(policy.policy_type)
     if code is None:
         return
-    over = limits.over_limit(policy.document.value, policy.policy_type.value)
-    if over is not None:
-        size, limit = over
-        yield (
-            code,
-            f"the policy is over {limit.size:,} {limit.unit} (at least {size:,}), the most AWS "
-            f"allows in {limit.kind}",
-            (),
-        )
+    details = limits.too_large(policy.document.value, policy.policy_type.value)
+    if details is not None:
+        yield code, details, ()
 
 
 def type_findings(policy: Policy) -> Iterator[Found]:

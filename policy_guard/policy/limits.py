@@ -91,3 +91,16 @@ def over_limit(document: Any, key: str) -> tuple[int, SizeLimit] | None:
     limit = LIMITS[key]
     size = measure(document, limit, stop=limit.size)
     return (size, limit) if size > limit.size else None
+
+
+def too_large(document: Any, key: str) -> str | None:
+    """What a size finding says when the document is over the limit `key` names; else None.
+    One sentence for every policy type, so validation and the type rules say it alike."""
+    over = over_limit(document, key)
+    if over is None:
+        return None
+    size, limit = over
+    return (
+        f"the policy is over {limit.size:,} {limit.unit} (at least {size:,}), the most AWS "
+        f"allows in {limit.kind}; split it"
+    )
