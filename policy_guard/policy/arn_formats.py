@@ -118,6 +118,7 @@ def well_formed_head(resource: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65_536)  # every counterexample and every enumerated request asks it
 def resource_fits(action: str, resource: str) -> bool:
     """Can AWS make a request for `action` on `resource`? Any resource when the catalogue gives
     the action no format; else an ARN of one of its formats with a well-formed head."""

@@ -18,6 +18,8 @@ The rules (docs/semantics.md, "Principal / NotPrincipal", with the IAM User Guid
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from policy_guard.policy.arns import (
     ACCOUNT_IAM,
     ACCOUNT_STS,
@@ -48,6 +50,7 @@ and other IAM or STS ARNs (groups, policies) are no principals. Every principal 
 (`anonymous`, services, web-identity providers, canonical users) can call too."""
 
 
+@lru_cache(maxsize=4096)  # the evaluator asks it for every request it decides
 def entry_globs(entry: PrincipalEntry) -> tuple[Glob, ...] | None:
     """The principals a Principal entry names (None: everyone).
 
