@@ -132,7 +132,7 @@ def _report_progress(figures: Figures, every: int) -> None:
     """Print each new finding at once, and the running counts every `every` pairs."""
     findings = figures.false_pass + figures.unconfirmed + figures.disagreements + figures.undecided
     for line in findings[figures.reported :]:
-        print(f"  pair {figures.pairs}: {line[:300]}", flush=True)
+        print(f"  pair {figures.pairs}: {line}", flush=True)  # whole: a pair to replay
     figures.reported = len(findings)
     if figures.pairs % every == 0:
         print(
