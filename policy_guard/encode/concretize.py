@@ -26,6 +26,7 @@ from policy_guard.encode.readable import (
     catalogued_actions,
     other_classes_for,
     pattern_pair,
+    plausible_resource,
     readable_pairs,
     readable_principal,
     readable_value,
@@ -216,21 +217,37 @@ def _fitting_actions(
     vocabulary: Vocabulary, model: RequestModel, resource: str, first: str
 ) -> Iterator[str]:
     """Actions to request `resource` with, best first: one of the cell that `resource` is a
-    real resource of (an ARN of its types, or `*` for an action that takes only `*`), `first`
-    if it is, else another catalogued one, else one that can be requested on it at all (any,
-    when it takes no resource type); when the cell has none, catalogued actions of other
-    classes that `resource` is real for (the model's choice of class may have been no better
-    than another: the evaluator decides); last, the witness."""
-    candidates = [first, *itertools.islice(catalogued_actions(vocabulary.action, model.action), 24)]
-    fitting = next(
-        (
-            action
-            for action in candidates
-            if resource_fits(action, resource)
-            and (resource == "*" or resource_shapes(action) is not None)
-        ),
-        None,
-    ) or next((action for action in candidates if resource_fits(action, resource)), None)
+    real resource of (an ARN of its types with identifiers of their documented characters,
+    `readable.plausible_resource`, or `*` for an action that takes only `*`), `first` if it
+    is, else another catalogued one (the whole cell's: a cell such as `s3:Get*` puts many
+    bucket actions before the first object one), else one `resource` merely fits, else one
+    that can be requested on it at all (any, when it takes no resource type); when the cell
+    has none, catalogued actions of other classes that `resource` is real for (the model's
+    choice of class may have been no better than another: the evaluator decides); last, the
+    witness."""
+    catalogued = catalogued_actions(vocabulary.action, model.action)
+    candidates = [first, *itertools.islice(catalogued, 24)]
+    fitting = (
+        next(
+            (
+                action
+                for action in itertools.chain(candidates, catalogued)  # the whole cell if need be
+                if (resource == "*" or resource_shapes(action) is not None)
+                and plausible_resource(action, resource)
+            ),
+            None,
+        )
+        or next(
+            (
+                action
+                for action in candidates
+                if resource_fits(action, resource)
+                and (resource == "*" or resource_shapes(action) is not None)
+            ),
+            None,
+        )
+        or next((action for action in candidates if resource_fits(action, resource)), None)
+    )
     if fitting is not None:
         yield fitting
         own = model.action.witness

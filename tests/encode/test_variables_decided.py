@@ -19,6 +19,7 @@ from policy_guard.checks.no_new_access import check_no_new_access
 from policy_guard.checks.results import Outcome, Relation
 from policy_guard.document.read import decode_text
 from policy_guard.encode.bool_strings import bool_string_partition
+from policy_guard.encode.readable import plausible_resource
 from policy_guard.encode.template_relations import within
 from policy_guard.encode.templates import compile_value
 from policy_guard.policy.globs import Kind, compile_pattern
@@ -353,3 +354,93 @@ def test_a_literal_star_is_no_wildcard() -> None:
         "absent",
         "many",
     }
+
+
+# --- campaign cases the concretizer once left undecided (benchmarks/variables_campaign.py) ------
+
+_DEFAULTED = "${aws:username, 'guest'}"
+CAMPAIGN_CASES = {
+    # pair 448: a defaulted variable beside a re-cased one in one list; the narrower direction
+    # needs the user name read back as short as it goes (`home` from `b/home//x` under
+    # `b/${aws:username}/*`) so that `b/home/${aws:username}/*` holds too
+    "defaulted-beside-recased": (
+        _policy(
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [
+                    f"arn:aws:s3:::b/home/{_DEFAULTED}/*",
+                    "arn:aws:s3:::b/${aws:userName}",
+                ],
+            },
+            {
+                "Effect": "Deny",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::b/{_DEFAULTED}/*"],
+                "Condition": {
+                    "StringNotEquals": {"aws:ResourceTag/owner": [_DEFAULTED, "${aws:userName}-x"]}
+                },
+            },
+        ),
+        Relation.NARROWER,
+        Request(
+            "s3:GetObject",
+            "arn:aws:s3:::b/home/home/x",
+            None,
+            {"aws:ResourceTag/owner": ("home-x",), "aws:username": ("home",)},
+        ),
+    ),
+    # pair 454: `s3:Get*` but not `s3:GetObject` on an object: an object action of the class
+    # (`s3:GetObjectAcl`), not the class's first, bucket-only action
+    "object-action-of-a-mixed-class": (
+        _policy(
+            {
+                "Effect": "Deny",
+                "Action": ["s3:GetObject"],
+                "Resource": [
+                    "arn:aws:s3:::b/${AWS:UserName}/*",
+                    f"arn:aws:s3:::b/home/{_DEFAULTED}/*",
+                ],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:Get*", "s3:*"],
+                "Resource": ["arn:aws:s3:::b/${aws:userName}/*"],
+            },
+        ),
+        Relation.INCOMPARABLE,
+        Request("s3:GetObjectAcl", "arn:aws:s3:::b/home/home/x", None, {"aws:username": ("home",)}),
+    ),
+}
+_SECOND_OF_454 = _policy(
+    {"Effect": "Deny", "Action": ["s3:*"], "Resource": ["arn:aws:s3:::b/home/${AWS:UserName}/*"]},
+    {
+        "Effect": "Allow",
+        "Action": ["s3:Get*", "s3:*"],
+        "Resource": ["arn:aws:s3:::b/${aws:userName}/*"],
+    },
+)
+
+
+def _campaign_new(name: str, old: dict[str, Any]) -> dict[str, Any]:
+    if name == "object-action-of-a-mixed-class":
+        return _SECOND_OF_454
+    statements = json.loads(json.dumps(old["Statement"]))
+    statements[1]["Condition"]["StringNotEquals"]["aws:ResourceTag/owner"] = [_DEFAULTED]
+    return _policy(*statements)
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+@pytest.mark.parametrize("name", sorted(CAMPAIGN_CASES))
+def test_campaign_cases_are_decided(options: EngineOptions, name: str) -> None:
+    old_document, relation, lost = CAMPAIGN_CASES[name]
+    old = _load(old_document, "old.json")
+    new = _load(_campaign_new(name, old_document), "new.json")
+    # the request the narrower direction needs: the evaluator's own answer
+    assert evaluate(old, lost).allowed and not evaluate(new, lost).allowed
+    result = check_no_new_access(old, new, options)  # undecided would raise
+    assert result.relation is relation
+    for reason in result.reasons:
+        request = reason.counterexample
+        assert evaluate(new, request).allowed and not evaluate(old, request).allowed
+        assert plausible_resource(request.action, request.resource)
