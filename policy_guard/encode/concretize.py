@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from policy_guard.encode.decoded import RequestModel
 from policy_guard.encode.instantiate import contexts_and_resources, value_classes, variable_values
@@ -145,12 +145,16 @@ def _resource_partition(model: RequestModel, vocabulary: Vocabulary) -> RequestM
     return dataclasses.replace(model, resource=Cell(cell.vector, witness))
 
 
-def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> Iterator[Request]:
+def concretize(
+    model: RequestModel, vocabulary: Vocabulary, limit: int = 16, fact_keys: Sequence[str] = ()
+) -> Iterator[Request]:
     """Candidate concrete requests for a model, best first (at most `limit`), each made only
-    when asked for: the first usually confirms, and the later ones cost a search each."""
+    when asked for: the first usually confirms, and the later ones cost a search each.
+    `fact_keys`: condition keys of the whole policies, written from the principal where its
+    facts decide them (`model_readings.caller_keys`)."""
     model = _resource_partition(model, vocabulary)
     principal, *plainer = _principals(model, vocabulary)
-    callers = caller_keys(vocabulary)
+    callers = caller_keys(vocabulary, fact_keys)
     modelled = Request("", "", principal, _base_context(model, vocabulary))
     base = dict(with_facts(modelled, callers).context)  # keys the principal decides, from it
     readable = readable_pairs(vocabulary.action, model.action, resource_target(model, vocabulary))
