@@ -245,14 +245,18 @@ def main() -> int:
     parser.add_argument(
         "--shard", default="0/1", help="K/N: check only pairs whose number is K modulo N"
     )
+    parser.add_argument(
+        "--only", default="", help="N,M,...: check only these pair numbers (a case seen undecided)"
+    )
     args = parser.parse_args()
     count = 6 if args.quick else args.pairs
     counts: Counter[str] = Counter()
     shown = 0
     started = time.perf_counter()
     shard, shards = (int(n) for n in args.shard.split("/"))
+    only = {int(n) for n in args.only.split(",") if n.strip()}
     for number, pair in enumerate(pairs(count, args.seed)):
-        if number % shards != shard:
+        if number % shards != shard or (only and number not in only):
             continue
         old, new = _load(pair.old, "old.json"), _load(pair.new, "new.json")
         answers = {}

@@ -87,7 +87,7 @@ def check_access_not_granted(
     (kept,) = sliced.policies
     if not any(s.effect is Effect.ALLOW for s in kept.statements):
         return CheckResult(ACCESS_NOT_GRANTED, Outcome.PASS, not_granted)  # nothing can grant
-    with analysis_for([kept], options, access, sliced.actions) as analysis:
+    with analysis_for([kept], options, access, sliced.actions, [policy]) as analysis:
         m = analysis.session.manager
         within = m.And(
             analysis.action_in(access.actions) if access.actions else m.TRUE(),

@@ -107,10 +107,14 @@ def analysis_for(
     options: EngineOptions,
     access: Access = Access(),
     actions: StringSpace | None = None,
+    whole: Sequence[Policy] = (),
 ) -> Analysis:
     """Resource policies decide for a principal, which is then part of the request. `actions`:
-    the action space query slicing built, reused under the default partition budget."""
+    the action space query slicing built, reused under the default partition budget. `whole`:
+    the policies before slicing, whose condition keys a candidate request writes from its
+    principal where its facts decide them (the evaluator checks the whole policies)."""
     from policy_guard.encode.analysis import Analysis
+    from policy_guard.encode.model_readings import policy_keys
 
     _within_engine_size(policies)
     principal = any(p.policy_type is PolicyType.RESOURCE for p in policies)
@@ -122,6 +126,7 @@ def analysis_for(
         extra_actions=access.actions,
         extra_resources=access.resources,
         action_space=reuse,
+        fact_keys=policy_keys(whole),
     )
 
 

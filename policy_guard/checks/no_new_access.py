@@ -142,10 +142,11 @@ def _check(existing: Policy, new: Policy, options: EngineOptions, guardrail: boo
                 lost if narrower is None else None,
                 narrower_slice.policies[::-1],
                 found,
+                (existing, new),
             )
             narrower = narrower or narrower_too
         if narrower is None:
-            narrower = _gains(narrower_slice, options, lost)
+            narrower = _gains(narrower_slice, options, lost, (existing, new))
     relation = {
         (True, True): Relation.EQUIVALENT,
         (True, False): Relation.NARROWER,
@@ -214,13 +215,14 @@ def _wider(
     lost: Callable[[Request], frozenset[int]] | None,
     narrower_pair: tuple[Policy, ...],
     known: Mapping[int, Request],
+    whole: tuple[Policy, Policy],
 ) -> tuple[Verdict, dict[int, Request], Verdict | None]:
     """The wider direction on its slice, localised (each Allow statement of NEW taking part,
     with a confirmed request; `known` ones first). With `lost`, the narrower direction too in
     the same analysis, when its slice is the mirror image (`narrower_pair`): else None."""
     from policy_guard.encode.analysis import Holds
 
-    with analysis_for(sliced.policies, options, actions=sliced.actions) as analysis:
+    with analysis_for(sliced.policies, options, actions=sliced.actions, whole=whole) as analysis:
         m = analysis.session.manager
         old, current = sliced.policies
         before, after = analysis.allows(old), analysis.allows(current)
@@ -240,11 +242,14 @@ def _wider(
 
 
 def _gains(
-    sliced: Slice, options: EngineOptions, gained: Callable[[Request], frozenset[int]]
+    sliced: Slice,
+    options: EngineOptions,
+    gained: Callable[[Request], frozenset[int]],
+    whole: tuple[Policy, Policy],
 ) -> Verdict:
     """Whether some request is allowed by the second policy of `sliced.policies` and not by
     the first (`gained` confirms on the original policies)."""
-    with analysis_for(sliced.policies, options, actions=sliced.actions) as analysis:
+    with analysis_for(sliced.policies, options, actions=sliced.actions, whole=whole) as analysis:
         m = analysis.session.manager
         old, current = sliced.policies
         violation = m.And(analysis.allows(current), m.Not(analysis.allows(old)))

@@ -57,6 +57,7 @@ from typing import Any
 from policy_guard.encode.analysis import Analysis, Holds
 from policy_guard.encode.concretize import new_access_covers
 from policy_guard.encode.delta import reduced_for_gains
+from policy_guard.encode.model_readings import policy_keys
 from policy_guard.encode.readable import example_resource
 from policy_guard.encode.slicing import ActionSets, slice_new_access
 from policy_guard.encode.vocabulary import StringSpace, check_conditions
@@ -398,7 +399,11 @@ def _all_sat(
     principal = any(p.policy_type is PolicyType.RESOURCE for p in pair)
     extra = [g.representative for g in groups]
     with Analysis(
-        policies, principal_in_request=principal, extra_actions=extra, **options
+        policies,
+        principal_in_request=principal,
+        extra_actions=extra,
+        fact_keys=policy_keys(pair),
+        **options,
     ) as analysis:
         m = analysis.session.manager
         gain = m.And(analysis.allows(policies[1]), m.Not(analysis.allows(policies[0])))

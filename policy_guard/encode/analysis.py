@@ -94,8 +94,12 @@ class Analysis:
         extra_condition_values: Mapping[str, Sequence[Glob]] | None = None,
         max_partition_states: int = DEFAULT_PARTITION_STATES,
         action_space: StringSpace | None = None,
+        fact_keys: Sequence[str] = (),
     ) -> None:
         self.session = Session(solver, timeout)
+        # condition keys of the unsliced policies: a candidate request writes those its
+        # principal decides (`concretize`), as the evaluator checks them on the whole policies
+        self.fact_keys = tuple(fact_keys)
         self.vocabulary: Vocabulary = build_vocabulary(
             policies,
             principal_in_request=principal_in_request,
@@ -203,7 +207,7 @@ class Analysis:
                 if model is None:
                     break
                 first: Request | None = None
-                for request in concretize(model, self.vocabulary, limit=CANDIDATE_LIMIT):
+                for request in concretize(model, self.vocabulary, CANDIDATE_LIMIT, self.fact_keys):
                     if accept(request):
                         return Search(True, request, tuple(rejected))
                     if first is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from policy_guard.encode.decoded import RequestModel
 from policy_guard.encode.instantiate import contexts_and_resources, value_classes, variable_values
@@ -26,6 +26,7 @@ from policy_guard.encode.readable import (
     catalogued_actions,
     other_classes_for,
     pattern_pair,
+    plausible_resource,
     readable_pairs,
     readable_principal,
     readable_value,
@@ -144,12 +145,16 @@ def _resource_partition(model: RequestModel, vocabulary: Vocabulary) -> RequestM
     return dataclasses.replace(model, resource=Cell(cell.vector, witness))
 
 
-def concretize(model: RequestModel, vocabulary: Vocabulary, limit: int = 16) -> Iterator[Request]:
+def concretize(
+    model: RequestModel, vocabulary: Vocabulary, limit: int = 16, fact_keys: Sequence[str] = ()
+) -> Iterator[Request]:
     """Candidate concrete requests for a model, best first (at most `limit`), each made only
-    when asked for: the first usually confirms, and the later ones cost a search each."""
+    when asked for: the first usually confirms, and the later ones cost a search each.
+    `fact_keys`: condition keys of the whole policies, written from the principal where its
+    facts decide them (`model_readings.caller_keys`)."""
     model = _resource_partition(model, vocabulary)
     principal, *plainer = _principals(model, vocabulary)
-    callers = caller_keys(vocabulary)
+    callers = caller_keys(vocabulary, fact_keys)
     modelled = Request("", "", principal, _base_context(model, vocabulary))
     base = dict(with_facts(modelled, callers).context)  # keys the principal decides, from it
     readable = readable_pairs(vocabulary.action, model.action, resource_target(model, vocabulary))
@@ -216,21 +221,37 @@ def _fitting_actions(
     vocabulary: Vocabulary, model: RequestModel, resource: str, first: str
 ) -> Iterator[str]:
     """Actions to request `resource` with, best first: one of the cell that `resource` is a
-    real resource of (an ARN of its types, or `*` for an action that takes only `*`), `first`
-    if it is, else another catalogued one, else one that can be requested on it at all (any,
-    when it takes no resource type); when the cell has none, catalogued actions of other
-    classes that `resource` is real for (the model's choice of class may have been no better
-    than another: the evaluator decides); last, the witness."""
-    candidates = [first, *itertools.islice(catalogued_actions(vocabulary.action, model.action), 24)]
-    fitting = next(
-        (
-            action
-            for action in candidates
-            if resource_fits(action, resource)
-            and (resource == "*" or resource_shapes(action) is not None)
-        ),
-        None,
-    ) or next((action for action in candidates if resource_fits(action, resource)), None)
+    real resource of (an ARN of its types with identifiers of their documented characters,
+    `readable.plausible_resource`, or `*` for an action that takes only `*`), `first` if it
+    is, else another catalogued one (the whole cell's: a cell such as `s3:Get*` puts many
+    bucket actions before the first object one), else one `resource` merely fits, else one
+    that can be requested on it at all (any, when it takes no resource type); when the cell
+    has none, catalogued actions of other classes that `resource` is real for (the model's
+    choice of class may have been no better than another: the evaluator decides); last, the
+    witness."""
+    catalogued = catalogued_actions(vocabulary.action, model.action)
+    candidates = [first, *itertools.islice(catalogued, 24)]
+    fitting = (
+        next(
+            (
+                action
+                for action in itertools.chain(candidates, catalogued)  # the whole cell if need be
+                if (resource == "*" or resource_shapes(action) is not None)
+                and plausible_resource(action, resource)
+            ),
+            None,
+        )
+        or next(
+            (
+                action
+                for action in candidates
+                if resource_fits(action, resource)
+                and (resource == "*" or resource_shapes(action) is not None)
+            ),
+            None,
+        )
+        or next((action for action in candidates if resource_fits(action, resource)), None)
+    )
     if fitting is not None:
         yield fitting
         own = model.action.witness

@@ -33,6 +33,7 @@ from policy_guard.policy.variables import Escaped, Text
 
 SEARCH_LIMIT = 4096
 CHOICE_LIMIT = 4
+FITTING_TRIED = 8  # values read back from the resource, tested against the key's other templates
 SUBSET_LIMIT = 4  # instantiated patterns of a lazy key's condition whose every combination is tried
 EXTENSIONS = ("/", ":", "-", "")
 
@@ -112,8 +113,11 @@ def variable_values(context: Mapping[str, tuple[str, ...]]) -> dict[str, str | N
     return {k.lower(): (v[0] if len(v) == 1 else None) for k, v in context.items()}
 
 
-def _template_regex(template: Template) -> tuple[re.Pattern[str], list[str]]:
-    """`template` as a regular expression with one group per variable (keys in order)."""
+def _template_regex(
+    template: Template, shortest: bool = False
+) -> tuple[re.Pattern[str], list[str]]:
+    """`template` as a regular expression with one group per variable (keys in order): each
+    group takes the longest text it can, or with `shortest` the shortest."""
     pieces: list[str] = []
     keys: list[str] = []
     for part in template.parts:
@@ -124,18 +128,28 @@ def _template_regex(template: Template) -> tuple[re.Pattern[str], list[str]]:
         elif isinstance(part, Escaped):
             pieces.append(re.escape(part.char))
         else:
-            pieces.append("(.*)")
+            pieces.append("(.*?)" if shortest else "(.*)")
             keys.append(part.key_lower)
     flags = re.DOTALL | (re.IGNORECASE if template.kind.case_insensitive else 0)
     return re.compile("".join(pieces), flags), keys
 
 
-def _read_back(template: Template, value: str) -> Iterator[tuple[str, str]]:
-    """(key, value) pairs that would make `template` match `value`."""
-    pattern, keys = _template_regex(template)
-    match = pattern.fullmatch(value)
-    if match is not None:
-        yield from zip(keys, match.groups(), strict=True)
+def _read_back(
+    template: Template, value: str, ways: tuple[bool, ...] = (False, True)
+) -> Iterator[tuple[str, str]]:
+    """(key, value) pairs that would make `template` match `value`: each variable as long as
+    it can be, then as short (`arn:aws:s3:::b/home/x` under `arn:aws:s3:::b/${k}/*` reads
+    `home/x`, then `home`: the one that also fits another template of the same key, say
+    `arn:aws:s3:::b/home/${k}/*` on `arn:aws:s3:::b/home/home/x`, may be either)."""
+    seen: set[tuple[str, str]] = set()
+    for shortest in ways:
+        pattern, keys = _template_regex(template, shortest)
+        match = pattern.fullmatch(value)
+        if match is not None:
+            for pair in zip(keys, match.groups(), strict=True):
+                if pair not in seen:
+                    seen.add(pair)
+                    yield pair
 
 
 def _readable_resources(space: StringSpace, cell: Cell, template: Template) -> list[str]:
@@ -144,7 +158,7 @@ def _readable_resources(space: StringSpace, cell: Cell, template: Template) -> l
     guard templated resources with `StringNotEquals: {key: ""}`, and a shortest witness reads
     `arn:aws:s3::://` under `arn:aws:s3:::${b}/${d}/*` as two empty values)."""
     witness = cell.witness
-    if all(value for _, value in _read_back(template, witness)):
+    if all(value for _, value in _read_back(template, witness, (False,))):
         return [witness]
     return [witness, *refine(space, cell, [template.shape(filled=True)], [])]
 
@@ -230,7 +244,8 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
         witness = value_class.witness
         given = base.get(space.name, ())  # a value the principal decides comes first
         choices = [v for v in given[:1] if len(given) == 1 and value_class.contains(v)]
-        choices += [v for v in exact.get(key, []) if value_class.contains(v)]
+        exact_values = [v for v in dict.fromkeys(exact.get(key, [])) if value_class.contains(v)]
+        choices += _fitting_first(model, vocabulary, key, exact_values)
         choices.append(witness)
         if key in folded:
             # a value with a cased letter: under an IgnoreCase template its case variants
@@ -263,6 +278,35 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
         context.update({name: (value,) for name, value in combination})
         contexts.append(context)
     return contexts or [base]
+
+
+def _fitting_first(
+    model: RequestModel, vocabulary: Vocabulary, key: str, values: Sequence[str]
+) -> list[str]:
+    """`values` of `key` read back from the resource, those first under which a resource of the
+    model's cell matches each of the key's own resource templates as the model says. Each
+    template reads its own value back from the witness (`arn:aws:s3:::b/home//x` gives `home/`,
+    `home` under `arn:aws:s3:::b/${k}/*`, and an empty value under `.../b/home/${k}/*`); only
+    one may fit the others too (`home`, with `arn:aws:s3:::b/home/home/x`), and the choices
+    per key are few."""
+    own = [
+        (template, holds)
+        for template, holds in model.resource_atoms.items()
+        if {v.key_lower for v in template.variables} == {key}
+    ]
+    if len(values) < 2 or len(own) < 2:
+        return list(values)
+    fitting = []
+    for value in values[:FITTING_TRIED]:
+        inside: list[Glob] = []
+        outside: list[Glob] = []
+        for template, holds in own:
+            glob = template.instantiate({key: value})
+            if glob is not None:
+                (inside if holds else outside).append(glob)
+        if refine(vocabulary.resource, model.resource, inside, outside):
+            fitting.append(value)
+    return [*fitting, *(v for v in values if v not in fitting)]
 
 
 def resources(model: RequestModel, vocabulary: Vocabulary, context: Context) -> list[str]:

@@ -9,10 +9,12 @@ counterexample states a reading only when the usual one does not confirm it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 
 from policy_guard.encode.decoded import RequestModel
 from policy_guard.encode.vocabulary import Vocabulary
+from policy_guard.policy.model import Policy
 from policy_guard.semantics.principal_facts import facts_of
 from policy_guard.semantics.reading import USUAL, Reading
 
@@ -31,8 +33,24 @@ def candidate_readings(model: RequestModel) -> tuple[Reading, ...]:
     return tuple(dict.fromkeys([USUAL, *singles, model.reading]))
 
 
-def caller_keys(vocabulary: Vocabulary) -> tuple[str, ...]:
-    """The question's keys that principal facts describe, as first written."""
+def caller_keys(vocabulary: Vocabulary, fact_keys: Sequence[str] = ()) -> tuple[str, ...]:
+    """The question's keys that principal facts describe, as first written, then those of
+    `fact_keys` (the keys the whole policies test: slicing may have left a statement that
+    tests one out of the question, and the evaluator still wants a request AWS makes, whose
+    `aws:PrincipalAccount` is its principal's account)."""
     if vocabulary.principal is None:
         return ()
-    return tuple(space.name for key, space in vocabulary.keys.items() if facts_of(key))
+    own = [space.name for key, space in vocabulary.keys.items() if facts_of(key)]
+    known = {k.lower() for k in own}
+    extra = [k for k in fact_keys if facts_of(k.lower()) and k.lower() not in known]
+    return tuple(dict.fromkeys([*own, *extra]))
+
+
+def policy_keys(policies: Iterable[Policy]) -> tuple[str, ...]:
+    """The condition keys `policies` test, as first written (for `caller_keys`)."""
+    found: dict[str, str] = {}
+    for policy in policies:
+        for statement in policy.statements:
+            for condition in statement.conditions:
+                found.setdefault(condition.key_lower, condition.key)
+    return tuple(found.values())

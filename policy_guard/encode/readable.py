@@ -255,6 +255,48 @@ def readable_resource(action: str, target: Target) -> str | None:
     return witness if resource_fits(action, witness) else None
 
 
+DOCUMENTED_CHARACTERS: dict[tuple[str, str], str] = {
+    # S3 User Guide, "Bucket naming rules": lower-case letters, digits, dots and hyphens (so
+    # `arn:aws:s3:::b/home/x` is an object of bucket `b`, never a bucket)
+    ("s3", "BucketName"): r"[a-z0-9.-]+",
+}
+"""Identifiers whose documented characters are narrower than "no colon" (as regex classes)."""
+
+
+def plausible_resource(action: str, resource: str) -> bool:
+    """Is `resource` an ARN of one of `action`'s formats with each identifier of its documented
+    characters (`DOCUMENTED_CHARACTERS`), or `*` for an action that takes only `*`? Narrower
+    than `resource_fits` (which the encoding and the evaluator share): a preference among
+    candidates, so a counterexample pairs an object with an object action."""
+    formats = catalogue.action_resource_formats(action)
+    if not formats:
+        return True
+    return resource_fits(action, resource) and any(
+        _format_regex(action.split(":", 1)[0].lower(), text).fullmatch(resource)
+        for _, text in formats
+    )
+
+
+@lru_cache(maxsize=1024)
+def _format_regex(service: str, arn_format: str) -> re.Pattern[str]:
+    colon_free = COLON_FREE.get(service, frozenset())
+    pieces: list[str] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(arn_format):
+        pieces.append(re.escape(arn_format[position : match.start()]))
+        name = match.group(1)
+        documented = DOCUMENTED_CHARACTERS.get((service, name))
+        if documented is not None:
+            pieces.append(documented)
+        elif name in colon_free or name in ("Partition", "Region", "Account", "AccountId"):
+            pieces.append("[^:]*")
+        else:
+            pieces.append(".*")
+        position = match.end()
+    pieces.append(re.escape(arn_format[position:]))
+    return re.compile("".join(pieces), re.DOTALL)
+
+
 def _heads(space: StringSpace) -> tuple[tuple[str, str], ...]:
     """Example partitions and regions, then the region codes the space's patterns name."""
     texts = ("".join(" " if isinstance(t, Wild) else t for t in g.tokens) for g in space.globs)

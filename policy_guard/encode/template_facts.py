@@ -34,7 +34,8 @@ from policy_guard.encode.request_terms import SymbolicRequest
 from policy_guard.encode.template_relations import State, state_terms, within
 from policy_guard.encode.templates import Template
 from policy_guard.encode.vocabulary import Cell, ConditionValues, StringSpace
-from policy_guard.policy.globs import Glob, Kind
+from policy_guard.policy.globs import Glob, Kind, Token, Wild
+from policy_guard.policy.variables import Escaped, Text
 
 CLASS_LIMIT = 64
 """At most this many strings in one key's class, and combinations per template."""
@@ -90,7 +91,26 @@ def _key_class(request: SymbolicRequest, key: str, facts: KeyModel) -> _KeyClass
         return None
     if not facts.present:
         return _KeyClass(m.Not(terms.present), (None,))
-    if not facts.one or space.strings is None:
+    stated = _one_value_class(request, key, facts)
+    if stated is None:
+        return None
+    term, vector = stated
+    assert space.strings is not None
+    values = class_strings(space.strings, vector)
+    return None if values is None else _KeyClass(term, values)
+
+
+def _one_value_class(
+    request: SymbolicRequest, key: str, facts: KeyModel
+) -> tuple[FNode, frozenset[int]] | None:
+    """The term "the key has one value, in the model's class" and that class's vector over the
+    key's patterns (None: the model gives the key no one value, or no class)."""
+    m = request.manager
+    terms = request.keys.get(key)
+    space = request.vocabulary.keys.get(key)
+    if terms is None or space is None or terms.one is None:
+        return None
+    if not facts.present or not facts.one or space.strings is None:
         return None
     strings = space.strings
     if terms.slots:
@@ -105,8 +125,7 @@ def _key_class(request: SymbolicRequest, key: str, facts: KeyModel) -> _KeyClass
         (region,) = facts.regions
         vector = strings.vector(region)
         term = m.And(terms.one, terms.has[region])
-    values = class_strings(strings, vector)
-    return None if values is None else _KeyClass(term, values)
+    return term, vector
 
 
 def _can_give(space: StringSpace, cell: Cell, glob: Glob | None, holds: bool) -> bool:
@@ -158,6 +177,8 @@ def template_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]
     for template, holds in model.resource_atoms.items():
         classes = _classes(request, model, template)
         if classes is None:
+            lifted = _lifted_fact(request, model, template) if holds else None
+            facts.extend([lifted] if lifted is not None else [])
             continue
         readings = _readings(classes)
         if readings is None or any(
@@ -177,6 +198,62 @@ def template_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]
         if fact is not None:
             facts.append(fact)
     return facts or _list_facts(request, model)
+
+
+def _lifted_fact(request: SymbolicRequest, model: RequestModel, template: Template) -> FNode | None:
+    """ "No resource of the model's cell matches `template` with the key's one value in the
+    model's class", when that is so and the class is not enumerable (`aws:username` outside
+    every pattern that names one). For a template `P${k}S` whose texts `P`, `S` have no
+    wildcard, a resource matches it under the value `u` exactly when it is `P u S`, so `u`
+    matches a pattern `g` of the key exactly when the resource matches `P g S`: the class of
+    `u` becomes patterns on the resource, and `partition.realize` says whether the cell holds
+    such a resource. (Example: `arn:aws:s3:::b/${aws:username}` matching
+    `arn:aws:s3:::b/alice/` needs the user name `alice/`, which a model that puts the user name
+    outside `a*` cannot have.) None when the template is of another form, a pattern of the key
+    folds case, or the automaton budget does not settle it."""
+    if template.kind.case_insensitive or len(template.variables) != 1:
+        return None
+    wild = template.kind.has_wildcards
+    texts: list[list[str]] = [[]]
+    for part in template.parts:
+        if isinstance(part, Text):
+            if wild and any(c in part.text for c in "*?"):
+                return None
+            texts[-1].append(part.text)
+        elif isinstance(part, Escaped):
+            texts[-1].append(part.char)
+        else:
+            texts.append([])
+    before, after = ("".join(t) for t in texts)
+    (variable,) = template.variables
+    key = variable.key_lower
+    key_model = model.keys.get(key)
+    stated = None if key_model is None else _one_value_class(request, key, key_model)
+    if stated is None:
+        return None
+    term, vector = stated
+    strings = request.vocabulary.keys[key].strings
+    assert strings is not None
+    if any(g.case_insensitive for g in strings.globs):
+        return None
+
+    def lifted(tokens: Sequence[Token]) -> Glob:
+        return Glob((*before, *tokens, *after), False)
+
+    space = request.vocabulary.resource
+    cell = model.resource
+    base = len(space.globs)
+    globs = (*space.globs, lifted((Wild.STAR,)), *(lifted(g.tokens) for g in strings.globs))
+    inside = cell.vector | {base} | {base + 1 + i for i in vector}
+    outside = frozenset(range(len(globs))) - inside
+    try:
+        if realize(globs, inside, outside, max_states=REALIZE_STATES) is not None:
+            return None
+    except PartitionTooLarge:
+        return None
+    m = request.manager
+    atom = request.resource_atoms[template]
+    return m.Not(m.And(request.describe_resource(cell), term, atom))
 
 
 def _list_facts(request: SymbolicRequest, model: RequestModel) -> list[FNode]:

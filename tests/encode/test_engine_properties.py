@@ -22,14 +22,13 @@ from engine_strategies import (
     policy_pairs,
     request_space,
 )
-from hypothesis import event, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from policy_guard.checks.access_not_granted import check_access_not_granted
 from policy_guard.checks.common import Access, EngineOptions
 from policy_guard.checks.no_new_access import check_no_new_access
 from policy_guard.checks.results import Outcome, Relation
-from policy_guard.errors import UndecidedError
 from policy_guard.policy.globs import Kind, compile_pattern
 from policy_guard.policy.model import PolicyType
 from policy_guard.semantics.evaluate import evaluate
@@ -93,16 +92,7 @@ def test_access_not_granted_agrees_with_the_evaluator(
 ) -> None:
     document, kind, access = case
     policy = load(document, kind, "p.json")
-    try:
-        result = check_access_not_granted(policy, access, options)
-    except UndecidedError:
-        # Never a wrong answer, but not an answer: allowed on the lazy domain only, where a
-        # model the concretizer cannot turn into a confirmed request remains (issue 9 counts
-        # them in its campaign); on the exact domain it fails the test.
-        if options.max_partition_states != 0:
-            raise
-        event("undecided on the lazy domain")
-        return
+    result = check_access_not_granted(policy, access, options)
     actions = [compile_pattern(a, Kind.ACTION) for a in access.actions]
     resources = [compile_pattern(r, Kind.RESOURCE) for r in access.resources]
 
