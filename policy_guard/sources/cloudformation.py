@@ -24,7 +24,7 @@ from typing import Any
 from policy_guard.document.values import Decoded, Path
 from policy_guard.policy.guardrails import organizations_policy_type
 from policy_guard.policy.model import PolicyType
-from policy_guard.sources.base import FoundPolicy, Unknown, label_of
+from policy_guard.sources.base import FoundPolicy, Unknown, attachment_type, label_of
 from policy_guard.sources.cloudformation_intrinsics import (
     PSEUDO_SHAPES,
     REMOVED,
@@ -315,7 +315,7 @@ class _Template:
             target = self.evaluator.resources.get(item["Ref"])
             if isinstance(target, dict) and target.get("Type") == "AWS::IAM::ManagedPolicy":
                 document_path: Path = ("Resources", item["Ref"], "Properties", "PolicyDocument")
-                kind = PolicyType.PERMISSIONS_BOUNDARY if boundary else PolicyType.IDENTITY
+                kind = attachment_type(boundary)
                 found = self.policy_at(document_path, choices, kind, None)
                 container = _logical(path[:-1] if isinstance(path[-1], int) else path)
                 yield _renamed(found, f"{_dotted(container)}[{item['Ref']}]")
