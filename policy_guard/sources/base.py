@@ -14,6 +14,9 @@ from policy_guard.policy.model import PolicyType
 if TYPE_CHECKING:
     from policy_guard.sources.terraform_unknowns import Unknown as TerraformUnknown
 
+BOUNDARY_PREFIX = "boundary:"
+"""`FoundPolicy.attaches` of a role's or user's permissions boundary: the prefix, then the
+boundary as written ("" when it has none: one the base had is then removed)."""
 UNKNOWN_PREFIX = "unknown/"  # every unknown's policy-variable key starts with this
 CONDITION_PREFIX = "unknown:"  # a condition key names a service: `unknown:Condition.IsProd`
 

@@ -30,7 +30,7 @@ from policy_guard.document.values import Decoded, LineIndex, OffsetSpans, Path
 from policy_guard.errors import InputError
 from policy_guard.policy.guardrails import organizations_policy_type
 from policy_guard.policy.model import VARIABLES_VERSION, PolicyType
-from policy_guard.sources.base import FoundPolicy, attachment_type
+from policy_guard.sources.base import BOUNDARY_PREFIX, FoundPolicy, attachment_type
 from policy_guard.sources.hcl_values import (
     DocumentReference,
     Evaluator,
@@ -46,7 +46,6 @@ from policy_guard.sources.terraform_resources import (
     ATTACHMENTS,
     BOUNDARIES,
     BOUNDARY_ARGUMENT,
-    BOUNDARY_PREFIX,
     LAMBDA_PERMISSIONS,
     ORGANIZATIONS_POLICY,
     POLICY_ARGUMENTS,

@@ -18,12 +18,11 @@ from typing import Any
 from policy_guard.document.json_decode import decode_json
 from policy_guard.document.values import Decoded, Path, Span
 from policy_guard.errors import InputError
-from policy_guard.sources.base import FoundPolicy, attachment_type
+from policy_guard.sources.base import BOUNDARY_PREFIX, FoundPolicy, attachment_type
 from policy_guard.sources.terraform_resources import (
     ATTACHMENTS,
     BOUNDARIES,
     BOUNDARY_ARGUMENT,
-    BOUNDARY_PREFIX,
     POLICY_ARGUMENTS,
     PolicyArgument,
 )

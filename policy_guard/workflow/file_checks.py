@@ -27,8 +27,7 @@ from policy_guard.sources import (
     may_hold_policy,
     read_policies,
 )
-from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX
-from policy_guard.sources.terraform_resources import BOUNDARY_PREFIX
+from policy_guard.sources.base import BOUNDARY_PREFIX, CONDITION_PREFIX, UNKNOWN_PREFIX
 from policy_guard.workflow.base_versions import UnreadableBase, pair_policies
 from policy_guard.workflow.baseline import finding_key
 from policy_guard.workflow.config import Config
@@ -126,7 +125,7 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         policy_task = task
         if found.policy_id in pairs.from_nothing:  # beside removed policies: may be one of them
             policy_task = replace(task, compare_with_empty=True, removed_policies=pairs.removed)
-        if _from_terraform(task, found):
+        if _from_terraform(task, found) or _is_boundary(found):
             old_tf: FoundPolicy | str | None = found.base
             if not found.carries_base:
                 old_tf = _old_version(task, old_id, old_by_id, earlier)
@@ -505,7 +504,8 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
 def _from_terraform(task: FileTask, found: FoundPolicy) -> bool:
     """A policy of a Terraform source (a `.tf` file, or a plan that carries its own base): its
     problems, attachments and unknown values follow Terraform's rules (`_check_terraform`,
-    `sources.terraform_unknowns`); templates' follow `_check_policy`'s."""
+    `sources.terraform_unknowns`); templates' follow `_check_policy`'s, except for permissions
+    boundaries, which every source reports alike (`_boundary_issues`)."""
     return found.carries_base or is_own_format(task.path)
 
 
@@ -608,8 +608,8 @@ def _boundary_issues(
         return []
     if not new:
         why = (
-            f"removes the permissions boundary `{before}`: whatever it blocked is no longer "
-            "limited by one, and what the role or user is granted is not known here"
+            f"removes the permissions boundary `{before}`: what it blocked is no longer limited "
+            "by a boundary"
         )
     else:
         why = (
@@ -631,6 +631,7 @@ def _unchanged(found: FoundPolicy, old: FoundPolicy) -> bool:
     )
     return (
         same_unknowns
+        and found.unknowns == old.unknowns
         and found.document.value == old.document.value
         and found.problem == old.problem
         and found.attaches == old.attaches
