@@ -3,6 +3,10 @@
     newly grants 31 actions in 9 services: s3:DeleteBucket, s3:PutBucketPolicy, … (+29 more);
     removes 4 actions in 1 service: ec2:RunInstances, …
 
+An action whose granting statements limit it is named with those limits (`s3:GetObject (granted
+by Read on arn:aws:s3:::b/*)`): what the engine decided is that some request of the action is
+new, not which of the statements' requests are (the old version may have allowed others).
+
 Annotations and SARIF messages show at most `ANNOTATION_CAP` actions; text output at most
 `TEXT_CAP`; JSON lists everything. Access outside the catalogue is named by the patterns that
 open it (`actions outside the catalogue matching s3:Future*`), never dropped, and an undecided
@@ -56,15 +60,21 @@ def listed(changes: Sequence[ActionChange], cap: int) -> str:
 
 
 def _named(change: ActionChange) -> str:
-    """The action, with what limits it (`on RESOURCES`, `when CONDITIONS`)."""
-    text = change.action
+    """The action, with what its granting statements limit it to: `s3:GetObject (granted by
+    Read on arn:aws:s3:::b/* when ...)`. Said as the statements' limits, not as the part that
+    is new: the gain is some of the requests they allow (each listed action is backed by a
+    confirmed one), and the old version may already have allowed others of them."""
+    if not change.limited:
+        return change.action
+    limits = []
     if change.resources:
-        text += " on " + " or ".join(change.resources)
+        limits.append("on " + " or ".join(change.resources))
     if change.not_resources:
-        text += " except on " + " or ".join(change.not_resources)
+        limits.append("except on " + " or ".join(change.not_resources))
     if change.conditions:
-        text += " when " + " and ".join(change.conditions)
-    return text
+        limits.append("when " + " and ".join(change.conditions))
+    granting = ", ".join(s.sid or f"statement {s.index}" for s in change.statements)
+    return f"{change.action} (granted by {granting} {' '.join(limits)})"
 
 
 def _direction(changes: ActionChanges, verb: str, cap: int) -> str:
@@ -143,6 +153,9 @@ def diff_json(diff: AccessDiff) -> dict[str, Any]:
 
 
 def change_json(change: ActionChange) -> dict[str, Any]:
+    """One action: `statements` grant it; `resources`, `notResources` and `conditions` are
+    what those statements limit it to (not the part that is new: the old version may already
+    have allowed some of those requests)."""
     written: dict[str, Any] = {
         "action": change.action,
         "catalogued": change.catalogued,

@@ -14,6 +14,9 @@ from policy_guard.policy.model import PolicyType
 if TYPE_CHECKING:
     from policy_guard.sources.terraform_unknowns import Unknown as TerraformUnknown
 
+BOUNDARY_PREFIX = "boundary:"
+"""`FoundPolicy.attaches` of a role's or user's permissions boundary: the prefix, then the
+boundary as written ("" when it has none: one the base had is then removed)."""
 UNKNOWN_PREFIX = "unknown/"  # every unknown's policy-variable key starts with this
 CONDITION_PREFIX = "unknown:"  # a condition key names a service: `unknown:Condition.IsProd`
 
@@ -95,6 +98,17 @@ class FoundPolicy:
     @property
     def line(self) -> int:
         return self.document.span_of(self.problem_path if self.problem else ()).line
+
+
+def attachment_type(boundary: bool) -> PolicyType:
+    """The type a managed policy defined in the file is read as where a role, user or group
+    uses it: an identity policy where it is attached, a PERMISSIONS_BOUNDARY where it is a
+    permissions boundary (a limit: a request passes it when an Allow matches and no Deny
+    does). Each use is its own reading (CloudFormation and Terraform alike), beside the
+    policy's own definition, which stays an identity policy (it may be attached anywhere): a
+    policy both attached and used as a boundary is checked as both, so a PASS holds for every
+    use."""
+    return PolicyType.PERMISSIONS_BOUNDARY if boundary else PolicyType.IDENTITY
 
 
 class Source(Protocol):

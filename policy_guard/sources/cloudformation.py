@@ -5,8 +5,9 @@ have a `Type` of `AWS::...`. Its policies are found by resource type and propert
 generated table `cloudformation_properties.POLICY_PROPERTIES` (built from the resource schemas),
 plus the resource types whose policy is several properties (`SPECIAL_TYPES`: Lambda permissions,
 EventBridge bus policies, Organizations control policies), the managed policies a role, user,
-group or SAM function attaches, and SAM function policies (with SAM's policy templates). Never
-by the shape of a value: an ECR lifecycle policy or a task definition is no IAM policy.
+group or SAM function attaches, its permissions boundary (one per resource, "none" included, so
+that one removed or replaced is seen), and SAM function policies (with SAM's policy templates).
+Never by the shape of a value: an ECR lifecycle policy or a task definition is no IAM policy.
 
 Each policy's identity is its logical path (`Resources.AppRole.Properties.Policies[0].
 PolicyDocument`); intrinsics are evaluated by `cloudformation_intrinsics` (unknown values become
@@ -18,13 +19,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from policy_guard.document.values import Decoded, Path
+from policy_guard.document.values import Decoded, Path, Span
 from policy_guard.policy.guardrails import organizations_policy_type
 from policy_guard.policy.model import PolicyType
-from policy_guard.sources.base import FoundPolicy, Unknown, label_of
+from policy_guard.sources.base import (
+    BOUNDARY_PREFIX,
+    FoundPolicy,
+    Unknown,
+    attachment_type,
+    label_of,
+)
 from policy_guard.sources.cloudformation_intrinsics import (
     PSEUDO_SHAPES,
     REMOVED,
@@ -55,12 +63,13 @@ _ARN_PREFIX = (
     "arn:${{unknown/AWS.Partition}}:{service}:"  # a resource of this stack's account and region
     "${{unknown/AWS.Region}}:${{unknown/AWS.AccountId}}:"
 )
+BOUNDARY = "PermissionsBoundary"
 _ATTACHING = {
-    "AWS::IAM::Role": ("ManagedPolicyArns", "PermissionsBoundary"),
-    "AWS::IAM::User": ("ManagedPolicyArns", "PermissionsBoundary"),
+    "AWS::IAM::Role": ("ManagedPolicyArns", BOUNDARY),
+    "AWS::IAM::User": ("ManagedPolicyArns", BOUNDARY),
     "AWS::IAM::Group": ("ManagedPolicyArns",),
-    "AWS::Serverless::Function": ("PermissionsBoundary",),
-    "AWS::Serverless::StateMachine": ("PermissionsBoundary",),
+    "AWS::Serverless::Function": (BOUNDARY,),
+    "AWS::Serverless::StateMachine": (BOUNDARY,),
 }
 
 
@@ -186,8 +195,10 @@ class _Template:
         elif kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine") and self.sam:
             yield from self.sam_policies(base, properties, outer)
         for name in _ATTACHING.get(kind, ()):
-            if name in properties:
-                yield from self.attachments((*base, name), outer, name == "PermissionsBoundary")
+            if name == BOUNDARY:
+                yield self.boundary(base, properties, outer)
+            elif name in properties:
+                yield from self.attachments((*base, name), outer)
 
     def locate(
         self, value: Any, path: Path, steps: list[str], choices: dict[str, bool]
@@ -296,30 +307,69 @@ class _Template:
 
     # --- attachments -------------------------------------------------------------------------
 
-    def attachments(
-        self, path: Path, choices: dict[str, bool], boundary: bool = False
-    ) -> Iterator[FoundPolicy]:
+    def attachments(self, path: Path, choices: dict[str, bool]) -> Iterator[FoundPolicy]:
         value = _value_at(self.document.value, path)
         items = value if isinstance(value, list) else [value]
         for index, item in enumerate(items):
             item_path = (*path, index) if isinstance(value, list) else path
-            yield from self.attachment(item, item_path, choices, boundary)
+            yield from self.attachment(item, item_path, choices)
 
-    def attachment(
-        self, item: Any, path: Path, choices: dict[str, bool], boundary: bool = False
-    ) -> Iterator[FoundPolicy]:
-        """An attached managed policy: its document when the template defines it (read as a
-        PERMISSIONS_BOUNDARY when it is attached as one), else a policy whose access is
-        unknown (undecided when it is newly attached)."""
+    def defined_policy(
+        self, item: Any, choices: dict[str, bool], boundary: bool
+    ) -> FoundPolicy | None:
+        """The document of the template's managed policy `item` refers to (`!Ref Limit`),
+        read as the use makes it (`attachment_type`); None when it names none."""
         if isinstance(item, dict) and isinstance(item.get("Ref"), str):
             target = self.evaluator.resources.get(item["Ref"])
             if isinstance(target, dict) and target.get("Type") == "AWS::IAM::ManagedPolicy":
                 document_path: Path = ("Resources", item["Ref"], "Properties", "PolicyDocument")
-                kind = PolicyType.PERMISSIONS_BOUNDARY if boundary else PolicyType.IDENTITY
-                found = self.policy_at(document_path, choices, kind, None)
-                container = _logical(path[:-1] if isinstance(path[-1], int) else path)
-                yield _renamed(found, f"{_dotted(container)}[{item['Ref']}]")
-                return
+                return self.policy_at(document_path, choices, attachment_type(boundary), None)
+        return None
+
+    def boundary(
+        self, base: Path, properties: dict[str, Any], choices: dict[str, bool]
+    ) -> FoundPolicy:
+        """The permissions boundary as written (`BOUNDARY_PREFIX`, then the managed policy's
+        logical id or the ARN; "" when there is none, so that one removed is seen): with the
+        document, a PERMISSIONS_BOUNDARY, when it names a managed policy of the template. The
+        workflow compares it as Terraform's (`workflow.file_checks`)."""
+        path: Path = (*base, BOUNDARY)
+        policy_id = _dotted(_logical(path))
+        if BOUNDARY not in properties:
+            return self.limit(policy_id, "", base)
+        item = properties[BOUNDARY]
+        found = self.defined_policy(item, choices, boundary=True)
+        if found is not None:
+            return replace(found, policy_id=policy_id, attaches=BOUNDARY_PREFIX + item["Ref"])
+        try:
+            results = branches(lambda c: self.evaluator.evaluate(item, path, c), choices)
+        except CannotEvaluate as failure:
+            problem = self.problem(
+                policy_id, f"the permissions boundary cannot be read: {failure.reason}", path
+            )
+            return replace(
+                problem, attaches=BOUNDARY_PREFIX + json.dumps(item, sort_keys=True, default=str)
+            )
+        labels = [_label(e) for e, _ in results if e.value is not REMOVED and e.value is not None]
+        return self.limit(policy_id, " or ".join(labels), path)
+
+    def limit(self, policy_id: str, written: str, path: Path) -> FoundPolicy:
+        """A boundary whose document is not in the template (or none): only what it names."""
+        spans: dict[Path, Span] = {(): self.document.span_of(path)}
+        return FoundPolicy(
+            policy_id,
+            Decoded({}, self.document.filename, spans),
+            attaches=BOUNDARY_PREFIX + written,
+        )
+
+    def attachment(self, item: Any, path: Path, choices: dict[str, bool]) -> Iterator[FoundPolicy]:
+        """An attached managed policy: its document when the template defines it, else a
+        policy whose access is unknown (undecided when it is newly attached)."""
+        found = self.defined_policy(item, choices, boundary=False)
+        if found is not None:
+            container = _logical(path[:-1] if isinstance(path[-1], int) else path)
+            yield _renamed(found, f"{_dotted(container)}[{item['Ref']}]")
+            return
         try:
             results = branches(lambda c: self.evaluator.evaluate(item, path, c), choices)
         except CannotEvaluate as failure:
@@ -331,8 +381,7 @@ class _Template:
             arn = evaluated.value
             if arn is REMOVED or arn is None:
                 continue
-            label = arn.unknown.placeholder if isinstance(arn, UnknownList) else str(arn)
-            label = label.replace("${unknown/", "${")
+            label = _label(evaluated)
             container = _logical(path[:-1] if isinstance(path[-1], int) else path)
             yield self.problem(
                 f"{_dotted(container)}[{label}]",
@@ -413,6 +462,13 @@ def sam_policy_templates() -> dict[str, Any]:
     text = (files("policy_guard.sources") / "data" / "sam_policy_templates.json").read_text("utf-8")
     templates: dict[str, Any] = json.loads(text)["Templates"]
     return templates
+
+
+def _label(evaluated: Evaluated) -> str:
+    """An attached policy's ARN as shown (an unknown by its name)."""
+    arn = evaluated.value
+    label = arn.unknown.placeholder if isinstance(arn, UnknownList) else str(arn)
+    return label.replace("${unknown/", "${")
 
 
 def _value_at(value: Any, path: Path) -> Any:

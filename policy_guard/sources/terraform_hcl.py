@@ -30,7 +30,7 @@ from policy_guard.document.values import Decoded, LineIndex, OffsetSpans, Path
 from policy_guard.errors import InputError
 from policy_guard.policy.guardrails import organizations_policy_type
 from policy_guard.policy.model import VARIABLES_VERSION, PolicyType
-from policy_guard.sources.base import FoundPolicy
+from policy_guard.sources.base import BOUNDARY_PREFIX, FoundPolicy, attachment_type
 from policy_guard.sources.hcl_values import (
     DocumentReference,
     Evaluator,
@@ -46,7 +46,6 @@ from policy_guard.sources.terraform_resources import (
     ATTACHMENTS,
     BOUNDARIES,
     BOUNDARY_ARGUMENT,
-    BOUNDARY_PREFIX,
     LAMBDA_PERMISSIONS,
     ORGANIZATIONS_POLICY,
     POLICY_ARGUMENTS,
@@ -694,21 +693,39 @@ class _File:
 
     def _boundary(self, address: str, node: Tree[Token], body: Tree[Token]) -> FoundPolicy:
         """The role's or user's permissions boundary as written ("" when it has none), to be
-        compared with the base's: removing or replacing one may grant more."""
+        compared with the base's: removing or replacing one may grant more. When it names a
+        policy this file defines (`aws_iam_policy.limit.arn`), its document is read here as a
+        PERMISSIONS_BOUNDARY (as CloudFormation reads a `PermissionsBoundary` naming a
+        template's managed policy); the policy's own definition stays an identity policy."""
         arn = ""
         place: Tree[Token] = node
+        named: _Document | None = None
         for name, _, expression in attributes(body):
             if name == BOUNDARY_ARGUMENT:
                 arn = self.source(expression)
                 place = expression
+                named = self._named_policy(expression)
         return self.found(
             f"{address}.{BOUNDARY_ARGUMENT}",
-            _Document({}, {}),
+            named or _Document({}, {}),
             place,
-            PolicyType.IDENTITY,
+            attachment_type(boundary=True) if named is not None else PolicyType.IDENTITY,
             None,
             attaches=BOUNDARY_PREFIX + arn,
         )
+
+    def _named_policy(self, expression: Tree[Token]) -> _Document | None:
+        """The document of the policy a boundary argument names, when this file defines it."""
+        try:
+            value = Evaluator(self.text).evaluate(expression, ())
+        except Unreadable:
+            return None
+        return self._attached_document(value) if isinstance(value, str) else None
+
+    def _attached_document(self, arn: str) -> _Document | None:
+        """The document of `aws_iam_policy.NAME.arn` when this file defines that policy."""
+        target = re.fullmatch(MARK + r"\{aws_iam_policy\.([\w-]+)\.arn\}", arn)
+        return None if target is None else self._defined_policy(target.group(1))
 
     def _attachments(self, policy_id: str, expression: Tree[Token]) -> list[FoundPolicy]:
         """Each policy an attachment argument attaches: the attached document when this file
@@ -725,15 +742,9 @@ class _File:
             item_id = policy_id if len(items) == 1 else f"{policy_id}[{i}]"
             arn = item if isinstance(item, str) else self.source(expression)
             shown = arn.replace(MARK, "$")
-            target = re.fullmatch(MARK + r"\{aws_iam_policy\.([\w-]+)\.arn\}", arn)
-            document = _Document({}, {})
-            if target is not None:
-                defined = self._defined_policy(target.group(1))
-                if defined is not None:
-                    document = defined
-            found.append(
-                self.found(item_id, document, expression, PolicyType.IDENTITY, None, attaches=shown)
-            )
+            document = self._attached_document(arn) or _Document({}, {})
+            kind = attachment_type(boundary=False)
+            found.append(self.found(item_id, document, expression, kind, None, attaches=shown))
         return found
 
     def _defined_policy(self, name: str) -> _Document | None:

@@ -12,17 +12,17 @@ resource address and argument (`aws_iam_policy.p.policy`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from policy_guard.document.json_decode import decode_json
 from policy_guard.document.values import Decoded, Path, Span
 from policy_guard.errors import InputError
-from policy_guard.sources.base import FoundPolicy
+from policy_guard.sources.base import BOUNDARY_PREFIX, FoundPolicy, attachment_type
 from policy_guard.sources.terraform_resources import (
     ATTACHMENTS,
     BOUNDARIES,
     BOUNDARY_ARGUMENT,
-    BOUNDARY_PREFIX,
     POLICY_ARGUMENTS,
     PolicyArgument,
 )
@@ -38,15 +38,73 @@ class TerraformPlanSource:
     def find(self, document: Decoded) -> tuple[FoundPolicy, ...] | None:
         if not is_plan(document.value):
             return None
-        changes = document.value.get("resource_changes")
+        listed = document.value.get("resource_changes")
+        changes = listed if isinstance(listed, list) else []
+        managed = _ManagedPolicies(document.value, [c for c in changes if isinstance(c, dict)])
         found: list[FoundPolicy] = []
-        for index, change in enumerate(changes if isinstance(changes, list) else []):
+        for index, change in enumerate(changes):
             if isinstance(change, dict):
-                found.extend(_change_policies(document, ("resource_changes", index), change))
+                found.extend(
+                    _change_policies(document, ("resource_changes", index), change, managed)
+                )
         return tuple(found)
 
 
-def _change_policies(document: Decoded, path: Path, change: dict[str, Any]) -> list[FoundPolicy]:
+class _ManagedPolicies:
+    """The plan's `aws_iam_policy` changes, to read the document a permissions boundary names:
+    by its ARN (`before.arn`, `after.arn`), or, when the boundary's new ARN is known only after
+    apply (a policy created in the same plan), by the configuration's reference to it
+    (`aws_iam_policy.limit.arn`)."""
+
+    def __init__(self, plan: dict[str, Any], changes: list[dict[str, Any]]) -> None:
+        self.plan = plan
+        self.by_address: dict[str, dict[str, Any]] = {}
+        for change in changes:
+            body = change.get("change")
+            if change.get("type") == "aws_iam_policy" and isinstance(body, dict):
+                address = change.get("address")
+                if isinstance(address, str):
+                    self.by_address[address] = body
+
+    def text(self, arn: str, side: str) -> str | None:
+        """The policy text of the policy whose ARN is `arn` on that side ("before"/"after")."""
+        for body in self.by_address.values():
+            value = body.get(side)
+            if isinstance(value, dict) and value.get("arn") == arn and arn:
+                return _known_text(body, side)
+        return None
+
+    def referenced_text(self, change: dict[str, Any]) -> str | None:
+        """The new policy text of the `aws_iam_policy` the configuration's boundary names."""
+        for reference in _references(self.plan, change, BOUNDARY_ARGUMENT):
+            parts = reference.split(".")
+            if len(parts) == 3 and parts[0] == "aws_iam_policy" and parts[2] == "arn":
+                body = self.by_address.get(".".join(parts[:2]))
+                if body is not None:
+                    return _known_text(body, "after")
+        return None
+
+
+def _known_text(body: dict[str, Any], side: str) -> str | None:
+    value = body.get(side)
+    if side == "after":
+        unknown = body.get("after_unknown")
+        if isinstance(unknown, dict) and unknown.get("policy") is True:
+            return None
+    text = value.get("policy") if isinstance(value, dict) else None
+    return text if isinstance(text, str) and text.strip() else None
+
+
+def _references(plan: dict[str, Any], change: dict[str, Any], argument: str) -> list[str]:
+    """The references the configuration's expression for `argument` makes (root module)."""
+    expression = (_expressions(plan, change) or {}).get(argument)
+    references = expression.get("references") if isinstance(expression, dict) else None
+    return [r for r in references or [] if isinstance(r, str)]
+
+
+def _change_policies(
+    document: Decoded, path: Path, change: dict[str, Any], managed: _ManagedPolicies
+) -> list[FoundPolicy]:
     kind = change.get("type")
     address = change.get("address")
     body = change.get("change")
@@ -81,7 +139,7 @@ def _change_policies(document: Decoded, path: Path, change: dict[str, Any]) -> l
             current = _policy(policy_id, new, document.filename, span, argument)
             found.append(_with_base(current, base))
     if kind in BOUNDARIES:
-        found.extend(_boundary(document, address, span, before, after, unknown))
+        found.extend(_boundary(document, address, span, change, managed))
     for argument_name in ATTACHMENTS.get(kind, ()):
         new_arns = _arns(after.get(argument_name))
         old_arns = _arns(before.get(argument_name)) if isinstance(before, dict) else set()
@@ -101,54 +159,65 @@ def _change_policies(document: Decoded, path: Path, change: dict[str, Any]) -> l
     return found
 
 
+_BOUNDARY_POLICY = PolicyArgument(BOUNDARY_ARGUMENT, attachment_type(boundary=True))
+
+
 def _boundary(
-    document: Decoded, address: str, span: Span, before: Any, after: Any, unknown: Any
+    document: Decoded, address: str, span: Span, change: dict[str, Any], managed: _ManagedPolicies
 ) -> list[FoundPolicy]:
-    """The permissions boundary before and after: reported when removed or replaced."""
+    """The permissions boundary before and after: its document, a PERMISSIONS_BOUNDARY, when
+    the plan holds the policy it names (compared as a policy); else its ARN alone, reported
+    when removed or replaced."""
+    body = change["change"]
+    before, after, unknown = body.get("before"), body.get("after"), body.get("after_unknown")
 
     def arn(value: Any) -> str:
         boundary = value.get(BOUNDARY_ARGUMENT) if isinstance(value, dict) else None
         return boundary if isinstance(boundary, str) else ""
 
-    new = (
-        "(known after apply)"
-        if isinstance(unknown, dict) and unknown.get(BOUNDARY_ARGUMENT) is True
-        else arn(after)
-    )
+    later = isinstance(unknown, dict) and unknown.get(BOUNDARY_ARGUMENT) is True
+    new = "(known after apply)" if later else arn(after)
+    new_text = managed.referenced_text(change) if later else managed.text(new, "after")
     policy_id = f"{address}.{BOUNDARY_ARGUMENT}"
     base = None
     if isinstance(before, dict):
-        base = FoundPolicy(
-            policy_id,
-            Decoded({}, document.filename, {(): span}),
-            attaches=BOUNDARY_PREFIX + arn(before),
+        old_text = managed.text(arn(before), "before")
+        base = _boundary_policy(policy_id, document, span, arn(before), old_text)
+    current = _boundary_policy(policy_id, document, span, new, new_text)
+    return [replace(current, carries_base=True, base=base)]
+
+
+def _boundary_policy(
+    policy_id: str, document: Decoded, span: Span, arn: str, text: str | None
+) -> FoundPolicy:
+    read = _policy(policy_id, text, document.filename, span, _BOUNDARY_POLICY)
+    if read is None:
+        return FoundPolicy(
+            policy_id, Decoded({}, document.filename, {(): span}), attaches=BOUNDARY_PREFIX + arn
         )
-    current = FoundPolicy(
-        policy_id,
-        Decoded({}, document.filename, {(): span}),
-        attaches=BOUNDARY_PREFIX + new,
-        carries_base=True,
-        base=base,
-    )
-    return [current]
+    return replace(read, attaches=BOUNDARY_PREFIX + arn, carries_base=False)
 
 
 def _configured(plan: dict[str, Any], change: dict[str, Any], argument: str) -> bool:
     """Does the configuration set `argument` (an unknown attachment list the configuration
     leaves to the provider, `managed_policy_arns` when unset, is the attachments' own
     resources, listed separately)? True when the plan does not say."""
+    expressions = _expressions(plan, change)
+    return expressions is None or argument in expressions
+
+
+def _expressions(plan: dict[str, Any], change: dict[str, Any]) -> dict[str, Any] | None:
+    """The configuration's expressions of the changed resource (root module); None when the
+    plan does not say."""
     configuration = plan.get("configuration")
-    if not isinstance(configuration, dict):
-        return True
-    module = configuration.get("root_module")
-    address = change.get("address")
+    module = configuration.get("root_module") if isinstance(configuration, dict) else None
     if change.get("module_address") or not isinstance(module, dict):
-        return True
+        return None
     for resource in module.get("resources") or []:
-        if isinstance(resource, dict) and resource.get("address") == address:
+        if isinstance(resource, dict) and resource.get("address") == change.get("address"):
             expressions = resource.get("expressions")
-            return isinstance(expressions, dict) and argument in expressions
-    return True
+            return expressions if isinstance(expressions, dict) else {}
+    return None
 
 
 def _arns(value: Any) -> set[str]:
@@ -240,6 +309,4 @@ def _problem(
 
 def _with_base(current: FoundPolicy | None, base: FoundPolicy | None) -> FoundPolicy:
     assert current is not None
-    from dataclasses import replace
-
     return replace(current, carries_base=True, base=base)

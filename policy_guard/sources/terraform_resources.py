@@ -135,7 +135,7 @@ ATTACHMENTS: Mapping[str, tuple[str, ...]] = {
 }
 
 # Permissions boundaries: a boundary only limits, so adding one grants nothing, but removing or
-# replacing one may grant more (its document is not in the file): resource types with one.
+# replacing one may grant more: resource types with one (its document is read, as a
+# PERMISSIONS_BOUNDARY, when the file defines the policy it names).
 BOUNDARIES = frozenset({"aws_iam_role", "aws_iam_user"})
 BOUNDARY_ARGUMENT = "permissions_boundary"
-BOUNDARY_PREFIX = "boundary:"  # FoundPolicy.attaches of a boundary: the prefix, then its ARN

@@ -29,7 +29,7 @@ from typing import Any
 
 from policy_guard.errors import InputError
 from policy_guard.sources import FoundPolicy, is_own_format, may_hold_policy, read_policies
-from policy_guard.sources.terraform_resources import BOUNDARY_PREFIX
+from policy_guard.sources.base import BOUNDARY_PREFIX
 
 HISTORY_LIMIT = 100  # versions looked at, at most, for the last readable one
 # How alike a policy's elements must be to be a rename: stricter than git's 50% for files, since

@@ -27,8 +27,7 @@ from policy_guard.sources import (
     may_hold_policy,
     read_policies,
 )
-from policy_guard.sources.base import CONDITION_PREFIX, UNKNOWN_PREFIX
-from policy_guard.sources.terraform_resources import BOUNDARY_PREFIX
+from policy_guard.sources.base import BOUNDARY_PREFIX, CONDITION_PREFIX, UNKNOWN_PREFIX
 from policy_guard.workflow.base_versions import UnreadableBase, pair_policies
 from policy_guard.workflow.baseline import finding_key
 from policy_guard.workflow.config import Config
@@ -126,12 +125,12 @@ def check_file(task: FileTask, context: CheckContext) -> FileReport | None:
         policy_task = task
         if found.policy_id in pairs.from_nothing:  # beside removed policies: may be one of them
             policy_task = replace(task, compare_with_empty=True, removed_policies=pairs.removed)
-        if _from_terraform(task, found):
+        if _from_terraform(task, found) or _is_boundary(found):
             old_tf: FoundPolicy | str | None = found.base
             if not found.carries_base:
                 old_tf = _old_version(task, old_id, old_by_id, earlier)
             policy_type, policy_issues = _check_terraform(policy_task, found, old_tf, context)
-            if not (found.attaches or "").startswith(BOUNDARY_PREFIX):  # a limit, not a policy
+            if not _is_boundary(found) or _is_document(found):  # a boundary's ARN alone: no policy
                 policies.append(PolicyInFile(found.policy_id, policy_type, found.line))
             issues.extend(policy_issues)
             continue
@@ -505,7 +504,8 @@ def _issue(check: str, severity: Severity, flag: Flag, target: Target, found: Fo
 def _from_terraform(task: FileTask, found: FoundPolicy) -> bool:
     """A policy of a Terraform source (a `.tf` file, or a plan that carries its own base): its
     problems, attachments and unknown values follow Terraform's rules (`_check_terraform`,
-    `sources.terraform_unknowns`); templates' follow `_check_policy`'s."""
+    `sources.terraform_unknowns`); templates' follow `_check_policy`'s, except for permissions
+    boundaries, which every source reports alike (`_boundary_issues`)."""
     return found.carries_base or is_own_format(task.path)
 
 
@@ -522,9 +522,14 @@ def _check_terraform(
         return kind, []  # like an unchanged file: one policy of many, untouched by the change
     if found.problem is not None:
         return kind, [_undecided(task, found, f"the policy cannot be read: {found.problem}")]
-    if found.attaches is not None and found.attaches.startswith(BOUNDARY_PREFIX):
-        return kind, _boundary_issues(task, found, old)
-    if found.attaches is not None:
+    if _is_boundary(found):
+        boundary_issues = _boundary_issues(task, found, old)
+        if boundary_issues is not None:
+            return kind, boundary_issues
+        if old is None or not (old.attaches or "").removeprefix(BOUNDARY_PREFIX):
+            context = replace(context, compare=False)  # a boundary added only limits
+            old, base_problem = None, None
+    elif found.attaches is not None:
         if old is not None and old.attaches == found.attaches:
             if not _is_document(found):
                 return kind, []
@@ -582,16 +587,29 @@ def _check_prepared(
     return _check_policy(task, prepared.new, old, context)
 
 
-def _boundary_issues(task: FileTask, found: FoundPolicy, old: FoundPolicy | None) -> list[Issue]:
+def _is_boundary(found: FoundPolicy) -> bool:
+    return (found.attaches or "").startswith(BOUNDARY_PREFIX)
+
+
+def _boundary_issues(
+    task: FileTask, found: FoundPolicy, old: FoundPolicy | None
+) -> list[Issue] | None:
     """A permissions boundary only limits: none before, or the same, grants nothing new; one
-    removed or replaced may grant more (its document is not here): undecided."""
+    removed, or replaced by one whose document or the old one's is not here, may grant more:
+    undecided. None: the boundary's document is here (a PERMISSIONS_BOUNDARY) and so is the
+    old one's, or there was none: checked as a policy (a replaced boundary against the one it
+    replaces; an added one by the checks that need no base)."""
     new = (found.attaches or "").removeprefix(BOUNDARY_PREFIX)
     before = (old.attaches or "").removeprefix(BOUNDARY_PREFIX) if old is not None else ""
+    readable = _is_document(found) or found.problem is not None
+    if readable and (not before or (old is not None and _is_document(old))):
+        return None
     if not before or before == new:
         return []
     if not new:
         why = (
-            f"removes the permissions boundary `{before}`: the access it limited is not known here"
+            f"removes the permissions boundary `{before}`: what it blocked is no longer limited "
+            "by a boundary"
         )
     else:
         why = (
@@ -613,6 +631,7 @@ def _unchanged(found: FoundPolicy, old: FoundPolicy) -> bool:
     )
     return (
         same_unknowns
+        and found.unknowns == old.unknowns
         and found.document.value == old.document.value
         and found.problem == old.problem
         and found.attaches == old.attaches

@@ -154,6 +154,23 @@ def test_a_resource_policy_diff_names_the_statement_and_the_resources(solver: st
     assert diff.lost.changes == ()
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_limits_are_the_granting_statements_not_the_new_part(solver: str) -> None:
+    """Old: public objects; new: every object. The gain is the objects outside `public/`; the
+    diff names the action with its granting statement's limits, worded as such (it does not
+    claim that all of `b/*` is new), and its request is one the old version denied."""
+    from policy_guard.report.access_diff import summary
+
+    old = policy(allow("s3:GetObject", "arn:aws:s3:::b/public/*"))
+    new = policy(allow("s3:GetObject", "arn:aws:s3:::b/*", Sid="All"))
+    diff = access_diff(old, new, EngineOptions(solver))
+    (gained,) = diff.gained.changes
+    assert gained.action == "s3:GetObject" and gained.resources == ("arn:aws:s3:::b/*",)
+    assert evaluate(new, gained.example).allowed and not evaluate(old, gained.example).allowed
+    assert not gained.example.resource.startswith("arn:aws:s3:::b/public/")
+    assert "s3:GetObject (granted by All on arn:aws:s3:::b/*)" in summary(diff)
+
+
 def test_a_new_policy_diff_says_what_it_grants() -> None:
     new = policy(allow(["sqs:SendMessage", "sqs:ReceiveMessage"]))
     empty = policy()

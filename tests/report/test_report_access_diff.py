@@ -58,8 +58,12 @@ def test_limits_are_said_with_the_action() -> None:
         conditions=("Bool aws:SecureTransport: true",),
     )
     assert listed((limited,), 5) == (
-        "1 action in 1 service: s3:GetObject on arn:aws:s3:::b/* when Bool aws:SecureTransport: "
-        "true"
+        "1 action in 1 service: s3:GetObject (granted by Read on arn:aws:s3:::b/* when Bool "
+        "aws:SecureTransport: true)"
+    )
+    both = change("s3:PutObject", FIRST, SECOND, not_resources=("arn:aws:s3:::secret/*",))
+    assert text_lines(AccessDiff(ActionChanges((both,))))[1] == (
+        "    gains s3: PutObject (granted by Read, statement 1 except on arn:aws:s3:::secret/*)"
     )
 
 

@@ -52,8 +52,8 @@ def test_a_widening_reports_every_gained_and_lost_action(
     sarif = json.loads((repo / "out.sarif").read_text(encoding="utf-8"))
     (result,) = sarif["runs"][0]["results"]
     assert (
-        "Access: newly grants 1 action in 1 service: s3:DeleteBucket on arn:aws:s3:::data"
-        in (result["message"]["text"])
+        "Access: newly grants 1 action in 1 service: s3:DeleteBucket (granted by Delete on "
+        "arn:aws:s3:::data)" in (result["message"]["text"])
     )
     assert (
         f"removes {len([c for c in diff['lost'] if c['catalogued']])} actions in 1 service"
