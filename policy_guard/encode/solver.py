@@ -68,6 +68,8 @@ class Session:
         self._solver: Any = None
         self._entered = False
         self._terms: dict[FNode, Any] = {}  # the back end's term of each symbol read
+        self._packs: dict[int, tuple[tuple[FNode, ...], list[tuple[Any, int]]]] = {}
+        self._model: Any = None  # z3's model of the last satisfiable query, once asked for
 
     def __enter__(self) -> Session:
         self._entered = True
@@ -101,6 +103,8 @@ class Session:
         traceback: TracebackType | None,
     ) -> None:
         self._terms.clear()
+        self._packs.clear()
+        self._model = None
         self._entered = False
         if self._solver is not None:
             self._solver.exit()
@@ -166,6 +170,7 @@ class Session:
     def satisfiable(self) -> bool:
         """Is the conjunction of the assertions satisfiable? Unknown or out of time: Undecided."""
         self._limit_query()
+        self._model = None
         try:
             return bool(self._active.solve())
         except SolverReturnedUnknownResultError:
@@ -200,8 +205,21 @@ class Session:
         return self.simplify(self.environment.substituter.substitute(formula, values))
 
     def int_value(self, symbol: FNode) -> int:
-        """The value of an Int symbol in the model of the last satisfiable query."""
-        return int(self._active.get_value(symbol).constant_value())
+        """The value of an Int symbol in the model of the last satisfiable query. z3's is read
+        through its C API: pySMT's `get_value` converts the whole model for each value (a
+        model of a lazy resource space holds thousands of symbols, and one region index is
+        read per model)."""
+        solver = self._active
+        if self.solver_name != "z3":
+            return int(solver.get_value(symbol).constant_value())
+        from z3 import z3core
+
+        model = self._z3_model()
+        context, result = model.ctx.ref(), (z3core.Ast * 1)()
+        term = self._native(symbol)
+        if not z3core.Z3_model_eval(context, model.model, term.as_ast(), True, result):
+            raise UndecidedError("z3 could not evaluate a value of its model")
+        return int(z3core.Z3_get_numeral_string(context, result[0]))
 
     def bool_value(self, symbol: FNode) -> bool:
         """The value of a Bool symbol in the model of the last satisfiable query."""
@@ -216,20 +234,59 @@ class Session:
         if not symbols:
             return []
         solver = self._active
-        terms = [self._native(symbol) for symbol in symbols]
         if self.solver_name == "cvc5":
+            terms = [self._native(symbol) for symbol in symbols]
             return [bool(v.getBooleanValue()) for v in solver.cvc5.getValue(terms)]
         from z3 import z3core
 
-        model = solver.z3.model()
+        model = self._z3_model()
         context, handle = model.ctx.ref(), model.model
         result = (z3core.Ast * 1)()
+        if isinstance(symbols, tuple) and len(symbols) >= PACKED_FROM:
+            return self._packed_values(symbols, context, handle, result)
+        terms = [self._native(symbol) for symbol in symbols]
         values = []
         for term in terms:
             if not z3core.Z3_model_eval(context, handle, term.as_ast(), True, result):
                 raise UndecidedError("z3 could not evaluate a value of its model")
             values.append(z3core.Z3_get_bool_value(context, result[0]) == _Z3_TRUE)
         return values
+
+    def _packed_values(
+        self, symbols: tuple[FNode, ...], context: Any, handle: Any, result: Any
+    ) -> list[bool]:
+        """z3's values of many Booleans, PACK of them per evaluation: each group is one
+        bit-vector term (a bit per Boolean, the first the highest), built once per tuple of
+        symbols (a lazy value's atoms: thousands for a policy of thousands of ARNs, read once
+        per model, and one evaluation each made that quadratic in the statements)."""
+        import ctypes
+
+        from z3 import z3core
+
+        packs = self._packs.get(id(symbols))
+        if packs is None or packs[0] is not symbols:
+            terms = [self._native(symbol) for symbol in symbols]
+            groups = [terms[at : at + PACK] for at in range(0, len(terms), PACK)]
+            packs = self._packs[id(symbols)] = (symbols, [(_bits(g), len(g)) for g in groups])
+        values: list[bool] = []
+        number = ctypes.c_ulonglong()
+        for term, size in packs[1]:
+            if not (
+                z3core.Z3_model_eval(context, handle, term.as_ast(), True, result)
+                and z3core.Z3_get_numeral_uint64(context, result[0], ctypes.byref(number))
+            ):
+                raise UndecidedError("z3 could not evaluate a value of its model")
+            bits = number.value
+            values.extend(bool(bits >> (size - 1 - k) & 1) for k in range(size))
+        return values
+
+    def _z3_model(self) -> Any:
+        """z3's model of the last satisfiable query, fetched once: z3 builds it anew for each
+        request (a millisecond or two with thousands of symbols, and a model is read in
+        several parts)."""
+        if self._model is None:
+            self._model = self._active.z3.model()
+        return self._model
 
     def _native(self, symbol: FNode) -> Any:
         """The back end's term for `symbol` (kept: for z3 it holds the term's reference)."""
@@ -240,6 +297,19 @@ class Session:
 
 
 _Z3_TRUE = 1  # Z3_L_TRUE
+PACK = 64  # Booleans read per evaluation (`_packed_values`): the bits of one 64-bit number
+PACKED_FROM = 2 * PACK
+
+
+def _bits(terms: list[Any]) -> Any:
+    """One z3 bit-vector term whose bits are the values of z3 Boolean `terms`, the first the
+    highest."""
+    import z3
+
+    context = terms[0].ctx
+    one, zero = z3.BitVecVal(1, 1, context), z3.BitVecVal(0, 1, context)
+    bits = [z3.If(term, one, zero) for term in terms]
+    return z3.Concat(bits) if len(bits) > 1 else bits[0]
 
 
 @cache
