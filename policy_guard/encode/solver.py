@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from types import TracebackType
 from typing import Any
@@ -68,7 +69,7 @@ class Session:
         self._solver: Any = None
         self._entered = False
         self._terms: dict[FNode, Any] = {}  # the back end's term of each symbol read
-        self._packs: dict[int, tuple[tuple[FNode, ...], list[tuple[Any, int]]]] = {}
+        self._packs: dict[int, tuple[tuple[FNode, ...], list[_Pack]]] = {}
         self._model: Any = None  # z3's model of the last satisfiable query, once asked for
 
     def __enter__(self) -> Session:
@@ -156,6 +157,32 @@ class Session:
     def add(self, formula: FNode) -> None:
         try:
             self._active.add_assertion(formula)
+        except PysmtException as error:
+            raise UndecidedError(
+                f"the solver `{self.solver_name}` rejected a formula: {error}"
+            ) from None
+
+    def add_all(self, formulas: Sequence[FNode]) -> None:
+        """`add` each of `formulas`, in order. z3 gets the same terms, converted by pySMT and
+        asserted directly: pySMT's own path type-checks each formula again and keeps a list of
+        them, which cost more than the conversion for a policy's tens of thousands of axioms
+        (200 condition keys of 50 values each: most of the check)."""
+        solver = self._active
+        if self.solver_name != "z3" or getattr(solver, "pending_pop", False):
+            for formula in formulas:
+                self.add(formula)
+            return
+        from z3 import z3core
+
+        convert, context, handle = solver.converter.convert, solver.z3.ctx.ref(), solver.z3.solver
+
+        def add(formula: FNode) -> None:  # each term released before the next is made, as
+            # pySMT does: z3 reuses the ids of released terms, and its choices follow the ids
+            z3core.Z3_solver_assert(context, handle, convert(formula).as_ast())
+
+        try:
+            for formula in formulas:
+                add(formula)
         except PysmtException as error:
             raise UndecidedError(
                 f"the solver `{self.solver_name}` rejected a formula: {error}"
@@ -255,10 +282,11 @@ class Session:
     def _packed_values(
         self, symbols: tuple[FNode, ...], context: Any, handle: Any, result: Any
     ) -> list[bool]:
-        """z3's values of many Booleans, PACK of them per evaluation: each group is one
-        bit-vector term (a bit per Boolean, the first the highest), built once per tuple of
-        symbols (a lazy value's atoms: thousands for a policy of thousands of ARNs, read once
-        per model, and one evaluation each made that quadratic in the statements)."""
+        """z3's values of many Booleans, PACK at a time: whether any of a group holds (one
+        evaluation; a lazy value's model holds a few of its thousands of atoms), and only if so
+        all of them as the bits of one number. The terms are built once per tuple of symbols (a
+        lazy value's atoms, read once per model: one evaluation each made that quadratic in the
+        statements of a large policy)."""
         import ctypes
 
         from z3 import z3core
@@ -267,16 +295,21 @@ class Session:
         if packs is None or packs[0] is not symbols:
             terms = [self._native(symbol) for symbol in symbols]
             groups = [terms[at : at + PACK] for at in range(0, len(terms), PACK)]
-            packs = self._packs[id(symbols)] = (symbols, [(_bits(g), len(g)) for g in groups])
+            packs = self._packs[id(symbols)] = (symbols, [_Pack.of(group) for group in groups])
         values: list[bool] = []
         number = ctypes.c_ulonglong()
-        for term, size in packs[1]:
+        for pack in packs[1]:
+            if not z3core.Z3_model_eval(context, handle, pack.some.as_ast(), True, result):
+                raise UndecidedError("z3 could not evaluate a value of its model")
+            if z3core.Z3_get_bool_value(context, result[0]) != _Z3_TRUE:
+                values.extend([False] * pack.size)
+                continue
             if not (
-                z3core.Z3_model_eval(context, handle, term.as_ast(), True, result)
+                z3core.Z3_model_eval(context, handle, pack.bits.as_ast(), True, result)
                 and z3core.Z3_get_numeral_uint64(context, result[0], ctypes.byref(number))
             ):
                 raise UndecidedError("z3 could not evaluate a value of its model")
-            bits = number.value
+            bits, size = number.value, pack.size
             values.extend(bool(bits >> (size - 1 - k) & 1) for k in range(size))
         return values
 
@@ -301,15 +334,27 @@ PACK = 64  # Booleans read per evaluation (`_packed_values`): the bits of one 64
 PACKED_FROM = 2 * PACK
 
 
-def _bits(terms: list[Any]) -> Any:
-    """One z3 bit-vector term whose bits are the values of z3 Boolean `terms`, the first the
-    highest."""
-    import z3
+@dataclass(frozen=True)
+class _Pack:
+    """z3 terms over a group of z3 Booleans: `some` holds when one of them does; `bits` is a
+    bit-vector of `size` bits, a bit per Boolean, the first the highest."""
 
-    context = terms[0].ctx
-    one, zero = z3.BitVecVal(1, 1, context), z3.BitVecVal(0, 1, context)
-    bits = [z3.If(term, one, zero) for term in terms]
-    return z3.Concat(bits) if len(bits) > 1 else bits[0]
+    some: Any
+    bits: Any
+    size: int
+
+    @staticmethod
+    def of(terms: list[Any]) -> _Pack:
+        import z3
+
+        context = terms[0].ctx
+        one, zero = z3.BitVecVal(1, 1, context), z3.BitVecVal(0, 1, context)
+        bits = [z3.If(term, one, zero) for term in terms]
+        return _Pack(
+            z3.Or(terms) if len(terms) > 1 else terms[0],
+            z3.Concat(bits) if len(bits) > 1 else bits[0],
+            len(terms),
+        )
 
 
 @cache
