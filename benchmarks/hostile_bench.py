@@ -8,7 +8,8 @@ against a small policy (decoding, validation, partition, solving, confirmation) 
 happen). Per class: inputs, outcomes (PASS/FAIL, undecided = exit 2, crash = a traceback or
 an internal error, hang), the worst wall time and the largest peak resident memory
 (`ru_maxrss` of that input's process). `--slow` adds the heaviest inputs (5 MB, 5,000
-statements, 200 x 50 conditions); `--quick` takes one input per class.
+statements, 200 x 50 conditions); `--quick` takes one input per class; `--only NAME` those
+inputs alone (each with its time), `--repeat N` the median of N runs per input.
 """
 
 from __future__ import annotations
@@ -111,11 +112,19 @@ def main() -> None:
     parser.add_argument(
         "--isolation", action="store_true", help="also time a small check per worker process"
     )
+    parser.add_argument(
+        "--only", action="append", metavar="NAME", help="only this input (repeatable; slow too)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per input: its median time, largest peak"
+    )
     args = parser.parse_args()
     chosen: list[Hostile] = []
     seen: set[str] = set()
     for hostile in catalogue():
-        if hostile.slow and not args.slow:
+        if args.only and hostile.name not in args.only:
+            continue
+        if hostile.slow and not args.slow and not args.only:
             continue
         if args.quick and hostile.kind in seen:
             continue
@@ -124,8 +133,16 @@ def main() -> None:
     by_kind: dict[str, list[tuple[Hostile, str, float, int]]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as folder:
         for hostile in chosen:
-            outcome, elapsed, peak = run_one(hostile, Path(folder), args.budget)
+            runs = [run_one(hostile, Path(folder), args.budget) for _ in range(args.repeat)]
+            outcome, elapsed, _ = sorted(runs, key=lambda run: run[1])[len(runs) // 2]
+            peak = max(run[2] for run in runs)
             by_kind[hostile.kind].append((hostile, outcome, elapsed, peak))
+            if args.only:
+                times = " ".join(f"{run[1]:.2f}" for run in runs)
+                print(
+                    f"{hostile.name}: {outcome}, median {elapsed:.2f} s of {times}, "
+                    f"peak {peak / 1024:.0f} MiB"
+                )
     rows = []
     for kind, results in by_kind.items():
         counts: dict[str, int] = defaultdict(int)

@@ -181,9 +181,9 @@ class Analysis:
         once the scope is closed)."""
         asserted = self._scope if self._scope is not None else self._base
         for i, terms in enumerate((self.request.axioms, self.lemmas)):
-            while asserted[i] < len(terms):
-                self.session.add(terms[asserted[i]])
-                asserted[i] += 1
+            if asserted[i] < len(terms):
+                self.session.add_all(terms[asserted[i] :])
+                asserted[i] = len(terms)
 
     def _search(self, formula: FNode, accept: Callable[[Request], bool]) -> Search:
         """A model of `formula` with a concrete request that `accept` confirms.

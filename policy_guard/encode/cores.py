@@ -19,11 +19,13 @@ Shrinking is deletion-based: drop a pattern whenever the rest is still empty.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from policy_guard.encode.lazy import is_universal, provably_disjoint, shortest_instance
 from policy_guard.encode.partition import PartitionTooLarge, realize
+from policy_guard.encode.prefixes import literal_prefix
 from policy_guard.encode.vocabulary import StringSpace
 from policy_guard.policy.globs import Glob, Wild
 
@@ -157,9 +159,26 @@ class Realizer:
         globs = space.globs
         inside = frozenset(i for i in vector if not is_universal(globs[i]))
         outside = frozenset(
-            o for o in range(len(globs)) if o not in vector and self._may_meet(space, inside, o)
+            o
+            for o in self._candidates(space, inside)
+            if o not in vector and self._may_meet(space, inside, o)
         )
         return inside, outside
+
+    def _candidates(self, space: StringSpace, inside: frozenset[int]) -> Iterable[int]:
+        """The patterns `_may_meet` may keep, looked up rather than scanned: against the
+        case-sensitive `inside` pattern with the longest literal prefix, the case-sensitive
+        patterns whose prefix is comparable with it (any other is disjoint from it or, literal,
+        does not match it), and every case-insensitive pattern."""
+        globs = space.globs
+        sensitive = [i for i in inside if not globs[i].case_insensitive]
+        if not sensitive:  # (folded text is compared lowered: scanned, as before)
+            return range(len(globs))
+        anchor = max(sensitive, key=lambda i: (len(literal_prefix(globs[i])), -i))
+        index = space.prefixes
+        return itertools.chain(
+            index.comparable(literal_prefix(globs[anchor]), folded=False), index.mode(True)
+        )
 
     @staticmethod
     def _may_meet(space: StringSpace, inside: frozenset[int], o: int) -> bool:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pysmt.fnode import FNode
 from pysmt.formula import FormulaManager
 
+from policy_guard.encode.prefixes import literal_prefix
 from policy_guard.encode.vocabulary import StringSpace
 from policy_guard.policy.globs import Glob, Wild
 
@@ -83,16 +84,6 @@ class LazyValue:
             (symbol, manager.Bool(meaning(value))) for symbol, meaning in self.auxiliaries
         )
         return result
-
-
-def literal_prefix(glob: Glob) -> str:
-    """The literal text before the first wildcard (the whole text of a literal)."""
-    text: list[str] = []
-    for token in glob.tokens:
-        if isinstance(token, Wild):
-            break
-        text.append(token)
-    return "".join(text)
 
 
 def literal_suffix(glob: Glob) -> str:

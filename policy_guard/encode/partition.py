@@ -48,10 +48,19 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from policy_guard.encode.automata import Alphabet, Dfa, Nfa, PartitionTooLarge
+from policy_guard.encode.prefixes import literal_prefix
 from policy_guard.errors import UndecidedError
 from policy_guard.policy.globs import Glob, Wild
 
-__all__ = ["Partition", "PartitionTooLarge", "glob_key", "partition", "realize"]
+__all__ = [
+    "Partition",
+    "PartitionTooLarge",
+    "folded_prefix",
+    "glob_key",
+    "partition",
+    "realize",
+    "required_prefixes",
+]
 
 
 @dataclass(frozen=True)
@@ -160,14 +169,19 @@ def partition(
 
 
 @lru_cache(maxsize=65536)
-def _literal_prefix(glob: Glob) -> str:
+def folded_prefix(glob: Glob) -> str:
     """The text every match of `glob` starts with (case-folded)."""
-    prefix = []
-    for token in glob.tokens:
-        if isinstance(token, Wild):
-            break
-        prefix.append(token)
-    return "".join(prefix).lower()
+    return literal_prefix(glob).lower()
+
+
+def required_prefixes(wanted: Iterable[Glob]) -> frozenset[str]:
+    """The longest folded prefixes of the globs a string must match: `realize` leaves out the
+    excluded globs whose prefix is not comparable with one of them (which one, when several
+    have that length, does not matter: they differ, so no string starts with both). A caller
+    may leave out the others itself, and then `realize` need not look at every glob."""
+    prefixes = {folded_prefix(glob) for glob in wanted}
+    longest = max(map(len, prefixes), default=0)
+    return frozenset(p for p in prefixes if len(p) == longest)
 
 
 def _may_meet(glob: Glob, required: Sequence[str]) -> bool:
@@ -176,7 +190,7 @@ def _may_meet(glob: Glob, required: Sequence[str]) -> bool:
     before either ends (a string would have to start with
     both): such a glob cannot accept a wanted string, so leaving it out of the automaton
     changes no answer, and a policy of a thousand ARNs keeps a few instead of all."""
-    mine = _literal_prefix(glob)
+    mine = folded_prefix(glob)
     return all(mine.startswith(theirs) or theirs.startswith(mine) for theirs in required)
 
 
@@ -197,7 +211,7 @@ def realize(
     excluded one accepts every extension. Raises PartitionTooLarge past `max_states` states.
     """
     wanted, unwanted = set(inside), set(outside)
-    prefixes = sorted({_literal_prefix(globs[w]) for w in wanted}, key=len, reverse=True)[:1]
+    prefixes = sorted(required_prefixes(globs[w] for w in wanted))[:1]
     unwanted = {i for i in unwanted if _may_meet(globs[i], prefixes)}
     named = sorted(wanted | unwanted)
     ids: dict[Hashable, int] = {}

@@ -22,7 +22,7 @@ from functools import cached_property, lru_cache
 
 from policy_guard.encode.automata import PartitionTooLarge
 from policy_guard.encode.lazy import shortest_instance
-from policy_guard.encode.partition import realize
+from policy_guard.encode.partition import realize, required_prefixes
 from policy_guard.encode.vocabulary import Cell, StringSpace
 from policy_guard.policy import catalogue
 from policy_guard.policy.arn_formats import (
@@ -129,12 +129,14 @@ class Target:
 
     def _realize(self, hint: Glob) -> str | None:
         globs: Sequence[Glob] = (*self.space.globs, hint)
-        outside = [
-            i
-            for i in range(len(self.space.globs))
-            if i not in self.cell.vector and i not in self.ignored
-        ]
         inside = [*self.wanted, len(self.space.globs)]
+        table = self.space.folded_prefixes  # what `realize` keeps of them, looked up
+        meeting = {
+            i
+            for prefix in required_prefixes(globs[i] for i in inside)
+            for i in table.comparable(prefix)
+        }
+        outside = [i for i in meeting if i not in self.cell.vector and i not in self.ignored]
         try:
             return realize(globs, inside, outside, max_states=REALIZE_STATES)
         except PartitionTooLarge:

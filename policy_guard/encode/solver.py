@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from types import TracebackType
 from typing import Any
@@ -68,6 +69,8 @@ class Session:
         self._solver: Any = None
         self._entered = False
         self._terms: dict[FNode, Any] = {}  # the back end's term of each symbol read
+        self._packs: dict[int, tuple[tuple[FNode, ...], list[_Pack]]] = {}
+        self._model: Any = None  # z3's model of the last satisfiable query, once asked for
 
     def __enter__(self) -> Session:
         self._entered = True
@@ -101,6 +104,8 @@ class Session:
         traceback: TracebackType | None,
     ) -> None:
         self._terms.clear()
+        self._packs.clear()
+        self._model = None
         self._entered = False
         if self._solver is not None:
             self._solver.exit()
@@ -157,6 +162,32 @@ class Session:
                 f"the solver `{self.solver_name}` rejected a formula: {error}"
             ) from None
 
+    def add_all(self, formulas: Sequence[FNode]) -> None:
+        """`add` each of `formulas`, in order. z3 gets the same terms, converted by pySMT and
+        asserted directly: pySMT's own path type-checks each formula again and keeps a list of
+        them, which cost more than the conversion for a policy's tens of thousands of axioms
+        (200 condition keys of 50 values each: most of the check)."""
+        solver = self._active
+        if self.solver_name != "z3" or getattr(solver, "pending_pop", False):
+            for formula in formulas:
+                self.add(formula)
+            return
+        from z3 import z3core
+
+        convert, context, handle = solver.converter.convert, solver.z3.ctx.ref(), solver.z3.solver
+
+        def add(formula: FNode) -> None:  # each term released before the next is made, as
+            # pySMT does: z3 reuses the ids of released terms, and its choices follow the ids
+            z3core.Z3_solver_assert(context, handle, convert(formula).as_ast())
+
+        try:
+            for formula in formulas:
+                add(formula)
+        except PysmtException as error:
+            raise UndecidedError(
+                f"the solver `{self.solver_name}` rejected a formula: {error}"
+            ) from None
+
     def push(self) -> None:
         self._active.push()
 
@@ -166,6 +197,7 @@ class Session:
     def satisfiable(self) -> bool:
         """Is the conjunction of the assertions satisfiable? Unknown or out of time: Undecided."""
         self._limit_query()
+        self._model = None
         try:
             return bool(self._active.solve())
         except SolverReturnedUnknownResultError:
@@ -200,8 +232,21 @@ class Session:
         return self.simplify(self.environment.substituter.substitute(formula, values))
 
     def int_value(self, symbol: FNode) -> int:
-        """The value of an Int symbol in the model of the last satisfiable query."""
-        return int(self._active.get_value(symbol).constant_value())
+        """The value of an Int symbol in the model of the last satisfiable query. z3's is read
+        through its C API: pySMT's `get_value` converts the whole model for each value (a
+        model of a lazy resource space holds thousands of symbols, and one region index is
+        read per model)."""
+        solver = self._active
+        if self.solver_name != "z3":
+            return int(solver.get_value(symbol).constant_value())
+        from z3 import z3core
+
+        model = self._z3_model()
+        context, result = model.ctx.ref(), (z3core.Ast * 1)()
+        term = self._native(symbol)
+        if not z3core.Z3_model_eval(context, model.model, term.as_ast(), True, result):
+            raise UndecidedError("z3 could not evaluate a value of its model")
+        return int(z3core.Z3_get_numeral_string(context, result[0]))
 
     def bool_value(self, symbol: FNode) -> bool:
         """The value of a Bool symbol in the model of the last satisfiable query."""
@@ -216,20 +261,65 @@ class Session:
         if not symbols:
             return []
         solver = self._active
-        terms = [self._native(symbol) for symbol in symbols]
         if self.solver_name == "cvc5":
+            terms = [self._native(symbol) for symbol in symbols]
             return [bool(v.getBooleanValue()) for v in solver.cvc5.getValue(terms)]
         from z3 import z3core
 
-        model = solver.z3.model()
+        model = self._z3_model()
         context, handle = model.ctx.ref(), model.model
         result = (z3core.Ast * 1)()
+        if isinstance(symbols, tuple) and len(symbols) >= PACKED_FROM:
+            return self._packed_values(symbols, context, handle, result)
+        terms = [self._native(symbol) for symbol in symbols]
         values = []
         for term in terms:
             if not z3core.Z3_model_eval(context, handle, term.as_ast(), True, result):
                 raise UndecidedError("z3 could not evaluate a value of its model")
             values.append(z3core.Z3_get_bool_value(context, result[0]) == _Z3_TRUE)
         return values
+
+    def _packed_values(
+        self, symbols: tuple[FNode, ...], context: Any, handle: Any, result: Any
+    ) -> list[bool]:
+        """z3's values of many Booleans, PACK at a time: whether any of a group holds (one
+        evaluation; a lazy value's model holds a few of its thousands of atoms), and only if so
+        all of them as the bits of one number. The terms are built once per tuple of symbols (a
+        lazy value's atoms, read once per model: one evaluation each made that quadratic in the
+        statements of a large policy)."""
+        import ctypes
+
+        from z3 import z3core
+
+        packs = self._packs.get(id(symbols))
+        if packs is None or packs[0] is not symbols:
+            terms = [self._native(symbol) for symbol in symbols]
+            groups = [terms[at : at + PACK] for at in range(0, len(terms), PACK)]
+            packs = self._packs[id(symbols)] = (symbols, [_Pack.of(group) for group in groups])
+        values: list[bool] = []
+        number = ctypes.c_ulonglong()
+        for pack in packs[1]:
+            if not z3core.Z3_model_eval(context, handle, pack.some.as_ast(), True, result):
+                raise UndecidedError("z3 could not evaluate a value of its model")
+            if z3core.Z3_get_bool_value(context, result[0]) != _Z3_TRUE:
+                values.extend([False] * pack.size)
+                continue
+            if not (
+                z3core.Z3_model_eval(context, handle, pack.bits.as_ast(), True, result)
+                and z3core.Z3_get_numeral_uint64(context, result[0], ctypes.byref(number))
+            ):
+                raise UndecidedError("z3 could not evaluate a value of its model")
+            bits, size = number.value, pack.size
+            values.extend(bool(bits >> (size - 1 - k) & 1) for k in range(size))
+        return values
+
+    def _z3_model(self) -> Any:
+        """z3's model of the last satisfiable query, fetched once: z3 builds it anew for each
+        request (a millisecond or two with thousands of symbols, and a model is read in
+        several parts)."""
+        if self._model is None:
+            self._model = self._active.z3.model()
+        return self._model
 
     def _native(self, symbol: FNode) -> Any:
         """The back end's term for `symbol` (kept: for z3 it holds the term's reference)."""
@@ -240,6 +330,31 @@ class Session:
 
 
 _Z3_TRUE = 1  # Z3_L_TRUE
+PACK = 64  # Booleans read per evaluation (`_packed_values`): the bits of one 64-bit number
+PACKED_FROM = 2 * PACK
+
+
+@dataclass(frozen=True)
+class _Pack:
+    """z3 terms over a group of z3 Booleans: `some` holds when one of them does; `bits` is a
+    bit-vector of `size` bits, a bit per Boolean, the first the highest."""
+
+    some: Any
+    bits: Any
+    size: int
+
+    @staticmethod
+    def of(terms: list[Any]) -> _Pack:
+        import z3
+
+        context = terms[0].ctx
+        one, zero = z3.BitVecVal(1, 1, context), z3.BitVecVal(0, 1, context)
+        bits = [z3.If(term, one, zero) for term in terms]
+        return _Pack(
+            z3.Or(terms) if len(terms) > 1 else terms[0],
+            z3.Concat(bits) if len(bits) > 1 else bits[0],
+            len(terms),
+        )
 
 
 @cache

@@ -8,6 +8,10 @@ real engine end to end.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,7 +25,9 @@ from policy_guard.checks.results import CheckResult, Outcome, Reason
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.policy.model import Policy
 from policy_guard.semantics.request import Request
-from policy_guard.workflow import comparison, runner
+from policy_guard.workflow import budgets, comparison, runner
+from policy_guard.workflow.budgets import RunBudget
+from policy_guard.workflow.file_checks import CheckContext, FileTask
 from policy_guard.workflow.results import FileReport, RunReport, Severity
 from policy_guard.workflow.runner import RunOptions, run
 
@@ -505,6 +511,65 @@ def test_parallel_sweep_matches_the_serial_one(repo: Path) -> None:
     parallel = run(RunOptions(all_files=True, jobs=2), cwd=str(repo), environ={}, today=TODAY)
     assert parallel == serial
     assert len(serial.files) == 21 and len(serial.issues) == 7
+
+
+def _dies_on_p07(task: FileTask, context: CheckContext, limits: RunBudget) -> FileReport | None:
+    """A sweep worker's check that ends its process on one file (as the kernel ends a process
+    out of memory); module level, so the worker processes can be handed it."""
+    if task.path.endswith("p07.json"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return budgets.check_within(task, context, limits)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_a_sweep_worker_that_dies_leaves_its_files_undecided_never_passed(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(20):
+        write(repo, f"many/p{i:02}.json", policy(READ))
+    monkeypatch.setattr(runner, "check_within", _dies_on_p07)
+    report = run(RunOptions(all_files=True, jobs=2), cwd=str(repo), environ={}, today=TODAY)
+    stopped = {
+        i.location.path for i in report.issues if "worker process checking it stopped" in i.message
+    }
+    assert "many/p07.json" in stopped
+    assert {i.check for i in report.issues} == {"undecided"}
+    # every policy is reported (files after the crash that hold none are undecided too)
+    assert {f"many/p{i:02}.json" for i in range(20)} <= {f.path for f in report.files}
+    assert report.exit_code == 2
+
+
+def test_a_check_out_of_memory_is_undecided(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def exhausted(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(budgets, "check_file", exhausted)
+    write(repo, "iam/app.json", policy(READ, DELETE))
+    report = check(repo)
+    assert [(i.check, i.message) for i in report.issues] == [
+        ("undecided", "not decided: out of memory")
+    ]
+    assert report.exit_code == 2
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS is enforced on Linux")
+def test_a_sweep_worker_cannot_map_more_than_its_cap() -> None:
+    """`cap_worker_memory` (each sweep worker's start): past WORKER_MEMORY_MB an allocation
+    fails with MemoryError instead of growing until the machine kills something."""
+    code = (
+        "import resource\n"
+        "from policy_guard.workflow.budgets import WORKER_MEMORY_MB, cap_worker_memory\n"
+        "cap_worker_memory()\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20)\n"
+        "try:\n"
+        "    bytearray((WORKER_MEMORY_MB + 512) * 2**20)\n"
+        "except MemoryError:\n"
+        "    print('MemoryError')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == [str(budgets.WORKER_MEMORY_MB), "MemoryError"]
 
 
 # --- with the real engine ---------------------------------------------------------------------
