@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NamedTuple, NoReturn, Protocol
+from typing import Any, NamedTuple, NoReturn, Protocol
 
 from policy_guard import __version__
 from policy_guard.errors import PolicyGuardError
@@ -218,9 +218,26 @@ def _command_budget(args: argparse.Namespace) -> Iterator[None]:
         raise kind(f"{', '.join(documents)}: {error}") from None
 
 
+def _quiet_unraisable(unraisable: Any) -> None:
+    """Drop the "Exception ignored in ..." report of a finaliser: a z3 object whose
+    construction the budget's backstop interrupted fails in `__del__`, and its multi-line
+    report would break the one-line reason on standard error (POLICY_GUARD_DEBUG keeps it)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run policy-guard; return the exit code (0 nothing found, 1 findings, 2 not checked)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    previous_hook = sys.unraisablehook
+    if not os.environ.get("POLICY_GUARD_DEBUG"):
+        sys.unraisablehook = _quiet_unraisable
+    try:
+        return _run(args)
+    finally:
+        sys.unraisablehook = previous_hook
+
+
+def _run(args: list[str]) -> int:
+    """`main` without the finaliser hook: the exit code, every error as one line."""
     try:
         return _dispatch(args)
     except PolicyGuardError as error:

@@ -105,6 +105,13 @@ def access_diff(
             return changes_of(after, gained_actions(before, after, engine))
         except PolicyGuardError as error:
             return ActionChanges((), str(error))
+        except Exception as error:  # after the budget's backstop: see `budget.interrupted`
+            from policy_guard.encode import budget
+
+            late = budget.interrupted(error)
+            if late is None:
+                raise
+            return ActionChanges((), str(late))
 
     return AccessDiff(direction(existing, new), direction(new, existing), new_policy)
 

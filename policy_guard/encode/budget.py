@@ -108,8 +108,27 @@ def limit(seconds: float | None, what: str, *, deadline: float | None = None) ->
     try:
         with _alarm(budget):
             yield
+    except (OutOfTime, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        late = interrupted(error, budget)
+        if late is None:
+            raise
+        raise late from error
     finally:
         _budget.reset(token)
+
+
+def interrupted(error: Exception, budget: Budget | None = None) -> OutOfTime | None:
+    """The budget's own error for `error` when `budget` (else the one in force) has run out:
+    the backstop interrupts Python code anywhere, and what runs after it (the rest of the
+    command, the access diff) can fail on the half-built state it left (a z3 object without
+    its context, a walker's stack). That failure is the budget's, never a finding: undecided
+    with what ran out. None when the budget still has time (then `error` is a real fault)."""
+    budget = budget or _budget.get()
+    if budget is None or budget.left() > 0 or isinstance(error, OutOfTime):
+        return None
+    return OutOfTime(expired_message(budget))
 
 
 BACKSTOP_GRACE = 0.5

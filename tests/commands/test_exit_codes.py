@@ -89,3 +89,32 @@ def test_each_row_is_what_the_commands_do(
         code = run([*single, "--new-policy-document", name])
         assert str(code) == single_code, situation
     capsys.readouterr()
+
+
+def test_a_finaliser_that_fails_during_a_command_adds_nothing_to_standard_error() -> None:
+    """A z3 object whose construction the budget's backstop interrupted fails in `__del__`;
+    Python would report it over several lines, breaking the one-line reason."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import policy_guard.cli as cli
+
+class Broken:
+    def __del__(self):
+        raise AttributeError("'BoolRef' object has no attribute 'ctx'")
+
+def dispatch(args):
+    Broken()  # collected at once: its finaliser fails
+    return 0
+
+cli._dispatch = dispatch
+raise SystemExit(cli.main([]))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "POLICY_GUARD_DEBUG"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0
+    assert done.stderr == ""

@@ -90,3 +90,51 @@ def test_z3_past_its_memory_cap_is_undecided_saying_so(monkeypatch: pytest.Monke
         session.add(manager.Equals(manager.Plus(xs), manager.Int(123_457)))
         with pytest.raises(UndecidedError, match=r"reached its memory limit \(1 MB\)"):
             session.satisfiable()
+
+
+def test_a_fault_after_the_budget_ran_out_is_the_budget_s_not_an_internal_error() -> None:
+    """The backstop can leave half-built state that a later step trips over (a KeyError in a
+    walker, a z3 object without its context): past the deadline that is undecided, naming
+    the budget; with time left the same error is a real fault and propagates."""
+    with (
+        pytest.raises(budget.OutOfTime, match="the late budget ran out") as caught,
+        budget.limit(0.01, "the late budget"),
+    ):
+        time.sleep(0.02)
+        raise KeyError("(resource <= 43)")
+    assert isinstance(caught.value.__cause__, KeyError)
+    with pytest.raises(KeyError), budget.limit(60, "a long budget"):
+        raise KeyError("a real fault")
+
+
+def test_the_access_diff_after_the_budget_ran_out_is_undecided_and_the_check_stands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from policy_guard.checks import access_diff
+    from policy_guard.checks.common import EngineOptions
+    from policy_guard.document.read import decode_file
+    from policy_guard.encode import access_diff as engine_diff
+    from policy_guard.policy.parse import load_policy
+
+    def tripped(*args: object, **kwargs: object) -> None:
+        time.sleep(0.05)
+        raise KeyError("(resource <= 43)")
+
+    monkeypatch.setattr(engine_diff, "gained_actions", tripped)
+    old = load_policy(
+        decode_file(
+            b'{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}',
+            "old.json",
+        )
+    )
+    new = load_policy(
+        decode_file(
+            b'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",'
+            b'"Resource":"*"}]}',
+            "new.json",
+        )
+    )
+    with budget.limit(0.01, "the diff's budget"):
+        diff = access_diff.access_diff(old, new, EngineOptions())
+    assert "the diff's budget ran out" in (diff.gained.undecided or "")
+    assert diff.gained.changes == ()
