@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from policy_guard.policy import catalogue
-from policy_guard.policy.arn_formats import resource_fits
+from policy_guard.policy.arn_formats import resource_fits, well_formed_head
 from policy_guard.policy.arns import ANONYMOUS
 from policy_guard.semantics.request import Request
 
@@ -42,7 +42,12 @@ TYPED_VALUES = {
     "Date": ("2024-01-01T00:00:00Z", "2030-01-01T00:00:00Z", "2000-01-01T00:00:00Z"),
     "Numeric": ("1", "6", "11", "100"),
     "IPAddress": ("203.0.113.7", "10.1.2.3", "10.2.0.1", "2001:db8::1", "::1"),
-    "ARN": ("arn:aws:s3:::example-bucket", "arn:aws:iam::111122223333:role/example-role"),
+    "ARN": (
+        "arn:aws:s3:::example-bucket",
+        "arn:aws:iam::111122223333:role/example-role",
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:iam::111122223333:user/example-user",
+    ),
     "String": ("example-value", "team", "alice", "bob"),
 }
 DOMAIN_NAMES = {"value", "neither", "not-an-address", "not-a-number", "not-a-date", "x", ""}
@@ -117,8 +122,8 @@ def _real_value(key: str, value: str) -> bool:
     if value in DOMAIN_NAMES:
         return False
     types = _types(key)
-    if "ARN" in types:
-        return value.startswith("arn:")
+    if "ARN" in types:  # an ARN, its partition, region and account of their shapes
+        return value.startswith("arn:") and well_formed_head(value)
     return True
 
 

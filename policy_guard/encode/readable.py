@@ -26,10 +26,14 @@ from policy_guard.encode.partition import realize, required_prefixes
 from policy_guard.encode.vocabulary import Cell, StringSpace
 from policy_guard.policy import catalogue
 from policy_guard.policy.arn_formats import (
+    ACCOUNT,
     COLON_FREE,
     EXTRA_FORMATS,
+    PARTITION,
+    REGION,
     resource_fits,
     resource_shapes,
+    well_formed_head,
 )
 from policy_guard.policy.arns import ANONYMOUS
 from policy_guard.policy.globs import Glob, Token, Wild
@@ -402,10 +406,23 @@ def readable_value(key: str, contains: Callable[[str], bool], witness: str) -> s
         return next((v for v in typed if contains(v)), witness)
     if witness and witness.isprintable() and len(witness) > 1 and not _looks_placeholder(witness):
         return witness
-    for candidate in candidates:
+    for candidate in (*_well_formed_heads(witness), *candidates):
         if contains(candidate):
             return candidate
     return witness
+
+
+def _well_formed_heads(witness: str) -> Iterator[str]:
+    """An ARN witness with its partition, region and account made well-formed (the example
+    account, `aws`, `us-east-1` or no region), the rest kept: it usually stays in the class."""
+    parts = witness.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return
+    partition = parts[1] if PARTITION.fullmatch(parts[1]) else "aws"
+    account = parts[4] if ACCOUNT.fullmatch(parts[4]) else EXAMPLE_ACCOUNTS[0]
+    regions = [parts[3]] if REGION.fullmatch(parts[3]) else ["", EXAMPLE_HEADS[0][1]]
+    for region in regions:
+        yield ":".join(("arn", partition, parts[2], region, account, parts[5]))
 
 
 def _typed_variants(key: str) -> Iterator[str]:
@@ -418,8 +435,12 @@ def _typed_variants(key: str) -> Iterator[str]:
 
 
 def _looks_placeholder(value: str) -> bool:
-    """The domains' own names for a class (`not-an-address`, `neither`, `value`)."""
-    return value in PLACEHOLDER_WITNESSES
+    """The domains' own names for a class (`not-an-address`, `neither`, `value`), or an ARN
+    whose partition, region or account is not of its shape (a pattern's `?`s filled with
+    `x`: `arn:aws:iam::xxxxxxxxxxxx:root`)."""
+    if value in PLACEHOLDER_WITNESSES:
+        return True
+    return value.startswith("arn:") and not well_formed_head(value)
 
 
 PLACEHOLDER_WITNESSES = frozenset(

@@ -142,3 +142,17 @@ def test_the_models_own_request_is_tried_when_readable_ones_leave_its_cell(
     for reason in result.reasons:
         assert reason.counterexample is not None
         assert reason.counterexample.resource.startswith("arn:aws:s3:::b/")
+
+
+def test_an_arn_value_gets_the_example_account_where_its_class_allows_it() -> None:
+    """A caller ARN pattern's `?`s come out as `x` in the solver's witness; the value shown
+    keeps the witness's shape (the root user here) with a well-formed account."""
+    from policy_guard.encode.readable import readable_value
+
+    def root_only(value: str) -> bool:
+        return value.startswith("arn:aws") and value.endswith(":root") and ":iam::" in value
+
+    witness = "arn:aws:iam::xxxxxxxxxxxx:root"
+    assert readable_value("aws:PrincipalArn", root_only, witness) == (
+        "arn:aws:iam::111122223333:root"
+    )
