@@ -34,6 +34,7 @@ from policy_guard.errors import UndecidedError
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
 from policy_guard.semantics.evaluate import evaluate
+from policy_guard.semantics.possible import impossible
 from policy_guard.semantics.request import Request
 
 SEED = 20261204
@@ -231,8 +232,10 @@ def _check(old: Policy, new: Policy, solver: str, budget: float) -> CheckResult 
 
 
 def _gains(pair: Pair, old: Policy, new: Policy) -> bool:
-    """Does some request of the pair's space gain access (the evaluator's answer)?"""
-    space = request_space(pair)
+    """Does some request of the pair's space gain access (the evaluator's answer)? Only
+    requests AWS can make count (`semantics.possible`): the space also gives two values to
+    single-valued keys such as `aws:ResourceTag/owner`, which no request has."""
+    space = (r for r in request_space(pair) if impossible(r) is None)
     return any(evaluate(new, r).allowed and not evaluate(old, r).allowed for r in space)
 
 
