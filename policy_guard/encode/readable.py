@@ -513,7 +513,40 @@ def pattern_pair(actions: Sequence[str], resource: Glob) -> tuple[str, str]:
             continue
         for text in sorted((f for _, f in formats), key=len):
             for partition, region in EXAMPLE_HEADS:
-                candidate = _filled(text, partition, region, EXAMPLE_ACCOUNTS[0])
-                if resource.matches(candidate) and resource_fits(action, candidate):
-                    return action, candidate
+                filled = _filled(text, partition, region, EXAMPLE_ACCOUNTS[0])
+                if resource.matches(filled) and resource_fits(action, filled):
+                    return action, filled
+                own = _format_regex(action.split(":", 1)[0].lower(), text)
+                for candidate in _completions(resource, filled):
+                    fits = own.fullmatch(candidate) and resource_fits(action, candidate)
+                    if fits and resource.matches(candidate):
+                        return action, candidate
     return actions[0], shortest_instance(resource)
+
+
+def _completions(resource: Glob, filled: str) -> Iterator[str]:
+    """The pattern's literal beginning completed by the example ARN's rest, aligned on the
+    separators (`:`, then `:` and `/`): `log-group:g3:*` with an example log-stream ARN gives
+    `log-group:g3:log-stream:example-log-stream`, a real resource of the statement (kept only
+    where it is an ARN of the example's own format, its identifiers of their documented
+    characters)."""
+    if resource.is_literal:
+        return
+    literal = itertools.takewhile(lambda t: not isinstance(t, Wild), resource.tokens)
+    prefix = "".join(str.__str__(t) for t in literal)
+    for separators in (":", ":/"):
+        last = max(prefix.rfind(c) for c in separators)
+        if last < 0:
+            continue
+        count = sum(prefix[: last + 1].count(c) for c in separators)
+        seen = 0
+        for position, character in enumerate(filled):
+            if character in separators:
+                seen += 1
+                if seen == count:
+                    yield prefix[: last + 1] + filled[position + 1 :]
+                    break
+    # else the example's last name after the pattern's beginning (`b/red/*` and an object ARN)
+    last = max(prefix.rfind(c) for c in ":/")
+    if last >= 0:
+        yield prefix[: last + 1] + filled[max(filled.rfind(c) for c in ":/") + 1 :]

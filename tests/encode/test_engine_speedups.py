@@ -237,8 +237,8 @@ def test_a_neighbour_takes_the_statement_action_and_resource_and_keeps_the_conte
         put, send, not_ec2 = new.statements[1], new.statements[2], new.statements[4]
         made = list(neighbours(put, analysis.vocabulary.compiled(new, put), near))
         assert [(r.action, r.resource) for r in made] == [
-            ("s3:PutObject", "arn:aws:s3:::b/red/"),
-            ("s3:PutObjectTagging", "arn:aws:s3:::b/red/"),
+            ("s3:PutObject", "arn:aws:s3:::b/red/example-object"),
+            ("s3:PutObjectTagging", "arn:aws:s3:::b/red/example-object"),
         ]
         assert all(r.context == near.context and r.principal is None for r in made)
         (sent,) = neighbours(send, analysis.vocabulary.compiled(new, send), near)
