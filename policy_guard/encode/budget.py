@@ -108,7 +108,7 @@ def limit(seconds: float | None, what: str, *, deadline: float | None = None) ->
     try:
         with _alarm(budget):
             yield
-    except (OutOfTime, MemoryError, KeyboardInterrupt):
+    except MemoryError:  # the workflow's own answer (out of memory), not the budget's
         raise
     except Exception as error:
         late = interrupted(error, budget)

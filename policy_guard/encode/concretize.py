@@ -341,7 +341,6 @@ def granted_covers(
             return frozenset()
         if not consistent(request, keys):
             return frozenset()
-            return frozenset()
         evaluation = evaluate(policy, request)
         if not evaluation.allowed:
             return frozenset()
