@@ -168,7 +168,7 @@ def concretize(
             triples,
             (
                 (fitting, context, found)
-                for context, found in contexts_and_resources(model, vocabulary, base)
+                for context, found in contexts_and_resources(model, vocabulary, base, resource)
                 for fitting in _fitting_actions(vocabulary, model, found, action)
             ),
         )

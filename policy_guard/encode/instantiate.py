@@ -167,11 +167,10 @@ def _another(space: StringSpace, cell: Cell, value: str) -> list[str]:
     return [w for w in refine(space, cell, [], [Glob(tuple(value), False)]) if w != value]
 
 
-def _joint_readings(model: RequestModel) -> list[dict[str, str | None]]:
-    """Variable states under which the model's resource witness matches exactly the resource
-    templates the model says it matches (`Template.assignments`: every way, not one guess).
-    Empty when no template holds, or a holding template's states are not worked out."""
-    resource = model.resource.witness
+def _joint_readings(model: RequestModel, resource: str) -> list[dict[str, str | None]]:
+    """Variable states under which `resource` matches exactly the resource templates the
+    model says it matches (`Template.assignments`: every way, not one guess). Empty when no
+    template holds, or a holding template's states are not worked out."""
     holding = [t for t, holds in model.resource_atoms.items() if holds]
     if not holding:
         return []
@@ -263,8 +262,25 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
         if space.strings is not None and value_class.cell is not None:
             choices += _another(space.strings, value_class.cell, witness)[:1]
         per_key.append([(space.name, v) for v in dict.fromkeys(choices)][:CHOICE_LIMIT])
+    contexts = read_back_contexts(model, vocabulary, base, model.resource.witness)
+    for combination in itertools.islice(itertools.product(*per_key), CHOICE_LIMIT**2):
+        context = dict(base)
+        context.update({name: (value,) for name, value in combination})
+        contexts.append(context)
+    return contexts or [base]
+
+
+def read_back_contexts(
+    model: RequestModel, vocabulary: Vocabulary, base: Context, resource: str
+) -> list[Context]:
+    """`base` with the variables read back from `resource` under which it matches exactly the
+    resource templates the model says it matches (`_joint_readings`). `resource` is the
+    model's witness, or a readable resource of its cell: a witness with a head no ARN has
+    (`arn:aws:kms:glue::key/:database/`) is made well-formed (`...:us-east-1:111122223333:key/
+    :glue:::database/`) and its variables must be read from what is reported, not from the
+    witness."""
     contexts = []
-    for reading in _joint_readings(model)[:CHOICE_LIMIT]:
+    for reading in _joint_readings(model, resource)[:CHOICE_LIMIT]:
         context = dict(base)
         for key, found in reading.items():
             name = vocabulary.keys[key].name if key in vocabulary.keys else key
@@ -273,11 +289,7 @@ def _variable_options(model: RequestModel, vocabulary: Vocabulary, base: Context
             else:
                 context[name] = (found,)
         contexts.append(context)
-    for combination in itertools.islice(itertools.product(*per_key), CHOICE_LIMIT**2):
-        context = dict(base)
-        context.update({name: (value,) for name, value in combination})
-        contexts.append(context)
-    return contexts or [base]
+    return contexts
 
 
 def _fitting_first(
@@ -467,10 +479,21 @@ def _condition_keys(model: RequestModel, vocabulary: Vocabulary, context: Contex
 
 
 def contexts_and_resources(
-    model: RequestModel, vocabulary: Vocabulary, base: Context
+    model: RequestModel, vocabulary: Vocabulary, base: Context, readable: str | None = None
 ) -> Iterator[tuple[Context, str]]:
-    """Candidate (context, resource) pairs for a model whose atoms involve policy variables."""
+    """Candidate (context, resource) pairs for a model whose atoms involve policy variables:
+    first `readable` (the resource the concretizer reports, when it is not the model's
+    witness: a witness may have a head no ARN has, `arn:awsx:kms:glue::key/...`) with the
+    variables read back from it and the templated keys chosen for them, then resources of the
+    model's cell."""
+    if readable is not None and readable != model.resource.witness:
+        for context in read_back_contexts(model, vocabulary, base, readable) or [base]:
+            yield _chosen_keys(model, vocabulary, context), readable
     for context in _variable_options(model, vocabulary, base):
-        chosen = _condition_keys(model, vocabulary, context) if model.condition_atoms else context
+        chosen = _chosen_keys(model, vocabulary, context)
         for resource in resources(model, vocabulary, chosen):
             yield chosen, resource
+
+
+def _chosen_keys(model: RequestModel, vocabulary: Vocabulary, context: Context) -> Context:
+    return _condition_keys(model, vocabulary, context) if model.condition_atoms else context

@@ -3,7 +3,7 @@ through check-no-new-access without error, every counterexample replays, the byt
 republications come out equivalent, ReadOnlyAccess's history is a chain, and the policies whose
 resource lists explode the exact partition decide on the lazy domain.
 
-Two sources of pairs. The sample in tests/fixtures/managed-policies (11 pairs, see its NOTICE)
+Two sources of pairs. The sample in tests/fixtures/managed-policies (12 pairs, see its NOTICE)
 is always there and runs in every run. The shared data set beside the repository, when present,
 adds a sample of its 624 pairs (marked `slow`); every pair and the whole ReadOnlyAccess chain run
 only with POLICY_GUARD_SLOW_TESTS=1 (minutes).
@@ -136,6 +136,26 @@ def test_sampled_consecutive_versions(row: dict[str, str]) -> None:
 )
 def test_sampled_consecutive_versions_on_cvc5(row: dict[str, str]) -> None:
     assert_pair(row, "cvc5")
+
+
+def test_a_reported_resource_carries_the_variables_read_back_from_it() -> None:
+    """SageMakerStudioProjectUserRolePermissionsBoundary v2->v3 adds Glue ARNs to a Deny's
+    NotResource: with `*` crossing colons, a KMS key ARN whose key id ends `:glue:::database/`
+    escapes it. The model's witness (`arn:awsx:kms:glue::key/:database/`) has no real head, so
+    the reported resource is another (`arn:aws:kms:us-east-1:111122223333:key/:glue:::
+    database/`), and `${aws:PrincipalTag/KmsKeyId}` must be read back from that one, with the
+    templated keys chosen for it. The statements' requests and the access diff's are confirmed
+    (it was undecided: "a possible counterexample that the evaluator does not confirm")."""
+    (row,) = [r for r in SAMPLE if r["policy"].startswith("SageMakerStudioProjectUserRole")]
+    old, new = load_old(row), load_new(row)
+    result = check_no_new_access(old, new, BOUNDED, diff=True)
+    assert result.outcome is Outcome.FAIL and result.access_diff is not None
+    kms = [r for r in result.reasons if r.counterexample.action.startswith("kms:")]
+    assert {r.statement_id for r in kms} >= {"SameAccountKMSPermissions"}
+    for reason in result.reasons:
+        after = evaluate(new, reason.counterexample)
+        assert after.allowed and not evaluate(old, reason.counterexample).allowed
+        assert reason.statement_index in {m.statement_index for m in after.matched_statements}
 
 
 @pytest.mark.parametrize("row", both(identical(SAMPLE), identical(ROWS)[::12]), ids=label)
