@@ -170,6 +170,14 @@ def _build_parser(prog: str, module: CommandModule, summary: str) -> argparse.Ar
 
 
 def _dispatch(argv: list[str]) -> int:
+    """Run the command or the workflow within the memory cap (`encode.memory`)."""
+    from policy_guard.encode import memory
+
+    with memory.cap():
+        return _dispatch_capped(argv)
+
+
+def _dispatch_capped(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(_top_level_help())
         return EXIT_OK
@@ -207,15 +215,26 @@ def _command_budget(args: argparse.Namespace) -> Iterator[None]:
         with budget.limit(seconds, f"the {seconds:g} s budget (`--timeout`)"):
             yield
     except UndecidedError as error:  # a budget, or a limit of the engine: name the documents
-        documents = [
-            value.removeprefix("file://")
-            for name, value in vars(args).items()
-            if name.endswith(("policy_document", "resource_policy")) and isinstance(value, str)
-        ]
+        documents = _documents(args)
         if not documents or any(d in str(error) for d in documents):
             raise
         kind = budget.OutOfTime if isinstance(error, budget.OutOfTime) else UndecidedError
         raise kind(f"{', '.join(documents)}: {error}") from None
+    except MemoryError:  # past the memory cap: undecided, naming the documents
+        from policy_guard.encode.memory import out_of_memory
+
+        named = ", ".join(_documents(args))
+        reason = f"{named}: {out_of_memory()}" if named else out_of_memory()
+        raise UndecidedError(reason) from None
+
+
+def _documents(args: argparse.Namespace) -> list[str]:
+    """The policy documents a command was given, as its messages name them."""
+    return [
+        value.removeprefix("file://")
+        for name, value in vars(args).items()
+        if name.endswith(("policy_document", "resource_policy")) and isinstance(value, str)
+    ]
 
 
 def _quiet_unraisable(unraisable: Any) -> None:
@@ -246,6 +265,11 @@ def _run(args: list[str]) -> int:
     except KeyboardInterrupt:
         print("policy-guard: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:  # past the memory cap outside a check (a check names its documents)
+        from policy_guard.encode.memory import out_of_memory
+
+        print(f"policy-guard: error: {out_of_memory()}", file=sys.stderr)
+        return EXIT_UNDECIDED
     except Exception as error:  # the last line of defence: never a traceback on input
         if os.environ.get("POLICY_GUARD_DEBUG"):
             raise

@@ -10,7 +10,8 @@ through `solver`, refining lazy domains with `cores` (CEGAR), and hands models (
 the reference evaluator must confirm; `witnesses` finds confirmed requests without solving, and
 `partition`/`automata` split string spaces into regions; `access_diff` lists the actions a change
 gains and loses; `budget` is the time budget every check runs within (deadlines checked in the
-loops, the solvers' own limits, a timer as backstop).
+loops, the solvers' own limits, a timer as backstop), `memory` the address-space cap every run
+is given.
 
 Nothing here is imported by the CLI until a check needs solving.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from policy_guard.encode import budget
+from policy_guard.encode import budget, memory
 from policy_guard.workflow.file_checks import CheckContext, FileTask, check_file
 from policy_guard.workflow.outcomes import UNDECIDED
 from policy_guard.workflow.results import FileReport, Issue, Location, Severity
@@ -48,35 +48,8 @@ def check_within(task: FileTask, context: CheckContext, limits: RunBudget) -> Fi
             return check_file(task, context)
     except budget.OutOfTime as error:
         return undecided_file(task, f"not decided: {error}")
-    except MemoryError:  # past the worker's cap (`cap_worker_memory`), or the machine's
-        return undecided_file(task, "not decided: out of memory")
-
-
-WORKER_MEMORY_MB = 4096
-"""A sweep's worker process may map this much address space (RLIMIT_AS): z3's own cap
-(`solver.SOLVER_MEMORY_MB`) and the rest of a check with room to spare. Past it an allocation
-fails: Python's is a MemoryError (the file undecided, out of memory), a solver's may end the
-process (its files undecided by the runner, never passed)."""
-
-
-def cap_worker_memory() -> None:
-    """Cap this process's address space at WORKER_MEMORY_MB, where the platform has the limit
-    (POSIX `resource`; macOS accepts it without enforcing it, Windows has no such module) and
-    the hard limit allows it: a worker process's start (`initializer`)."""
-    try:
-        import resource
-    except ImportError:
-        return
-    cap = WORKER_MEMORY_MB * 1024 * 1024
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        cap = min(cap, hard)
-    if soft != resource.RLIM_INFINITY and soft <= cap:
-        return  # already as low
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    except (ValueError, OSError):
-        return
+    except MemoryError:  # past the memory cap (`encode.memory`), or the machine's
+        return undecided_file(task, f"not decided: {memory.out_of_memory()}")
 
 
 def undecided_file(task: FileTask, problem: str) -> FileReport:

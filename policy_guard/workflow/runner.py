@@ -19,12 +19,7 @@ from typing import TYPE_CHECKING
 from policy_guard.errors import InputError
 from policy_guard.workflow.base_versions import holds_policy, unreadable_base
 from policy_guard.workflow.baseline import BASELINE_FILE, Baseline, apply_baseline, load_baseline
-from policy_guard.workflow.budgets import (
-    RunBudget,
-    cap_worker_memory,
-    check_within,
-    undecided_file,
-)
+from policy_guard.workflow.budgets import RunBudget, check_within, undecided_file
 from policy_guard.workflow.comparison import (
     Change,
     ChangeStatus,
@@ -512,7 +507,9 @@ def _check(
     if jobs > 1 and len(tasks) >= PARALLEL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor  # only a sweep pays for the import
 
-        with ProcessPoolExecutor(max_workers=jobs, initializer=cap_worker_memory) as pool:
+        from policy_guard.encode.memory import cap_this_process
+
+        with ProcessPoolExecutor(max_workers=jobs, initializer=cap_this_process) as pool:
             results = pool.map(
                 check_within,
                 tasks,

@@ -5,7 +5,9 @@ give for it (`-` where the situation does not arise)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -94,9 +96,7 @@ def test_each_row_is_what_the_commands_do(
 def test_a_finaliser_that_fails_during_a_command_adds_nothing_to_standard_error() -> None:
     """A z3 object whose construction the budget's backstop interrupted fails in `__del__`;
     Python would report it over several lines, breaking the one-line reason."""
-    import os
     import subprocess
-    import sys
 
     script = """
 import policy_guard.cli as cli
@@ -118,3 +118,33 @@ raise SystemExit(cli.main([]))
     )
     assert done.returncode == 0
     assert done.stderr == ""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS is enforced on Linux")
+def test_a_command_past_its_memory_cap_is_undecided_in_one_line(tmp_path: Path) -> None:
+    """A single command runs within the memory cap (`encode.memory`): with the cap lowered to
+    150 MB, the 100,000-character wildcard resource of the hostile catalogue runs out of
+    memory, and the answer is undecided, naming the documents (not an internal error)."""
+    import subprocess
+
+    from hostile_inputs import GOOD_JSON, catalogue
+
+    (starry,) = [h for h in catalogue() if h.name == "resource-100k-33k-wildcards.json"]
+    good, bad = tmp_path / "good.json", tmp_path / starry.name
+    good.write_bytes(GOOD_JSON)
+    bad.write_bytes(starry.data)
+    script = f"""
+from policy_guard.encode import memory
+memory.MEMORY_CAP_MB = 150
+from policy_guard.cli import main
+raise SystemExit(main(["check-no-new-access", "--existing-policy-document", {str(good)!r},
+                       "--new-policy-document", {str(bad)!r}]))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "POLICY_GUARD_DEBUG"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"policy-guard: error: {good}, {bad}: out of memory (the cap is 150 MB per check)"
+    ]

@@ -22,6 +22,7 @@ from gitrepo import commit, git, isolated_git, make_repo, policy, statement, wri
 
 from policy_guard.checks import access_not_granted, external_access, no_new_access, public_access
 from policy_guard.checks.results import CheckResult, Outcome, Reason
+from policy_guard.encode import memory
 from policy_guard.errors import InputError, UndecidedError
 from policy_guard.policy.model import Policy
 from policy_guard.semantics.request import Request
@@ -547,29 +548,28 @@ def test_a_check_out_of_memory_is_undecided(repo: Path, monkeypatch: pytest.Monk
     write(repo, "iam/app.json", policy(READ, DELETE))
     report = check(repo)
     assert [(i.check, i.message) for i in report.issues] == [
-        ("undecided", "not decided: out of memory")
+        ("undecided", f"not decided: {memory.out_of_memory()}")
     ]
     assert report.exit_code == 2
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS is enforced on Linux")
 def test_a_sweep_worker_cannot_map_more_than_its_cap() -> None:
-    """`cap_worker_memory` (each sweep worker's start): past WORKER_MEMORY_MB an allocation
-    fails with MemoryError instead of growing until the machine kills something."""
+    """`cap_this_process` (each sweep worker's start): past MEMORY_CAP_MB more than it mapped
+    an allocation fails with MemoryError instead of growing until the machine kills something."""
     code = (
-        "import resource\n"
-        "from policy_guard.workflow.budgets import WORKER_MEMORY_MB, cap_worker_memory\n"
-        "cap_worker_memory()\n"
-        "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20)\n"
+        "from policy_guard.encode.memory import MEMORY_CAP_MB, cap_this_process\n"
+        "cap_this_process()\n"
+        "bytearray((MEMORY_CAP_MB - 512) * 2**20)  # within the cap\n"
         "try:\n"
-        "    bytearray((WORKER_MEMORY_MB + 512) * 2**20)\n"
+        "    bytearray((MEMORY_CAP_MB + 512) * 2**20)\n"
         "except MemoryError:\n"
         "    print('MemoryError')\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert done.stdout.split() == [str(budgets.WORKER_MEMORY_MB), "MemoryError"]
+    assert done.stdout.split() == ["MemoryError"]
 
 
 # --- with the real engine ---------------------------------------------------------------------
