@@ -201,8 +201,8 @@ def _acts_on(action: str, resources: tuple[str, ...]) -> bool:
     that takes no resource type needs `*` (Service Authorization Reference: "If there is no
     value for this column, you must specify all resources")."""
     shapes = resource_shapes(action)
-    if shapes is None:
-        return False
+    if shapes is None:  # no resource type (only `*`), or a format that is no ARN (any string)
+        return bool(catalogue.action_resource_formats(action))
     globs = [_resource_glob(text) for text in resources]
     return any(overlap(glob, shape) for glob in globs for shape in shapes)
 

@@ -31,6 +31,7 @@ from policy_guard.policy.arn_formats import (
     EXTRA_FORMATS,
     PARTITION,
     REGION,
+    as_arn_format,
     resource_fits,
     resource_shapes,
     well_formed_head,
@@ -218,10 +219,17 @@ def _one_per_class(space: StringSpace, cell: Cell, actions: Iterable[str]) -> It
                 return
 
 
+def _formats(action: str) -> tuple[tuple[str, str], ...]:
+    """The action's (resource type, ARN format) pairs, each format an ARN (`as_arn_format`)."""
+    return tuple(
+        (kind, as_arn_format(text)) for kind, text in catalogue.action_resource_formats(action)
+    )
+
+
 def example_resource(action: str, witness: str) -> str:
     """A resource real for `action` whatever the cells: `*` for an action that takes only
     `*`, else its shortest format filled with example names (the witness when it fits)."""
-    formats = catalogue.action_resource_formats(action)
+    formats = _formats(action)
     if not formats:
         return "*"
     if resource_fits(action, witness):
@@ -233,7 +241,7 @@ def example_resource(action: str, witness: str) -> str:
 def readable_resource(action: str, target: Target) -> str | None:
     """A readable resource of the target that `action` can be requested on: an ARN of one of
     its formats, or `*` for an action that takes only `*`; None if none is found."""
-    formats = catalogue.action_resource_formats(action)
+    formats = _formats(action)
     if not formats:
         return "*" if target.holds("*") else None
     service = action.split(":", 1)[0].lower()
@@ -274,7 +282,7 @@ def plausible_resource(action: str, resource: str) -> bool:
     characters (`DOCUMENTED_CHARACTERS`), or `*` for an action that takes only `*`? Narrower
     than `resource_fits` (which the encoding and the evaluator share): a preference among
     candidates, so a counterexample pairs an object with an object action."""
-    formats = catalogue.action_resource_formats(action)
+    formats = _formats(action)
     if not formats:
         return True
     return resource_fits(action, resource) and any(
@@ -506,7 +514,7 @@ def pattern_pair(actions: Sequence[str], resource: Glob) -> tuple[str, str]:
     its formats, or `*` for an action that takes only `*`; else the first action and the
     pattern's shortest instance."""
     for action in actions[:PATTERN_ACTIONS]:
-        formats = catalogue.action_resource_formats(action)
+        formats = _formats(action)
         if not formats:
             if resource.matches("*"):
                 return action, "*"

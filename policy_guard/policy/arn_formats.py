@@ -91,14 +91,40 @@ def shape(service: str, arn_format: str) -> Glob:
     return Glob(tuple(tokens), False)
 
 
+def is_arn_format(arn_format: str) -> bool:
+    """Is the catalogue's format an ARN: six segments, whose partition, region and account are
+    each a placeholder, `*`, or well-formed text? Not every one is: mediaconnect's `Offering`
+    reads `arn:${Partition}:mediaconnect:${Region}:offering:${OfferingId}`, with no account, so
+    the real ARN `arn:aws:mediaconnect:us-east-1:111122223333:offering:o` is not of it."""
+    parts = arn_format.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return False
+    return all(
+        _PLACEHOLDER.fullmatch(parts[index])
+        or parts[index] == "*"
+        or pattern.fullmatch(parts[index])
+        for index, pattern in ((1, PARTITION), (3, REGION), (4, ACCOUNT))
+    )
+
+
+def as_arn_format(arn_format: str) -> str:
+    """The format as an ARN, for examples: one with no account segment (mediaconnect's
+    `Offering`) gets `${Account}` after its region."""
+    parts = arn_format.split(":", 4)
+    if is_arn_format(arn_format) or len(parts) < 5 or parts[0] != "arn":
+        return arn_format
+    return ":".join((*parts[:4], "${Account}", parts[4]))
+
+
 @lru_cache(maxsize=4096)
 def resource_shapes(action: str) -> tuple[Glob, ...] | None:
     """The shapes of the resources `action` can be requested on; None: any string (the
-    action is not catalogued, or takes no resource type)."""
+    action is not catalogued, takes no resource type, or has a format that is no ARN: then
+    the catalogue is not trusted and nothing is assumed)."""
     from policy_guard.policy import catalogue
 
     found = catalogue.action_resource_formats(action)
-    if not found:
+    if not found or not all(is_arn_format(arn_format) for _, arn_format in found):
         return None
     service = action.split(":", 1)[0].lower()
     globs: dict[Glob, None] = {}

@@ -19,7 +19,13 @@ from policy_guard.checks.common import Access, EngineOptions
 from policy_guard.checks.no_new_access import check_no_new_access
 from policy_guard.checks.results import CheckResult, Outcome, Relation
 from policy_guard.document.read import decode_text
-from policy_guard.policy.arn_formats import resource_fits, resource_shapes
+from policy_guard.policy import catalogue
+from policy_guard.policy.arn_formats import (
+    as_arn_format,
+    is_arn_format,
+    resource_fits,
+    resource_shapes,
+)
 from policy_guard.policy.key_values import single_valued
 from policy_guard.policy.model import Policy, PolicyType
 from policy_guard.policy.parse import load_policy
@@ -132,6 +138,41 @@ def test_a_resource_fits_the_actions_arn_formats() -> None:
     assert resource_shapes("s3:ListAllMyBuckets") is None
     assert resource_fits("s3:ListAllMyBuckets", "anything at all")
     assert resource_fits("s3:NoSuchActionYet", "x")
+
+
+def test_a_catalogue_format_that_is_no_arn_is_not_trusted() -> None:
+    """mediaconnect's `Offering` format has no account segment, so no real ARN (with an
+    account) is of it. Trusting it would leave `DescribeOffering` with no possible request:
+    its resource is any string instead, and the example ARN gets its account back."""
+    formats = [f for a in catalogue.all_actions() for _, f in catalogue.action_resource_formats(a)]
+    malformed = sorted({f for f in formats if not is_arn_format(f)})
+    assert malformed == ["arn:${Partition}:mediaconnect:${Region}:offering:${OfferingId}"]
+    real = "arn:aws:mediaconnect:us-east-1:111122223333:offering:o-1"
+    assert resource_shapes("mediaconnect:DescribeOffering") is None
+    assert resource_fits("mediaconnect:DescribeOffering", real)
+    assert as_arn_format(malformed[0]) == (
+        "arn:${Partition}:mediaconnect:${Region}:${Account}:offering:${OfferingId}"
+    )
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_an_action_with_a_format_that_is_no_arn_is_still_checked(options: EngineOptions) -> None:
+    """Granting DescribeOffering on real offering ARNs is new access (it was undecided: the
+    only requests the catalogue's format allowed were no real ARNs, which the evaluator
+    refused), with a real ARN as the example."""
+    listing = {"Effect": "Allow", "Action": "mediaconnect:ListFlows", "Resource": "*"}
+    offering = {
+        "Effect": "Allow",
+        "Action": "mediaconnect:DescribeOffering",
+        "Resource": "arn:aws:mediaconnect:*:111122223333:offering:*",
+    }
+    result = check_no_new_access(policy(listing), policy(listing, offering), options)
+    assert result.outcome is Outcome.FAIL
+    example = result.reasons[0].counterexample
+    assert example.action == "mediaconnect:DescribeOffering"
+    assert example.resource == (
+        "arn:aws:mediaconnect:us-east-1:111122223333:offering:example-offering"
+    )
 
 
 def test_single_valued_keys_come_from_the_catalogue() -> None:
