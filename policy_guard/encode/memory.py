@@ -42,15 +42,15 @@ def _mapped_bytes() -> int:
     return pages * resource.getpagesize()
 
 
-def _set_cap(megabytes: int | None) -> tuple[int, int] | None:
-    """Lower the soft RLIMIT_AS to what the process maps plus `megabytes`; the previous
+def _set_cap() -> tuple[int, int] | None:
+    """Lower the soft RLIMIT_AS to what the process maps plus MEMORY_CAP_MB; the previous
     (soft, hard) limits, or None when nothing was changed."""
     try:
         import resource
     except ImportError:
         return None
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    wanted = _mapped_bytes() + (megabytes or MEMORY_CAP_MB) * 1024 * 1024
+    wanted = _mapped_bytes() + MEMORY_CAP_MB * 1024 * 1024
     if hard != resource.RLIM_INFINITY:
         wanted = min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft <= wanted:
@@ -63,11 +63,11 @@ def _set_cap(megabytes: int | None) -> tuple[int, int] | None:
 
 
 @contextmanager
-def cap(megabytes: int | None = None) -> Iterator[None]:
-    """The code inside may map `megabytes` (MEMORY_CAP_MB) more address space; the previous
+def cap() -> Iterator[None]:
+    """The code inside may map MEMORY_CAP_MB more address space; the previous
     limit is put back on exit (raising a soft limit back up to the hard one needs no
     privilege)."""
-    previous = _set_cap(megabytes)
+    previous = _set_cap()
     try:
         yield
     finally:
@@ -78,7 +78,7 @@ def cap(megabytes: int | None = None) -> Iterator[None]:
                 resource.setrlimit(resource.RLIMIT_AS, previous)
 
 
-def cap_this_process(megabytes: int | None = None) -> None:
+def cap_this_process() -> None:
     """The cap (MEMORY_CAP_MB) for the rest of this process's life: a sweep worker's start
     (`initializer`)."""
-    _set_cap(megabytes)
+    _set_cap()

@@ -219,6 +219,7 @@ def _one_per_class(space: StringSpace, cell: Cell, actions: Iterable[str]) -> It
                 return
 
 
+@lru_cache(maxsize=4096)  # asked per candidate and per pattern: the catalogue's is cached too
 def _formats(action: str) -> tuple[tuple[str, str], ...]:
     """The action's (resource type, ARN format) pairs, each format an ARN (`as_arn_format`)."""
     return tuple(
